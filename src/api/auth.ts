@@ -1,0 +1,25 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/schema.ts';
+import type { Principal } from './context.ts';
+
+const ANONYMOUS: Principal = { name: 'anonymous', scopes: ['read', 'write'] };
+
+/**
+ * The principal for an Authorization header, or undefined when the request must be refused. With
+ * `api.auth: none` (only by explicit configuration, or `faultline dev` on loopback) everyone may read and write.
+ */
+export function authenticate(header: string | null | undefined, api: Config['api']): Principal | undefined {
+  if (api.auth === 'none') return ANONYMOUS;
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  if (!presented) return undefined;
+  const candidate = Buffer.from(presented);
+  // Compare against every token in constant time so the response time says nothing about near misses.
+  let match: Principal | undefined;
+  for (const token of api.tokens) {
+    const expected = Buffer.from(token.token);
+    if (expected.length === candidate.length && timingSafeEqual(expected, candidate)) {
+      match = { name: token.name, scopes: token.scopes };
+    }
+  }
+  return match;
+}

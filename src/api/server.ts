@@ -1,0 +1,117 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { authenticate } from './auth.ts';
+import type { ApiContext, ApiServices } from './context.ts';
+import { checkComponents } from './health/resolvers.ts';
+import { maxDepthRule } from './limits.ts';
+import { buildSchema } from './schema.ts';
+
+export interface ApiServer {
+  /** The base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP face of faultline: GraphQL (with GraphiQL) on /graphql and GET /healthz. The ingest endpoints of
+ * design section 6 join them here. Every request passes the size limit first and, on GraphQL, the token check.
+ */
+export async function startApiServer(services: ApiServices): Promise<ApiServer> {
+  const { api } = services.config;
+  const yoga = createYoga<object, ApiContext>({
+    schema: buildSchema(),
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: false,
+    context: ({ request }) => ({ ...services, principal: authenticate(request.headers.get('authorization'), api)! }),
+    plugins: [requireToken(api), depthLimit(api.maxDepth)],
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+        services.log.error({ err: original }, 'unexpected error in a resolver');
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+  });
+
+  const server = createServer((req, res) => {
+    if (!withinSizeLimit(req, res, api.maxBodyBytes)) return;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' && req.method === 'GET') {
+      void healthz(services, res);
+      return;
+    }
+    if (path === '/graphql') {
+      void yoga(req, res);
+      return;
+    }
+    sendJson(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(api.port, api.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = api.host.includes(':') ? `[${api.host}]` : api.host;
+  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
+
+function requireToken(api: ApiServices['config']['api']): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (authenticate(request.headers.get('authorization'), api)) return;
+      const body = { errors: [{ message: 'a valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] };
+      endResponse(
+        new fetchAPI.Response(JSON.stringify(body), {
+          status: 401,
+          headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="faultline"' },
+        }),
+      );
+    },
+  };
+}
+
+function depthLimit(max: number): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(maxDepthRule(max));
+    },
+  };
+}
+
+/** Refuses oversized bodies before reading them; a body of unknown length is refused too, so no limit is bypassed. */
+function withinSizeLimit(req: IncomingMessage, res: ServerResponse, maxBytes: number): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return true;
+  const length = req.headers['content-length'];
+  if (length === undefined) {
+    sendJson(res, 411, { error: 'a Content-Length header is required' });
+    return false;
+  }
+  if (Number(length) > maxBytes) {
+    sendJson(res, 413, { error: `request body of ${length} bytes exceeds the limit of ${maxBytes}` });
+    return false;
+  }
+  return true;
+}
+
+async function healthz(services: ApiServices, res: ServerResponse): Promise<void> {
+  const components = await checkComponents(services);
+  const ok = components.every((c) => c.ok);
+  sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: services.version, components });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,82 @@
+import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+
+/**
+ * Every subject, stream and KV bucket faultline uses (design sections 6 and 7), declared once. `ensureLayout`
+ * creates or updates them idempotently at start, so a fresh NATS needs no manual set-up.
+ */
+export const SUBJECTS = {
+  /** faultline.events.<source>: monitoring events in. */
+  events: (source: string) => `faultline.events.${source}`,
+  eventsAll: 'faultline.events.>',
+  /** Invalid input, with the reason; never dropped silently. */
+  deadEvents: 'faultline.dead.events',
+  deadAll: 'faultline.dead.>',
+  incidentsAll: 'faultline.incidents.>',
+  outboxAll: 'faultline.outbox.>',
+  actionsAll: 'faultline.actions.>',
+  /** Core NATS (not stored): an import finished; engines reload the topology. */
+  topologyChanged: 'faultline.topology.changed',
+} as const;
+
+const DAY_MS = 86_400_000;
+
+interface StreamSpec {
+  name: string;
+  subjects: string[];
+  retention: RetentionPolicy;
+  maxAgeMs: number;
+  /** Window in which a repeated Nats-Msg-Id is dropped: the producer `id` de-duplication. */
+  duplicateWindowMs: number;
+}
+
+export const STREAMS = {
+  events: { name: 'FAULTLINE_EVENTS', subjects: [SUBJECTS.eventsAll], retention: RetentionPolicy.Limits, maxAgeMs: 7 * DAY_MS, duplicateWindowMs: 10 * 60_000 },
+  dead: { name: 'FAULTLINE_DEAD', subjects: [SUBJECTS.deadAll], retention: RetentionPolicy.Limits, maxAgeMs: 30 * DAY_MS, duplicateWindowMs: 2 * 60_000 },
+  incidents: { name: 'FAULTLINE_INCIDENTS', subjects: [SUBJECTS.incidentsAll], retention: RetentionPolicy.Limits, maxAgeMs: 90 * DAY_MS, duplicateWindowMs: 2 * 60_000 },
+  // A work queue: each notification is delivered to one notifier and removed once acknowledged.
+  outbox: { name: 'FAULTLINE_OUTBOX', subjects: [SUBJECTS.outboxAll], retention: RetentionPolicy.Workqueue, maxAgeMs: 7 * DAY_MS, duplicateWindowMs: 60 * 60_000 },
+  actions: { name: 'FAULTLINE_ACTIONS', subjects: [SUBJECTS.actionsAll], retention: RetentionPolicy.Limits, maxAgeMs: 7 * DAY_MS, duplicateWindowMs: 10 * 60_000 },
+} as const satisfies Record<string, StreamSpec>;
+
+export const KV_BUCKETS = {
+  /** Alert state per identity `<host>/<check>`, compare-and-set on revision. */
+  alerts: 'faultline-alerts',
+  incidents: 'faultline-incidents',
+  maintenance: 'faultline-maintenance',
+  /** Heartbeat and settle-window deadlines, so timers survive a restart. */
+  timers: 'faultline-timers',
+} as const;
+
+export async function ensureLayout(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (const spec of Object.values(STREAMS)) {
+    const config: Partial<StreamConfig> & { name: string } = {
+      name: spec.name,
+      subjects: [...spec.subjects],
+      retention: spec.retention,
+      storage: StorageType.File,
+      max_age: nanos(spec.maxAgeMs),
+      duplicate_window: nanos(spec.duplicateWindowMs),
+      num_replicas: 1,
+    };
+    const exists = await jsm.streams.info(spec.name).then(
+      () => true,
+      (err: unknown) => {
+        if (isNotFound(err)) return false;
+        throw err;
+      },
+    );
+    if (exists) await jsm.streams.update(spec.name, config);
+    else await jsm.streams.add(config);
+  }
+  const kvm = new Kvm(nc);
+  for (const bucket of Object.values(KV_BUCKETS)) {
+    await kvm.create(bucket, { history: 1 });
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'StreamNotFoundError' || /stream not found/i.test(err.message));
+}

@@ -1,0 +1,51 @@
+import { startApiServer } from '../../api/server.ts';
+import { ensureLayout } from '../../bus/layout.ts';
+import { migrate } from '../../graph/migrate.ts';
+import { stackDown, stackUp } from '../../stack/index.ts';
+import { connectAll, loadRuntime, untilSignalled, VERSION, type GlobalOptions } from '../runtime.ts';
+
+/**
+ * The one command to try faultline: a local Neo4j and NATS when none is configured, the graph schema, the
+ * example estate, and the API on 127.0.0.1 without auth. Ctrl-C stops what it started; data stays in .faultline/dev.
+ */
+export async function devCommand(options: { port?: string }, global: GlobalOptions): Promise<void> {
+  const { loaded, log } = loadRuntime(global);
+  const config = {
+    ...loaded.config,
+    // Loopback only, auth off (design section 8): dev is for one person on one machine.
+    api: { ...loaded.config.api, host: '127.0.0.1', auth: 'none' as const, ...(options.port ? { port: Number(options.port) } : {}) },
+  };
+
+  const want = { neo4j: !loaded.configured.neo4j, nats: !loaded.configured.nats };
+  if (want.neo4j) log.info('starting the local Neo4j (the first run fetches it from Maven Central)');
+  const stack = await stackUp('dev', want);
+  if (stack.neo4jUri) config.neo4j = { ...config.neo4j, uri: stack.neo4jUri };
+  if (stack.natsUrl) config.nats = { ...config.nats, url: stack.natsUrl };
+  log.info({ neo4j: config.neo4j.uri, nats: config.nats.url, started: stack.started }, 'stack is up');
+
+  const connections = await connectAll(config, 'faultline-dev');
+  try {
+    await migrate(connections.neo4j, config.neo4j);
+    await ensureLayout(connections.nats);
+    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, version: VERSION });
+    process.stdout.write(banner(`${server.url}/graphql`));
+    await untilSignalled();
+    await server.close();
+  } finally {
+    await connections.close();
+    await stackDown('dev', stack.started);
+  }
+}
+
+function banner(url: string): string {
+  return [
+    '',
+    `faultline ${VERSION} is ready.`,
+    `  GraphQL (GraphiQL in a browser): ${url}`,
+    '  Try:',
+    `    curl -s ${url} -H 'content-type: application/json' \\`,
+    `      -d '{"query":"{ health { status components { name ok latencyMs } } }"}'`,
+    '  Ctrl-C stops faultline and the services it started.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,111 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../config/load.ts';
+import { devCommand } from './commands/dev.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { serveCommand } from './commands/serve.ts';
+import { stackDownCommand, stackStatusCommand, stackUpCommand } from './commands/stack.ts';
+import { UsageError, VERSION, type GlobalOptions } from './runtime.ts';
+
+/** Verbs of design section 9 whose work belongs to a later issue: they say so and exit 2. */
+function notYet(verb: string, issue: number): () => never {
+  return () => {
+    throw new UsageError(`${verb} is not available yet (it arrives with issue #${issue})`);
+  };
+}
+
+const program = new Command('faultline')
+  .description('Dependency-aware alert correlation backed by the graph configuration management already knows.')
+  .version(VERSION)
+  .option('-c, --config <file>', 'configuration file (default: $FAULTLINE_CONFIG, else ./faultline.yaml)')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .showHelpAfterError()
+  .exitOverride();
+
+const global = (): GlobalOptions => program.opts<GlobalOptions>();
+
+program
+  .command('dev')
+  .description('local stack: Neo4j + NATS if not configured, example import, API on 127.0.0.1 without auth')
+  .option('--port <port>', 'API port (default: api.port, 4000)')
+  .action((options: { port?: string }) => devCommand(options, global()));
+
+program
+  .command('migrate')
+  .description('create the graph constraints and indexes (idempotent)')
+  .action(() => migrateCommand(global()));
+
+program
+  .command('import')
+  .description('import configuration-management data into the graph')
+  .argument('<source>', 'puppet | puppetdb | facts | native')
+  .argument('<paths...>', 'files, directories, a URL (puppetdb) or - for stdin')
+  .option('--full', 'a full import of the source: hosts it no longer contains become managed: false')
+  .option('--dry-run', 'validate only; write nothing')
+  .option('--strict', 'stop at the first bad file')
+  .action(notYet('faultline import', 3));
+
+program
+  .command('serve')
+  .description('run the API, correlator and notifier (all by default)')
+  .option('--role <roles>', 'comma-separated subset of api,correlator,notifier')
+  .action((options: { role?: string }) => serveCommand(options, global()));
+
+program
+  .command('send')
+  .description('send one monitoring event (like Nagios send-alert)')
+  .requiredOption('--host <host>', 'host (certname)')
+  .requiredOption('--check <check>', 'check name')
+  .requiredOption('--status <status>', 'ok | warning | critical | unknown, or 0-3')
+  .option('--raise <when>', 'now | clear | +<duration>', 'now')
+  .option('--ttl <duration>', 'raise "stale" when no event arrives within it')
+  .option('--text <text>', 'free text')
+  .action(notYet('faultline send', 5));
+
+program
+  .command('impact')
+  .description('what fails, and who to call, when these entities fail')
+  .argument('<ids...>', 'entity ids')
+  .option('--json', 'JSON instead of a table')
+  .action(notYet('faultline impact', 4));
+
+program
+  .command('spof')
+  .description('single points of failure, ranked by services and teams affected')
+  .option('--json', 'JSON instead of a table')
+  .action(notYet('faultline spof', 4));
+
+program
+  .command('check')
+  .description('run compliance rules; exit 1 on a violation of severity error')
+  .requiredOption('--rules <path>', 'a rule file or a folder of them')
+  .option('--junit <file>', 'also write JUnit XML for CI')
+  .action(notYet('faultline check', 4));
+
+const stack = program.command('stack').description('start or stop the local Neo4j and NATS used by dev and the tests');
+const profileOption = () => new Option('--profile <profile>', 'dev (ports 7687/4222) or test (7688/4223)').default('dev');
+stack.command('up').description('start them (reuses running ones)').addOption(profileOption()).action(stackUpCommand);
+stack.command('down').description('stop the ones faultline started').addOption(profileOption()).action(stackDownCommand);
+stack.command('status').description('say whether they answer').addOption(profileOption()).action(stackStatusCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = report(err);
+}
+
+/** One clear line per problem on stderr; the exit code says whether the user (2) or the world (1) must change. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode; // commander has printed its own message
+  if (err instanceof ConfigError) {
+    for (const problem of err.problems) process.stderr.write(`faultline: ${problem}\n`);
+    return 2;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`faultline: ${err.message}\n`);
+    return 2;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`faultline: ${message}\n`);
+  if (process.env.FAULTLINE_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return 1;
+}

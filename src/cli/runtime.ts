@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectNats, type NatsConnection } from '../bus/nats.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { connectNeo4j, type Driver } from '../graph/neo4j.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { PROJECT_ROOT } from '../stack/process.ts';
+
+/** Options every verb accepts (before or after the verb). */
+export interface GlobalOptions {
+  config?: string;
+  logLevel?: string;
+}
+
+/** A failure the user can fix from its message alone; printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export function loadRuntime(global: GlobalOptions): { loaded: LoadedConfig; log: Logger } {
+  const loaded = loadConfig(global.config ? { file: global.config } : {});
+  const log = createLogger(global.logLevel ?? loaded.config.log.level);
+  return { loaded, log };
+}
+
+export interface Connections {
+  neo4j: Driver;
+  nats: NatsConnection;
+  close(): Promise<void>;
+}
+
+/** Neo4j and NATS together, both proven to answer, or a clear error naming the one that does not. */
+export async function connectAll(config: LoadedConfig['config'], name: string): Promise<Connections> {
+  const neo4j = await connectNeo4j(config.neo4j);
+  let nats: NatsConnection;
+  try {
+    nats = await connectNats(config.nats.url, name);
+  } catch (err) {
+    await neo4j.close();
+    throw err;
+  }
+  return {
+    neo4j,
+    nats,
+    async close() {
+      await Promise.allSettled([nats.drain(), neo4j.close()]);
+    },
+  };
+}
+
+/** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */
+export function untilSignalled(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

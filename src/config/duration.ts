@@ -1,0 +1,25 @@
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
+
+/** Parses "30s", "5m", "1h30m", "250ms" into milliseconds; undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  PART.lastIndex = 0;
+  let total = 0;
+  while (PART.lastIndex < trimmed.length) {
+    const start = PART.lastIndex;
+    const match = PART.exec(trimmed);
+    if (!match || match.index !== start) return undefined;
+    total += Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  }
+  return total;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms > 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}

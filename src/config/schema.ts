@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+/**
+ * The whole configuration, validated once at start (design section 9). Objects are strict: an unknown or
+ * misspelt key is an error naming it, never silently ignored. Runtime code trusts what this returns.
+ */
+
+const duration = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m or 1h, got "${text}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const urlWithScheme = (schemes: readonly string[], what: string) =>
+  z.string().refine(
+    (text) => {
+      try {
+        return schemes.includes(new URL(text).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `expected ${what} (${schemes.map((s) => `${s}://`).join(', ')}), got "${String(issue.input)}"` },
+  );
+
+export const SEVERITIES = ['ok', 'warning', 'critical', 'unknown'] as const;
+export const severity = z.enum(SEVERITIES);
+
+const neo4jSection = z.strictObject({
+  uri: urlWithScheme(['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc'], 'a Neo4j URL').default(
+    'bolt://127.0.0.1:7687',
+  ),
+  user: z.string().min(1).optional(),
+  password: z.string().optional(),
+  database: z.string().min(1).optional(),
+});
+
+const natsSection = z.strictObject({
+  url: urlWithScheme(['nats', 'tls', 'ws', 'wss'], 'a NATS URL').default('nats://127.0.0.1:4222'),
+});
+
+const apiToken = z.strictObject({
+  name: z.string().min(1),
+  token: z.string().min(16, { error: 'a token must be at least 16 characters' }),
+  scopes: z.array(z.enum(['read', 'write'])).min(1).default(['read']),
+});
+
+const apiSection = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65_535).default(4000),
+  auth: z.enum(['token', 'none']).default('token'),
+  tokens: z.array(apiToken).default([]),
+  maxBodyBytes: z.number().int().positive().default(1_048_576),
+  maxDepth: z.number().int().positive().default(12),
+});
+
+const correlatorSection = z.strictObject({
+  settle: duration.default(30_000),
+  threshold: severity.exclude(['ok']).default('critical'),
+});
+
+const channelBase = { name: z.string().min(1) };
+const httpUrl = urlWithScheme(['http', 'https'], 'an HTTP URL');
+const channel = z.discriminatedUnion('type', [
+  z.strictObject({ ...channelBase, type: z.literal('webhook'), url: httpUrl, headers: z.record(z.string(), z.string()).optional() }),
+  z.strictObject({ ...channelBase, type: z.literal('slack'), url: httpUrl }),
+  z.strictObject({
+    ...channelBase,
+    type: z.literal('email'),
+    to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1)]).optional(),
+    from: z.string().min(3).optional(),
+    smtp: urlWithScheme(['smtp', 'smtps'], 'an SMTP URL').optional(),
+  }),
+  z.strictObject({
+    ...channelBase,
+    type: z.literal('pagerduty'),
+    routingKey: z.string().min(1).optional(),
+    url: httpUrl.optional(),
+  }),
+]);
+
+const route = z.strictObject({
+  match: z
+    .strictObject({
+      team: z.string().min(1).optional(),
+      severity: severity.optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+  channels: z.array(z.string().min(1)).min(1),
+});
+
+const notifySection = z
+  .strictObject({
+    channels: z.array(channel).default([]),
+    routes: z.array(route).default([]),
+  })
+  .superRefine((notify, ctx) => {
+    const seen = new Set<string>();
+    notify.channels.forEach((ch, i) => {
+      if (seen.has(ch.name)) {
+        ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `channel name "${ch.name}" is not unique` });
+      }
+      seen.add(ch.name);
+    });
+    notify.routes.forEach((r, i) =>
+      r.channels.forEach((name, j) => {
+        if (!seen.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'channels', j], message: `route names unknown channel "${name}"` });
+        }
+      }),
+    );
+  });
+
+const logSection = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const configSchema = z.strictObject({
+  neo4j: neo4jSection.prefault({}),
+  nats: natsSection.prefault({}),
+  api: apiSection.prefault({}),
+  correlator: correlatorSection.prefault({}),
+  notify: notifySection.prefault({}),
+  log: logSection.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ChannelConfig = Config['notify']['channels'][number];
+export type RouteConfig = Config['notify']['routes'][number];

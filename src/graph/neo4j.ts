@@ -1,0 +1,60 @@
+import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
+import type { Config } from '../config/schema.ts';
+
+export type { Driver, ManagedTransaction };
+
+export type Neo4jSettings = Config['neo4j'];
+
+export function createDriver(settings: Neo4jSettings): Driver {
+  const auth = settings.user ? neo4j.auth.basic(settings.user, settings.password ?? '') : undefined;
+  return neo4j.driver(settings.uri, auth, {
+    // Integers come back as JS numbers or bigint-free values; ids and counts in faultline fit in 2^53.
+    disableLosslessIntegers: true,
+    connectionTimeout: 5_000,
+    maxTransactionRetryTime: 15_000,
+    logging: { level: 'error', logger: () => undefined },
+  });
+}
+
+/**
+ * Connects and proves the database answers; otherwise throws an error that says which address failed and
+ * which setting to change, the one line an operator needs.
+ */
+export async function connectNeo4j(settings: Neo4jSettings): Promise<Driver> {
+  const driver = createDriver(settings);
+  try {
+    await driver.executeQuery('RETURN 1', {}, { database: settings.database });
+    return driver;
+  } catch (err) {
+    await driver.close();
+    throw new Error(`cannot reach Neo4j at ${settings.uri} (set NEO4J_URI or neo4j.uri): ${reason(err)}`);
+  }
+}
+
+/** True when a Neo4j answers Bolt at `uri`; used to reuse a running database instead of starting another. */
+export async function neo4jAnswers(uri: string): Promise<boolean> {
+  const driver = neo4j.driver(uri, undefined, { connectionTimeout: 1_000, logging: { level: 'error', logger: () => undefined } });
+  try {
+    await driver.verifyConnectivity();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await driver.close();
+  }
+}
+
+/** Runs one parameterised query in its own auto-committed transaction on the configured database. */
+export function runQuery<R extends RecordShape = RecordShape>(
+  driver: Driver,
+  settings: Neo4jSettings,
+  cypher: string,
+  params: Record<string, unknown> = {},
+): Promise<QueryResult<R>> {
+  return driver.executeQuery<QueryResult<R>>(cypher, params, { database: settings.database });
+}
+
+function reason(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? err.name;
+  return String(err);
+}

@@ -1,0 +1,46 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { natsAnswers } from '../bus/nats.ts';
+import { startDaemon, stopDaemon, waitUntilReady } from './process.ts';
+
+/** The local NATS with JetStream: Debian's nats-server, started when none answers at the address. */
+
+const START_TIMEOUT_MS = 30_000;
+
+export interface LocalNats {
+  url: string;
+  started: boolean;
+}
+
+export async function ensureNats(dir: string, host: string, port: number): Promise<LocalNats> {
+  const url = `nats://${host}:${port}`;
+  if (await natsAnswers(url)) return { url, started: false };
+
+  const store = join(dir, 'nats');
+  mkdirSync(store, { recursive: true });
+  const daemon = startDaemon(
+    natsServerBinary(),
+    ['-a', host, '-p', String(port), '-js', '-sd', store],
+    join(dir, 'nats.log'),
+    pidFile(dir),
+  );
+  await waitUntilReady(`nats-server (${url})`, daemon, () => natsAnswers(url), START_TIMEOUT_MS);
+  return { url, started: true };
+}
+
+export function stopNats(dir: string): Promise<boolean> {
+  return stopDaemon(pidFile(dir), 15_000);
+}
+
+function pidFile(dir: string): string {
+  return join(dir, 'nats.pid');
+}
+
+/** Debian installs it in /usr/sbin, which is not on every user's PATH. */
+function natsServerBinary(): string {
+  if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
+  for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return 'nats-server';
+}
