@@ -1,9 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
-import { devCommand } from './commands/dev.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { serveCommand } from './commands/serve.ts';
-import { stackDownCommand, stackStatusCommand, stackUpCommand } from './commands/stack.ts';
 import { UsageError, VERSION, type GlobalOptions } from './runtime.ts';
 
 /** Verbs of design section 9 whose work belongs to a later issue: they say so and exit 2. */
@@ -22,17 +18,24 @@ const program = new Command('faultline')
   .exitOverride();
 
 const global = (): GlobalOptions => program.opts<GlobalOptions>();
+// Commands load on use: `faultline send` from a Nagios hook should not pay for the GraphQL server's imports.
+const commands = {
+  dev: () => import('./commands/dev.ts'),
+  migrate: () => import('./commands/migrate.ts'),
+  serve: () => import('./commands/serve.ts'),
+  stack: () => import('./commands/stack.ts'),
+};
 
 program
   .command('dev')
   .description('local stack: Neo4j + NATS if not configured, example import, API on 127.0.0.1 without auth')
   .option('--port <port>', 'API port (default: api.port, 4000)')
-  .action((options: { port?: string }) => devCommand(options, global()));
+  .action(async (options: { port?: string }) => (await commands.dev()).devCommand(options, global()));
 
 program
   .command('migrate')
   .description('create the graph constraints and indexes (idempotent)')
-  .action(() => migrateCommand(global()));
+  .action(async () => (await commands.migrate()).migrateCommand(global()));
 
 program
   .command('import')
@@ -48,7 +51,7 @@ program
   .command('serve')
   .description('run the API, correlator and notifier (all by default)')
   .option('--role <roles>', 'comma-separated subset of api,correlator,notifier')
-  .action((options: { role?: string }) => serveCommand(options, global()));
+  .action(async (options: { role?: string }) => (await commands.serve()).serveCommand(options, global()));
 
 program
   .command('send')
@@ -83,9 +86,9 @@ program
 
 const stack = program.command('stack').description('start or stop the local Neo4j and NATS used by dev and the tests');
 const profileOption = () => new Option('--profile <profile>', 'dev (ports 7687/4222) or test (7688/4223)').default('dev');
-stack.command('up').description('start them (reuses running ones)').addOption(profileOption()).action(stackUpCommand);
-stack.command('down').description('stop the ones faultline started').addOption(profileOption()).action(stackDownCommand);
-stack.command('status').description('say whether they answer').addOption(profileOption()).action(stackStatusCommand);
+stack.command('up').description('start them (reuses running ones)').addOption(profileOption()).action(async (o: { profile?: string }) => (await commands.stack()).stackUpCommand(o));
+stack.command('down').description('stop the ones faultline started').addOption(profileOption()).action(async (o: { profile?: string }) => (await commands.stack()).stackDownCommand(o));
+stack.command('status').description('say whether they answer').addOption(profileOption()).action(async (o: { profile?: string }) => (await commands.stack()).stackStatusCommand(o));
 
 try {
   await program.parseAsync(process.argv);

@@ -23,11 +23,21 @@ export function createDriver(settings: Neo4jSettings): Driver {
 export async function connectNeo4j(settings: Neo4jSettings): Promise<Driver> {
   const driver = createDriver(settings);
   try {
-    await driver.executeQuery('RETURN 1', {}, { database: settings.database });
+    await pingNeo4j(driver, settings);
     return driver;
   } catch (err) {
     await driver.close();
     throw new Error(`cannot reach Neo4j at ${settings.uri} (set NEO4J_URI or neo4j.uri): ${reason(err)}`);
+  }
+}
+
+/** One round trip without the driver's retries, so an unreachable database is reported at once. */
+export async function pingNeo4j(driver: Driver, settings: Neo4jSettings): Promise<void> {
+  const session = driver.session(settings.database ? { database: settings.database } : {});
+  try {
+    await session.run('RETURN 1');
+  } finally {
+    await session.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ComponentHealth, QueryResolvers } from '../generated/resolvers.ts';
 import type { ApiServices } from '../context.ts';
-import { runQuery } from '../../graph/neo4j.ts';
+import { pingNeo4j } from '../../graph/neo4j.ts';
 
 export const health: QueryResolvers['health'] = async (_parent, _args, ctx) => {
   const components = await checkComponents(ctx);
@@ -10,7 +10,7 @@ export const health: QueryResolvers['health'] = async (_parent, _args, ctx) => {
 /** Round trips to Neo4j and NATS; shared by the `health` query and GET /healthz. */
 export function checkComponents(services: ApiServices): Promise<ComponentHealth[]> {
   return Promise.all([
-    probe('neo4j', () => runQuery(services.neo4j, services.config.neo4j, 'RETURN 1')),
+    probe('neo4j', () => pingNeo4j(services.neo4j, services.config.neo4j)),
     probe('nats', () => services.nats.flush()),
   ]);
 }

@@ -1,0 +1,82 @@
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Driver } from '../../src/graph/neo4j.ts';
+import { runCli, startCli } from '../support/cli.ts';
+import { freshGraph, freshNats, testEnv } from '../support/services.ts';
+
+describe('the faultline executable', () => {
+  let driver: Driver;
+
+  beforeAll(async () => {
+    driver = await freshGraph();
+    await (await freshNats()).close();
+  });
+  afterAll(() => driver?.close());
+
+  it('lists every verb of design section 9 in --help', async () => {
+    const { code, stdout } = await runCli(['--help'], testEnv());
+    expect(code).toBe(0);
+    for (const verb of ['dev', 'migrate', 'import', 'serve', 'send', 'impact', 'spof', 'check']) {
+      expect(stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'));
+    }
+  });
+
+  it('names a malformed NEO4J_URI in one line and exits non-zero', async () => {
+    const { code, stderr } = await runCli(['migrate'], testEnv({ NEO4J_URI: 'localhost:7687' }));
+    expect(code).toBe(2);
+    expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^faultline: NEO4J_URI: expected a Neo4j URL .*got "localhost:7687"$/)]);
+  });
+
+  it('names an unknown key in faultline.yaml in one line and exits non-zero', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+    writeFileSync(join(cwd, 'faultline.yaml'), 'correlator:\n  settle: 30s\nnotfiy:\n  channels: []\n');
+    const { code, stderr } = await runCli(['migrate'], testEnv(), cwd);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`faultline: ${join(cwd, 'faultline.yaml')}: unknown key "notfiy" at the top level\n`);
+  });
+
+  it('says which Neo4j it cannot reach, in one line', async () => {
+    const { code, stderr } = await runCli(['migrate'], testEnv({ NEO4J_URI: 'bolt://127.0.0.1:1' }));
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^faultline: cannot reach Neo4j at bolt:\/\/127\.0\.0\.1:1 \(set NEO4J_URI or neo4j\.uri\): /)]);
+  });
+
+  it('migrates the real Neo4j', async () => {
+    const { code, stderr } = await runCli(['migrate', '--log-level', 'info'], testEnv());
+    expect(code, stderr).toBe(0);
+    const result = await driver.executeQuery("SHOW CONSTRAINTS YIELD name WHERE name = 'entity_id' RETURN count(*) AS n");
+    expect(result.records[0]!.get('n')).toBe(1);
+  });
+
+  it('refuses to serve an API with token auth and no tokens', async () => {
+    const { code, stderr } = await runCli(['serve', '--role', 'api'], testEnv());
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^faultline: api\.auth is "token" but api\.tokens is empty/);
+  });
+
+  it('says plainly that verbs of later issues are not available yet', async () => {
+    const { code, stderr } = await runCli(['spof'], testEnv());
+    expect(code).toBe(2);
+    expect(stderr).toBe('faultline: faultline spof is not available yet (it arrives with issue #4)\n');
+  });
+
+  it('`faultline dev` on configured services migrates, serves GraphQL on loopback without auth, and stops on SIGINT', async () => {
+    const { child, match } = await startCli(['dev', '--port', '0'], testEnv(), /GraphQL \(GraphiQL in a browser\): (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+    try {
+      const res = await fetch(match[1]!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ health { status components { name ok } } }' }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { data: { health: { status: string } } }).data.health.status).toBe('OK');
+    } finally {
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+    }
+  });
+});

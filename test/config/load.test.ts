@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
+
+function withFile(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-config-'));
+  const file = join(dir, 'faultline.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has the defaults of design section 9 when nothing is configured', () => {
+    const { config, configured, file } = loadConfig({ env: {}, cwd: tmpdir() });
+    expect(file).toBeUndefined();
+    expect(configured).toEqual({ neo4j: false, nats: false });
+    expect(config.neo4j.uri).toBe('bolt://127.0.0.1:7687');
+    expect(config.nats.url).toBe('nats://127.0.0.1:4222');
+    expect(config.api).toMatchObject({ host: '127.0.0.1', port: 4000, auth: 'token' });
+    expect(config.correlator).toEqual({ settle: 30_000, threshold: 'critical' });
+  });
+
+  it('reads the keys the design makes a contract', () => {
+    const file = withFile(`
+correlator:
+  settle: 45s
+  threshold: warning
+notify:
+  channels:
+    - { name: ops-hook, type: webhook, url: "http://127.0.0.1:9000/hook" }
+    - { name: dba-mail, type: email, to: "dba@example.com" }
+  routes:
+    - { match: { team: "team:dba", severity: critical }, channels: [dba-mail] }
+    - { channels: [ops-hook] }
+`);
+    const { config } = loadConfig({ file, env: {} });
+    expect(config.correlator).toEqual({ settle: 45_000, threshold: 'warning' });
+    expect(config.notify.channels.map((c) => c.name)).toEqual(['ops-hook', 'dba-mail']);
+    expect(config.notify.routes[0]).toEqual({ match: { team: 'team:dba', severity: 'critical' }, channels: ['dba-mail'] });
+  });
+
+  it('lets the environment override the file and marks the connection as configured', () => {
+    const file = withFile('neo4j:\n  uri: bolt://db.example.com:7687\n');
+    const { config, configured } = loadConfig({ file, env: { NEO4J_URI: 'neo4j+s://aura.example.com', NATS_URL: 'nats://bus:4222' } });
+    expect(config.neo4j.uri).toBe('neo4j+s://aura.example.com');
+    expect(config.nats.url).toBe('nats://bus:4222');
+    expect(configured).toEqual({ neo4j: true, nats: true });
+  });
+
+  it('finds the file through FAULTLINE_CONFIG', () => {
+    const file = withFile('api:\n  port: 4100\n');
+    expect(loadConfig({ env: { FAULTLINE_CONFIG: file } }).config.api.port).toBe(4100);
+  });
+
+  it('names an unknown key and where it is', () => {
+    const file = withFile('correlater:\n  settle: 30s\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([`${file}: unknown key "correlater" at the top level`]);
+    const nested = withFile('correlator:\n  setle: 30s\n');
+    expect(problemsOf(() => loadConfig({ file: nested, env: {} }))).toEqual([`${nested}: unknown key "setle" in correlator`]);
+  });
+
+  it('names the environment variable that holds a bad value', () => {
+    expect(problemsOf(() => loadConfig({ env: { NEO4J_URI: 'http://localhost:7474' }, cwd: tmpdir() }))).toEqual([
+      'NEO4J_URI: expected a Neo4j URL (bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s://, neo4j+ssc://), got "http://localhost:7474"',
+    ]);
+  });
+
+  it('rejects a bad duration, threshold and a route to an unknown channel, each on its own line', () => {
+    const file = withFile(`
+correlator: { settle: soon, threshold: loud }
+notify:
+  channels: [{ name: a, type: webhook, url: "http://127.0.0.1:1/" }]
+  routes: [{ channels: [b] }]
+`);
+    const problems = problemsOf(() => loadConfig({ file, env: {} }));
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toBe(`${file}: correlator.settle: expected a duration like 30s, 5m or 1h, got "soon"`);
+    expect(problems[1]).toMatch(new RegExp(`^${file}: correlator.threshold: `));
+    expect(problems[2]).toBe(`${file}: notify.routes[0].channels[0]: route names unknown channel "b"`);
+  });
+
+  it('reports broken YAML with its line', () => {
+    const file = withFile('api:\n  port: [4000\n');
+    const [problem] = problemsOf(() => loadConfig({ file, env: {} }));
+    expect(problem).toMatch(new RegExp(`^${file}:\\d+: invalid YAML: `));
+  });
+
+  it('says when the named file cannot be read', () => {
+    expect(problemsOf(() => loadConfig({ file: '/nonexistent/faultline.yaml', env: {} }))).toEqual([
+      '/nonexistent/faultline.yaml: cannot read the configuration file (ENOENT)',
+    ]);
+  });
+});
