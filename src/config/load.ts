@@ -56,6 +56,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     fromEnv.set(path.join('.'), variable);
   }
 
+  // A token from the environment, for containers and CI where a secret is injected rather than written to a file.
+  const envToken = nonEmpty(env.FAULTLINE_API_TOKEN);
+  if (envToken !== undefined) {
+    if (!isRecord(raw.api)) raw.api = {};
+    const api = raw.api as Record<string, unknown>;
+    const tokens = Array.isArray(api.tokens) ? api.tokens : [];
+    fromEnv.set(`api.tokens.${tokens.length}.token`, 'FAULTLINE_API_TOKEN');
+    api.tokens = [...tokens, { name: 'FAULTLINE_API_TOKEN', token: envToken, scopes: ['read', 'write'] }];
+  }
+
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, file, fromEnv)));

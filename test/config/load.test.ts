@@ -103,3 +103,20 @@ notify:
     ]);
   });
 });
+
+describe('API tokens from the environment', () => {
+  it('adds FAULTLINE_API_TOKEN as a read-write token beside the file tokens', () => {
+    const file = withFile('api:\n  tokens:\n    - { name: noc, token: "noc-token-0123456789", scopes: [read] }\n');
+    const { config } = loadConfig({ file, env: { FAULTLINE_API_TOKEN: 'env-token-0123456789' } });
+    expect(config.api.tokens).toEqual([
+      { name: 'noc', token: 'noc-token-0123456789', scopes: ['read'] },
+      { name: 'FAULTLINE_API_TOKEN', token: 'env-token-0123456789', scopes: ['read', 'write'] },
+    ]);
+  });
+
+  it('names the variable, and never echoes the secret, when the token is too short', () => {
+    expect(problemsOf(() => loadConfig({ env: { FAULTLINE_API_TOKEN: 'short-secret' }, cwd: tmpdir() }))).toEqual([
+      'FAULTLINE_API_TOKEN: a token must be at least 16 characters',
+    ]);
+  });
+});
