@@ -12,3 +12,12 @@ CREATE CONSTRAINT team_id IF NOT EXISTS FOR (t:Team) REQUIRE t.id IS UNIQUE;
 CREATE INDEX entity_source IF NOT EXISTS FOR (e:Entity) ON (e.source);
 CREATE INDEX host_source_generation IF NOT EXISTS FOR (h:Host) ON (h.source, h.generation);
 CREATE INDEX resource_host IF NOT EXISTS FOR (r:Resource) ON (r.host);
+
+// Re-importing a host removes the relations it declared before and no longer does: found by their `host` stamp.
+CREATE INDEX depends_on_host IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.host);
+CREATE INDEX has_member_host IF NOT EXISTS FOR ()-[r:HAS_MEMBER]-() ON (r.host);
+CREATE INDEX owned_by_host IF NOT EXISTS FOR ()-[r:OWNED_BY]-() ON (r.host);
+CREATE INDEX runs_on_host IF NOT EXISTS FOR ()-[r:RUNS_ON]-() ON (r.host);
+
+// Bookkeeping of imports that own declarations without being a host (a native topology file): its digest.
+CREATE CONSTRAINT import_state_id IF NOT EXISTS FOR (s:ImportState) REQUIRE s.id IS UNIQUE;

@@ -21,6 +21,7 @@ const global = (): GlobalOptions => program.opts<GlobalOptions>();
 // Commands load on use: `faultline send` from a Nagios hook should not pay for the GraphQL server's imports.
 const commands = {
   dev: () => import('./commands/dev.ts'),
+  import: () => import('./commands/import.ts'),
   migrate: () => import('./commands/migrate.ts'),
   serve: () => import('./commands/serve.ts'),
   stack: () => import('./commands/stack.ts'),
@@ -30,7 +31,8 @@ program
   .command('dev')
   .description('local stack: Neo4j + NATS if not configured, example import, API on 127.0.0.1 without auth')
   .option('--port <port>', 'API port (default: api.port, 4000)')
-  .action(async (options: { port?: string }) => (await commands.dev()).devCommand(options, global()));
+  .option('--no-import', 'do not import the example estate (examples/estate.yaml)')
+  .action(async (options: { port?: string; import?: boolean }) => (await commands.dev()).devCommand(options, global()));
 
 program
   .command('migrate')
@@ -45,7 +47,9 @@ program
   .option('--full', 'a full import of the source: hosts it no longer contains become managed: false')
   .option('--dry-run', 'validate only; write nothing')
   .option('--strict', 'stop at the first bad file')
-  .action(notYet('faultline import', 3));
+  .action(async (source: string, paths: string[], options: { full?: boolean; dryRun?: boolean; strict?: boolean }) =>
+    (await commands.import()).importCommand(source, paths, options, global()),
+  );
 
 program
   .command('serve')

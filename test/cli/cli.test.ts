@@ -63,7 +63,7 @@ describe('the faultline executable', () => {
     expect(stderr).toBe('faultline: faultline spof is not available yet (it arrives with issue #4)\n');
   });
 
-  it('`faultline dev` on configured services migrates, serves GraphQL on loopback without auth, and stops on SIGINT', async () => {
+  it('`faultline dev` on configured services migrates, imports the example estate, serves GraphQL on loopback without auth, and stops on SIGINT', async () => {
     const { child, match } = await startCli(['dev', '--port', '0'], testEnv(), /GraphQL \(GraphiQL in a browser\): (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
     try {
       const res = await fetch(match[1]!, {
@@ -73,6 +73,8 @@ describe('the faultline executable', () => {
       });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { data: { health: { status: string } } }).data.health.status).toBe('OK');
+      const hosts = await driver.executeQuery('MATCH (h:Host {managed: true}) RETURN count(h) AS n');
+      expect(hosts.records[0]!.get('n')).toBe(11);
     } finally {
       child.kill('SIGINT');
       const [code] = await once(child, 'exit');

@@ -25,7 +25,7 @@ describe('faultline migrate on a real Neo4j', () => {
       };
     };
     const first = await listSchema();
-    expect(first.constraints).toEqual(['entity_id', 'team_id']);
+    expect(first.constraints).toEqual(['entity_id', 'import_state_id', 'team_id']);
     expect(first.indexes).toEqual(expect.arrayContaining(['entity_id', 'team_id', 'entity_source', 'host_source_generation', 'resource_host']));
     await migrate(driver, settings);
     expect(await listSchema()).toEqual(first);

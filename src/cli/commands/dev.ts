@@ -1,14 +1,20 @@
+import { join } from 'node:path';
+import { nativeSource } from '../../../importers/native/index.ts';
+import { runImport, summaryLine } from '../../../importers/run.ts';
 import { startApiServer } from '../../api/server.ts';
 import { ensureLayout } from '../../bus/layout.ts';
 import { migrate } from '../../graph/migrate.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
+import { PROJECT_ROOT } from '../../stack/process.ts';
 import { connectAll, loadRuntime, untilSignalled, VERSION, type GlobalOptions } from '../runtime.ts';
 
 /**
  * The one command to try faultline: a local Neo4j and NATS when none is configured, the graph schema, the
  * example estate, and the API on 127.0.0.1 without auth. Ctrl-C stops what it started; data stays in .faultline/dev.
  */
-export async function devCommand(options: { port?: string }, global: GlobalOptions): Promise<void> {
+const EXAMPLE_ESTATE = join(PROJECT_ROOT, 'examples', 'estate.yaml');
+
+export async function devCommand(options: { port?: string; import?: boolean }, global: GlobalOptions): Promise<void> {
   const { loaded, log } = loadRuntime(global);
   const config = {
     ...loaded.config,
@@ -27,6 +33,10 @@ export async function devCommand(options: { port?: string }, global: GlobalOptio
   try {
     await migrate(connections.neo4j, config.neo4j);
     await ensureLayout(connections.nats);
+    if (options.import !== false) {
+      const summary = await runImport(nativeSource, [EXAMPLE_ESTATE], {}, log, { neo4j: connections.neo4j, settings: config.neo4j, nats: connections.nats });
+      log.info(summaryLine(summary, false));
+    }
     const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, version: VERSION });
     process.stdout.write(banner(`${server.url}/graphql`));
     await untilSignalled();

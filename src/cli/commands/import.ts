@@ -1,0 +1,40 @@
+import { PLANNED_SOURCES, SOURCES } from '../../../importers/index.ts';
+import { runImport, summaryLine, type ImportOptions } from '../../../importers/run.ts';
+import { connectNats, type NatsConnection } from '../../bus/nats.ts';
+import { connectNeo4j } from '../../graph/neo4j.ts';
+import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
+
+export async function importCommand(sourceName: string, paths: string[], options: ImportOptions, global: GlobalOptions): Promise<void> {
+  const source = SOURCES[sourceName];
+  if (!source) {
+    if ((PLANNED_SOURCES as readonly string[]).includes(sourceName)) {
+      throw new UsageError(`import ${sourceName} is not available yet (it arrives with issue #3)`);
+    }
+    throw new UsageError(`unknown source "${sourceName}" (expected one of ${[...Object.keys(SOURCES), ...PLANNED_SOURCES].join(', ')})`);
+  }
+  const { loaded, log } = loadRuntime(global);
+  const { config } = loaded;
+
+  if (options.dryRun) {
+    const summary = await runImport(source, paths, options, log);
+    process.stdout.write(`${summaryLine(summary, true)}\n`);
+    if (summary.failedFiles > 0) process.exitCode = 1;
+    return;
+  }
+
+  const neo4j = await connectNeo4j(config.neo4j);
+  let nats: NatsConnection | undefined;
+  try {
+    nats = await connectNats(config.nats.url, 'faultline-import');
+  } catch (err) {
+    log.warn((err as Error).message);
+  }
+  try {
+    const summary = await runImport(source, paths, options, log, { neo4j, settings: config.neo4j, ...(nats ? { nats } : {}) });
+    process.stdout.write(`${summaryLine(summary, false)}\n`);
+    if (summary.failedFiles > 0 || summary.failedHosts > 0) process.exitCode = 1;
+  } finally {
+    await nats?.drain();
+    await neo4j.close();
+  }
+}
