@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { NatsConnection } from '../src/bus/nats.ts';
 import { SUBJECTS } from '../src/bus/layout.ts';
 import { resolve } from 'node:path';
-import { markAbsentHosts, writeHost, writeShared } from '../src/graph/load.ts';
+import { markAbsentHosts, writeFacts, writeHost, writeShared } from '../src/graph/load.ts';
 import type { Driver, Neo4jSettings } from '../src/graph/neo4j.ts';
 import type { Logger } from '../src/log.ts';
 import { expandInputs } from './files.ts';
@@ -78,14 +78,25 @@ export async function runImport(
   }
 
   const hosts = readings.flatMap((r) => r.hosts.map((graph) => ({ file: r.file, graph })));
-  summary.hosts = hosts.length;
+  const facts = readings.flatMap((r) => (r.facts ?? []).map((row) => ({ file: r.file, row })));
+  summary.hosts = hosts.length + facts.length;
   summary.resources = hosts.reduce((n, h) => n + h.graph.resources.length, 0);
   summary.edges = hosts.reduce((n, h) => n + h.graph.dependencies.length + h.graph.memberships.length, 0) +
     readings.reduce((n, r) => n + (r.shared ? r.shared.dependencies.length + r.shared.memberships.length : 0), 0);
 
   if (!options.dryRun && targets) {
     const stamp = { source: source.name, generation: Date.now() };
-    const bar = progressBar(hosts.length);
+    const bar = progressBar(hosts.length + facts.length);
+    for (const { file, row } of facts) {
+      try {
+        await writeFacts(targets.neo4j, targets.settings, row, stamp);
+        summary.written++;
+      } catch (err) {
+        summary.failedHosts++;
+        log.error({ file, host: row.certname }, `${file}: facts of ${row.certname} were not imported (left as they were): ${(err as Error).message.split('\n')[0]}`);
+      }
+      bar?.increment();
+    }
     for (const { file, graph } of hosts) {
       try {
         const result = await writeHost(targets.neo4j, targets.settings, graph, stamp);

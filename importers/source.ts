@@ -1,4 +1,4 @@
-import type { HostGraph, SharedGraph } from '../src/graph/model.ts';
+import type { HostFactsRow, HostGraph, SharedGraph } from '../src/graph/model.ts';
 import type { InputFile } from './files.ts';
 import type { InputProblem } from './problems.ts';
 
@@ -6,6 +6,8 @@ import type { InputProblem } from './problems.ts';
 export interface FileReading {
   hosts: HostGraph[];
   shared?: SharedGraph;
+  /** Facts imports yield facts only: merged into the hosts, never replacing their catalogs. */
+  facts?: HostFactsRow[];
   /** Fatal for this file: nothing of it is written. */
   problems: InputProblem[];
   /** Written anyway, reported in the summary. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Driver, ManagedTransaction } from 'neo4j-driver';
 import type { Neo4jSettings } from './neo4j.ts';
-import type { DependencyRow, HostGraph, MembershipRow, SharedGraph, TeamRow } from './model.ts';
+import type { DependencyRow, HostFactsRow, HostGraph, MembershipRow, SharedGraph, TeamRow } from './model.ts';
 
 /**
  * Writes importer output into Neo4j. One host's subgraph is one transaction (a failure leaves that host as it
@@ -68,6 +68,42 @@ export async function writeShared(driver: Driver, settings: Neo4jSettings, share
 }
 
 /**
+ * A host's facts (one transaction): set over what the host has, so a catalog import and a facts import can
+ * come in either order. An owner derived from facts is an OWNED_BY relation declared by `facts:<certname>`,
+ * replaced by the next facts import of that host.
+ */
+export async function writeFacts(driver: Driver, settings: Neo4jSettings, row: HostFactsRow, stamp: Stamp): Promise<void> {
+  const owner = `facts:${row.certname}`;
+  const session = driver.session({ ...(settings.database ? { database: settings.database } : {}) });
+  try {
+    await session.executeWrite(async (tx) => {
+      await tx.run(
+        `MERGE (h:Entity {id: $certname})
+         SET h:Host, h += $facts, h.name = $certname, h.managed = coalesce(h.managed, true),
+             h.factsSource = $source, h.factsGeneration = $generation`,
+        { certname: row.certname, facts: stripUndefined(row.facts), ...stamp },
+      );
+      await tx.run(
+        `UNWIND $owned AS o
+         MATCH (h:Host {id: $certname})
+         MERGE (t:Team {id: o})
+         ON CREATE SET t.name = substring(o, 5), t.contacts = [], t.source = $source, t.generation = $generation
+         MERGE (h)-[r:OWNED_BY]->(t)
+         SET r.host = $owner, r.source = $source, r.generation = $generation`,
+        { certname: row.certname, owned: row.owner ? [row.owner] : [], owner, ...stamp },
+      );
+      await removeStaleRelations(tx, owner, stamp);
+    });
+  } finally {
+    await session.close();
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
  * After a full import of `source`: its hosts that the import did not contain become `managed: false` (kept, so
  * what depends on them can be reported). Returns their certnames.
  */
@@ -93,7 +129,7 @@ async function writeHostVertex(tx: ManagedTransaction, graph: HostGraph, digest:
          h.digest = $digest, h.source = $source, h.generation = $generation`,
     {
       certname: graph.certname,
-      facts: graph.facts,
+      facts: stripUndefined(graph.facts),
       critical: graph.critical ?? false,
       checks: graph.checks ?? [],
       digest,

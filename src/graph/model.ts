@@ -118,3 +118,11 @@ export interface SharedGraph {
   dependencies: DependencyRow[];
   memberships: MembershipRow[];
 }
+
+/** What a facts import knows of one host: written over the host's facts, never touching its resources. */
+export interface HostFactsRow {
+  certname: string;
+  facts: HostFacts;
+  /** Team id derived from a configured fact (e.g. `owner`), if any. */
+  owner?: string;
+}
