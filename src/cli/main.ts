@@ -89,10 +89,15 @@ program
   .action(notYet('faultline check', 4));
 
 const stack = program.command('stack').description('start or stop the local Neo4j and NATS used by dev and the tests');
-const profileOption = () => new Option('--profile <profile>', 'dev (ports 7687/4222) or test (7688/4223)').default('dev');
-stack.command('up').description('start them (reuses running ones)').addOption(profileOption()).action(async (o: { profile?: string }) => (await commands.stack()).stackUpCommand(o));
-stack.command('down').description('stop the ones faultline started').addOption(profileOption()).action(async (o: { profile?: string }) => (await commands.stack()).stackDownCommand(o));
-stack.command('status').description('say whether they answer').addOption(profileOption()).action(async (o: { profile?: string }) => (await commands.stack()).stackStatusCommand(o));
+type StackOptions = import('./commands/stack.ts').StackOptions;
+const withStackOptions = (command: Command) =>
+  command
+    .addOption(new Option('--profile <profile>', 'dev (ports 7687/4222), test (7688/4223) or a name of your own (data in .faultline/<name>)').default('dev'))
+    .option('--neo4j-port <port>', "override the profile's Neo4j port")
+    .option('--nats-port <port>', "override the profile's NATS port");
+withStackOptions(stack.command('up').description('start them (reuses running ones)')).action(async (o: StackOptions) => (await commands.stack()).stackUpCommand(o));
+withStackOptions(stack.command('down').description('stop the ones faultline started')).action(async (o: StackOptions) => (await commands.stack()).stackDownCommand(o));
+withStackOptions(stack.command('status').description('say whether they answer')).action(async (o: StackOptions) => (await commands.stack()).stackStatusCommand(o));
 
 try {
   await program.parseAsync(process.argv);

@@ -12,7 +12,18 @@ export const PROFILES = {
   test: { host: '127.0.0.1', neo4jPort: 7688, natsPort: 4223 },
 } as const;
 
-export type Profile = keyof typeof PROFILES;
+export type Profile = keyof typeof PROFILES | (string & {});
+
+export interface Ports {
+  neo4jPort: number;
+  natsPort: number;
+}
+
+/** A profile's addresses; any other name gets the dev ports unless `override` says otherwise. */
+export function addressesOf(profile: Profile, override: Partial<Ports> = {}) {
+  const base = PROFILES[profile as keyof typeof PROFILES] ?? PROFILES.dev;
+  return { ...base, ...override };
+}
 
 export interface StackState {
   neo4jUri?: string;
@@ -21,8 +32,8 @@ export interface StackState {
   started: { neo4j: boolean; nats: boolean };
 }
 
-export async function stackUp(profile: Profile, want: { neo4j: boolean; nats: boolean }): Promise<StackState> {
-  const { host, neo4jPort, natsPort } = PROFILES[profile];
+export async function stackUp(profile: Profile, want: { neo4j: boolean; nats: boolean }, ports: Partial<Ports> = {}): Promise<StackState> {
+  const { host, neo4jPort, natsPort } = addressesOf(profile, ports);
   const dir = stackDir(profile);
   // Both start in parallel: the JVM takes seconds, nats-server milliseconds.
   const [neo4j, nats] = await Promise.all([

@@ -1,19 +1,20 @@
-import { PLANNED_SOURCES, SOURCES } from '../../../importers/index.ts';
+import { PLANNED_SOURCES, sourcesFor } from '../../../importers/index.ts';
 import { runImport, summaryLine, type ImportOptions } from '../../../importers/run.ts';
 import { connectNats, type NatsConnection } from '../../bus/nats.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
 import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
 
 export async function importCommand(sourceName: string, paths: string[], options: ImportOptions, global: GlobalOptions): Promise<void> {
-  const source = SOURCES[sourceName];
+  const { loaded, log } = loadRuntime(global);
+  const { config } = loaded;
+  const sources = sourcesFor(config);
+  const source = sources[sourceName];
   if (!source) {
     if ((PLANNED_SOURCES as readonly string[]).includes(sourceName)) {
       throw new UsageError(`import ${sourceName} is not available yet (it arrives with issue #3)`);
     }
-    throw new UsageError(`unknown source "${sourceName}" (expected one of ${[...Object.keys(SOURCES), ...PLANNED_SOURCES].join(', ')})`);
+    throw new UsageError(`unknown source "${sourceName}" (expected one of ${[...Object.keys(sources), ...PLANNED_SOURCES].join(', ')})`);
   }
-  const { loaded, log } = loadRuntime(global);
-  const { config } = loaded;
 
   if (options.dryRun) {
     const summary = await runImport(source, paths, options, log);
