@@ -62,7 +62,7 @@ export async function runImport(
   for (const file of files) {
     let reading;
     try {
-      reading = source.read(file);
+      reading = await source.read(file);
     } catch (err) {
       reading = { hosts: [], problems: [{ file: file.name, path: '$', message: (err as Error).message }], warnings: [] };
     }

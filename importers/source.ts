@@ -18,5 +18,5 @@ export interface FileReading {
 export interface Source {
   name: string;
   extensions: readonly string[];
-  read(file: InputFile): FileReading;
+  read(file: InputFile): FileReading | Promise<FileReading>;
 }
