@@ -122,6 +122,39 @@ const logSection = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/**
+ * Which raw facts feed the facts faultline keeps on a host (design section 4: "configurable"). Each key is a
+ * list of candidate fact paths in dotted notation into structured facts (`os.distro.description`); the first
+ * present wins. `a + b` joins several facts with a space and counts as present only when all of them are.
+ * `certname` is used only when a facts document does not name its host.
+ */
+const factPath = z
+  .string()
+  .refine((text) => text.split('+').every((part) => part.trim().split('.').every((segment) => segment.length > 0)), {
+    error: (issue) => `expected a dotted fact path like os.distro.description (or paths joined by +), got "${String(issue.input)}"`,
+  });
+const factPaths = (defaults: string[]) => z.array(factPath).default(defaults);
+
+const factsSection = z.strictObject({
+  certname: factPaths(['clientcert', 'trusted.certname', 'networking.fqdn', 'fqdn']),
+  environment: factPaths(['environment', 'agent_specified_environment']),
+  location: factPaths(['location', 'datacenter', 'dc', 'trusted.extensions.pp_datacenter']),
+  rack: factPaths(['rack']),
+  az: factPaths(['az', 'ec2_metadata.placement.availability-zone', 'ec2_placement_availability_zone', 'gce.instance.zone', 'azure_metadata.compute.zone']),
+  os: factPaths([
+    'os.distro.description',
+    'os.lsb.distdescription',
+    'lsbdistdescription',
+    'os.windows.product_name',
+    'os.name + os.release.full',
+    'operatingsystem + operatingsystemrelease',
+    'os.name',
+    'operatingsystem',
+  ]),
+  classes: factPaths([]),
+  owner: factPaths(['owner', 'team']),
+});
+
 export const configSchema = z.strictObject({
   neo4j: neo4jSection.prefault({}),
   nats: natsSection.prefault({}),
@@ -129,8 +162,10 @@ export const configSchema = z.strictObject({
   correlator: correlatorSection.prefault({}),
   notify: notifySection.prefault({}),
   log: logSection.prefault({}),
+  facts: factsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type ChannelConfig = Config['notify']['channels'][number];
 export type RouteConfig = Config['notify']['routes'][number];
+export type FactsMapping = Config['facts'];

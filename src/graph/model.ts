@@ -125,4 +125,6 @@ export interface HostFactsRow {
   facts: HostFacts;
   /** Team id derived from a configured fact (e.g. `owner`), if any. */
   owner?: string;
+  /** Kept facts this import looked for and did not find: removed from the host, not left stale. */
+  cleared?: (keyof HostFacts)[];
 }
