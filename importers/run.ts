@@ -14,6 +14,18 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Stop at the first bad file instead of importing the others. */
   strict?: boolean;
+  /** Host transactions in flight at once. */
+  concurrency?: number;
+}
+
+const DEFAULT_CONCURRENCY = 2;
+
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export interface ImportTargets {
@@ -97,7 +109,8 @@ export async function runImport(
       }
       bar?.increment();
     }
-    for (const { file, graph } of hosts) {
+    // Hosts are independent transactions; a few at once keep both the database and this process busy.
+    await inParallel(hosts, options.concurrency ?? DEFAULT_CONCURRENCY, async ({ file, graph }) => {
       try {
         const result = await writeHost(targets.neo4j, targets.settings, graph, stamp);
         if (result.written) summary.written++;
@@ -106,7 +119,7 @@ export async function runImport(
         log.error({ file, host: graph.certname }, `${file}: host ${graph.certname} was not imported (left as it was): ${(err as Error).message.split('\n')[0]}`);
       }
       bar?.increment();
-    }
+    });
     bar?.stop();
     for (const reading of readings) {
       // A file's shared declarations are owned by the file (by absolute path), as a host's are by its certname.

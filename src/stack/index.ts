@@ -10,6 +10,8 @@ import { stackDir } from './process.ts';
 export const PROFILES = {
   dev: { host: '127.0.0.1', neo4jPort: 7687, natsPort: 4222 },
   test: { host: '127.0.0.1', neo4jPort: 7688, natsPort: 4223 },
+  /** `npm run bench` wipes its database, so it never shares one with dev or the tests. */
+  bench: { host: '127.0.0.1', neo4jPort: 7689, natsPort: 4224 },
 } as const;
 
 export type Profile = keyof typeof PROFILES | (string & {});

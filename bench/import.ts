@@ -1,0 +1,171 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { puppetSource } from '../importers/puppet/index.ts';
+import { runImport } from '../importers/run.ts';
+import type { HostGraph } from '../src/graph/model.ts';
+import type { Driver, ManagedTransaction } from '../src/graph/neo4j.ts';
+import { createLogger } from '../src/log.ts';
+import { benchServices, rssMb, wipe } from './services.ts';
+
+/**
+ * `npm run bench -- import --hosts 1000 [--resources 300]`: a synthetic estate written as PuppetDB wire-format
+ * catalogs (about 300 resources per host, intra-host require/before chains, cross-node capabilities, soft
+ * dependencies, owners and services), imported through the real `faultline import puppet` pipeline; then the
+ * same vertices and edges written by a raw `UNWIND ... CREATE` into an emptied database as the baseline.
+ */
+export async function run(args: Record<string, string>): Promise<Record<string, unknown>> {
+  const hostCount = Number(args.hosts ?? 1000);
+  const perHost = Number(args.resources ?? 300);
+  const concurrency = Number(args.concurrency ?? 2);
+  const log = createLogger('error');
+  const { config, neo4j, nats } = await benchServices();
+
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-import-'));
+  try {
+    const catalogs = join(dir, 'catalogs');
+    mkdirSync(catalogs);
+    for (let h = 0; h < hostCount; h++) writeFileSync(join(catalogs, `${hostName(h)}.json`), JSON.stringify(syntheticCatalog(h, hostCount, perHost)));
+    process.stderr.write(`bench import: ${hostCount} catalogs of ${perHost} resources written to ${catalogs}\n`);
+
+    await wipe(neo4j, config.neo4j);
+    const summary = await runImport(puppetSource, [catalogs], { concurrency }, log, { neo4j, settings: config.neo4j, nats });
+    if (summary.failedFiles || summary.failedHosts) throw new Error(`the import failed: ${JSON.stringify(summary)}`);
+    const imported = await counts(neo4j);
+    process.stderr.write(`bench import: faultline import ${summary.seconds} s (${JSON.stringify(imported)})\n`);
+
+    // The baseline writes exactly what the import wrote, from the same transformed rows.
+    const reading = await puppetSource.read({ name: 'all', read: () => Buffer.from(JSON.stringify(Array.from({ length: hostCount }, (_, h) => syntheticCatalog(h, hostCount, perHost)))) });
+    await wipe(neo4j, config.neo4j);
+    const baselineSeconds = await rawCreate(neo4j, reading.hosts, concurrency);
+    const baseline = await counts(neo4j);
+    process.stderr.write(`bench import: raw UNWIND CREATE ${baselineSeconds} s (${JSON.stringify(baseline)})\n`);
+
+    return {
+      bench: 'import',
+      hosts: hostCount,
+      resources: summary.resources,
+      dependencies: imported.dependsOn,
+      seconds: summary.seconds,
+      resourcesPerSecond: Math.round(summary.resources / summary.seconds),
+      baselineSeconds,
+      ratio: Math.round((summary.seconds / baselineSeconds) * 100) / 100,
+      concurrency,
+      rssMb: rssMb(),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await nats.close();
+    await neo4j.close();
+  }
+}
+
+const hostName = (h: number) => `node${String(h).padStart(5, '0')}.bench.example.com`;
+
+/** One host: packages, config files, services and execs in dependency chains, plus faultline declarations. */
+export function syntheticCatalog(h: number, hostCount: number, perHost: number) {
+  const certname = hostName(h);
+  const resources: { type: string; title: string; exported: boolean; parameters: Record<string, unknown> }[] = [
+    { type: 'Stage', title: 'main', exported: false, parameters: {} },
+    { type: 'Class', title: 'main', exported: false, parameters: {} },
+  ];
+  const units = Math.floor((perHost - 2 - 6) / 3);
+  for (let u = 0; u < units; u++) {
+    resources.push({ type: 'Package', title: `pkg-${u}`, exported: false, parameters: { ensure: 'installed' } });
+    resources.push({ type: 'File', title: `/etc/app-${u}/config`, exported: false, parameters: { ensure: 'file', require: `Package[pkg-${u}]`, notify: `Service[svc-${u}]` } });
+    resources.push({ type: 'Service', title: `svc-${u}`, exported: false, parameters: { ensure: 'running', require: u > 0 ? [`Package[pkg-${u}]`, `Service[svc-${u - 1}]`] : `Package[pkg-${u}]` } });
+  }
+  // Every tenth host is a database that provides its cluster's capability; the others consume it.
+  const cluster = Math.floor(h / 10);
+  const isDb = h % 10 === 0 || h % 10 === 1;
+  const declarations = [
+    isDb
+      ? { type: 'Faultline::Provides', title: `db-${cluster}`, exported: false, parameters: { resource: 'Service[svc-0]' } }
+      : { type: 'Faultline::Consumes', title: `db-${cluster}`, exported: false, parameters: { from: 'Service[svc-1]', kind: 'hard' } },
+    { type: 'Faultline::Depends', title: 'logging', exported: false, parameters: { from: 'Service[svc-2]', on: `${hostName((h + 1) % hostCount)}::Service[svc-0]`, kind: 'soft' } },
+    { type: 'Faultline::Owner', title: `team-${cluster % 20}`, exported: false, parameters: { contacts: [`email:team-${cluster % 20}@example.com`] } },
+    { type: 'Faultline::Check', title: 'svc0', exported: false, parameters: { resource: 'Service[svc-0]' } },
+    { type: 'Faultline::Service', title: `app-${cluster}`, exported: false, parameters: { tier: cluster % 3, owner: `team-${cluster % 20}`, resource: 'Service[svc-3]' } },
+  ];
+  resources.push(...declarations);
+  return { certname, environment: 'production', producer_timestamp: '2026-11-21T00:00:00Z', resources, edges: [] };
+}
+
+/** The baseline: the same vertices and edges, CREATEd with UNWIND, one transaction per host. */
+async function rawCreate(driver: Driver, hosts: HostGraph[], concurrency: number): Promise<number> {
+  const started = performance.now();
+  // Shared vertices (teams, groups, services) first, once, as a bulk loader would.
+  const shared = new Map<string, { id: string; label: string }>();
+  for (const host of hosts) {
+    for (const t of host.teams) shared.set(t.id, { id: t.id, label: 'Team' });
+    for (const g of host.groups) shared.set(g.id, { id: g.id, label: 'Group' });
+    for (const s of host.services) shared.set(s.id, { id: s.id, label: 'Service' });
+  }
+  const session = driver.session();
+  await session.executeWrite((tx) =>
+    tx.run(
+      `UNWIND $rows AS row
+       CALL (row) {
+         WITH row WHERE row.label = 'Team' CREATE (:Team {id: row.id})
+         UNION
+         WITH row WHERE row.label <> 'Team' CREATE (:Entity {id: row.id, kind: row.label})
+       }`,
+      { rows: [...shared.values()] },
+    ),
+  );
+  await session.executeWrite((tx) => tx.run('UNWIND $ids AS id CREATE (:Entity:Host {id: id})', { ids: hosts.map((h) => h.certname) }));
+  await session.close();
+  // Vertices of every host first, then the relations between them (cross-host ones need both ends).
+  await perHost(driver, hosts, concurrency, (tx, host) =>
+    tx.run(
+      `MATCH (h:Entity {id: $certname})
+       UNWIND $resources AS r
+       CREATE (e:Entity:Resource {id: r.id, type: r.type, title: r.title})
+       CREATE (e)-[:RUNS_ON]->(h)`,
+      { certname: host.certname, resources: host.resources.map((r) => ({ id: r.id, type: r.type, title: r.title })) },
+    ),
+  );
+  await perHost(driver, hosts, concurrency, async (tx, host) => {
+    await tx.run(
+      `UNWIND $edges AS d
+       MATCH (a:Entity {id: d.from})
+       MATCH (b:Entity {id: d.to})
+       CREATE (a)-[:DEPENDS_ON {kind: d.kind}]->(b)`,
+      { edges: host.dependencies },
+    );
+    await tx.run(
+      `UNWIND $rows AS m
+       MATCH (g:Entity {id: m.group})
+       MATCH (e:Entity {id: m.member})
+       CREATE (g)-[:HAS_MEMBER]->(e)`,
+      { rows: host.memberships },
+    );
+  });
+  return Math.round((performance.now() - started) / 10) / 100;
+}
+
+async function perHost(driver: Driver, hosts: HostGraph[], concurrency: number, work: (tx: ManagedTransaction, host: HostGraph) => Promise<unknown>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < hosts.length) {
+      const host = hosts[next++]!;
+      const session = driver.session();
+      try {
+        await session.executeWrite((tx) => work(tx, host));
+      } finally {
+        await session.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function counts(driver: Driver) {
+  const result = await driver.executeQuery(
+    `CALL () { MATCH (r:Resource) RETURN count(r) AS resources }
+     CALL () { MATCH ()-[d:DEPENDS_ON]->() RETURN count(d) AS dependsOn }
+     CALL () { MATCH ()-[m:HAS_MEMBER]->() RETURN count(m) AS members }
+     RETURN resources, dependsOn, members`,
+  );
+  return result.records[0]!.toObject() as { resources: number; dependsOn: number; members: number };
+}
