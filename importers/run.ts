@@ -2,12 +2,13 @@ import cliProgress from 'cli-progress';
 import type { NatsConnection } from '../src/bus/nats.ts';
 import { SUBJECTS } from '../src/bus/layout.ts';
 import { resolve } from 'node:path';
-import { markAbsentHosts, writeFacts, writeHost, writeShared } from '../src/graph/load.ts';
+import { markAbsentHosts, writeFacts, writeHost, writeShared, type Stamp } from '../src/graph/load.ts';
+import type { HostFactsRow, HostGraph } from '../src/graph/model.ts';
 import type { Driver, Neo4jSettings } from '../src/graph/neo4j.ts';
 import type { Logger } from '../src/log.ts';
 import { expandInputs } from './files.ts';
 import { formatProblem, type InputProblem } from './problems.ts';
-import type { Source } from './source.ts';
+import type { FileReading, Source } from './source.ts';
 
 export interface ImportOptions {
   full?: boolean;
@@ -20,13 +21,7 @@ export interface ImportOptions {
 
 const DEFAULT_CONCURRENCY = 2;
 
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+
 
 export interface ImportTargets {
   neo4j: Driver;
@@ -70,71 +65,94 @@ export async function runImport(
   };
   const report = (level: 'warn' | 'error', problem: InputProblem) => log[level]({ file: problem.file, path: problem.path, line: problem.line }, formatProblem(problem));
 
-  const readings = [];
-  for (const file of files) {
-    let reading;
-    try {
-      reading = await source.read(file);
-    } catch (err) {
-      reading = { hosts: [], problems: [{ file: file.name, path: '$', message: (err as Error).message }], warnings: [] };
+  const write = !options.dryRun && targets ? targets : undefined;
+  const stamp = { source: source.name, generation: Date.now() };
+  const certnames: string[] = [];
+  const shared: { file: string; graph: NonNullable<FileReading['shared']> }[] = [];
+  const bar = write ? progressBar(files.length) : undefined;
+
+  // Files are read one at a time (parse → transform) and their hosts written as they come: reading the next
+  // catalog overlaps with the database writing the last, and memory holds a few hosts, not the estate.
+  async function* units(): AsyncGenerator<Unit> {
+    for (const file of files) {
+      let reading: FileReading;
+      try {
+        reading = await source.read(file);
+      } catch (err) {
+        reading = { hosts: [], problems: [{ file: file.name, path: '$', message: (err as Error).message }], warnings: [] };
+      }
+      reading.warnings.forEach((w) => report('warn', w));
+      summary.warnings += reading.warnings.length;
+      bar?.increment();
+      if (reading.problems.length > 0) {
+        reading.problems.forEach((p) => report('error', p));
+        summary.failedFiles++;
+        if (options.strict) throw new Error(`${file.name}: stopped at the first bad file (--strict)`);
+        continue;
+      }
+      if (reading.shared) {
+        shared.push({ file: file.name, graph: reading.shared });
+        summary.edges += reading.shared.dependencies.length + reading.shared.memberships.length;
+      }
+      for (const row of reading.facts ?? []) {
+        summary.hosts++;
+        yield { file: file.name, facts: row };
+      }
+      for (const graph of reading.hosts) {
+        summary.hosts++;
+        summary.resources += graph.resources.length;
+        summary.edges += graph.dependencies.length + graph.memberships.length;
+        certnames.push(graph.certname);
+        yield { file: file.name, host: graph };
+      }
     }
-    reading.warnings.forEach((w) => report('warn', w));
-    summary.warnings += reading.warnings.length;
-    if (reading.problems.length > 0) {
-      reading.problems.forEach((p) => report('error', p));
-      summary.failedFiles++;
-      if (options.strict) throw new Error(`${file.name}: stopped at the first bad file (--strict)`);
-      continue;
-    }
-    readings.push({ file: file.name, ...reading });
   }
 
-  const hosts = readings.flatMap((r) => r.hosts.map((graph) => ({ file: r.file, graph })));
-  const facts = readings.flatMap((r) => (r.facts ?? []).map((row) => ({ file: r.file, row })));
-  summary.hosts = hosts.length + facts.length;
-  summary.resources = hosts.reduce((n, h) => n + h.graph.resources.length, 0);
-  summary.edges = hosts.reduce((n, h) => n + h.graph.dependencies.length + h.graph.memberships.length, 0) +
-    readings.reduce((n, r) => n + (r.shared ? r.shared.dependencies.length + r.shared.memberships.length : 0), 0);
-
-  if (!options.dryRun && targets) {
-    const stamp = { source: source.name, generation: Date.now() };
-    const bar = progressBar(hosts.length + facts.length);
-    for (const { file, row } of facts) {
-      try {
-        await writeFacts(targets.neo4j, targets.settings, row, stamp);
-        summary.written++;
-      } catch (err) {
-        summary.failedHosts++;
-        log.error({ file, host: row.certname }, `${file}: facts of ${row.certname} were not imported (left as they were): ${(err as Error).message.split('\n')[0]}`);
-      }
-      bar?.increment();
+  const queue = units();
+  // Hosts are independent transactions; two at once keep both the database and this process busy (more
+  // only queue on the locks of shared vertices on a 2-core machine).
+  const worker = async () => {
+    for (let next = await queue.next(); !next.done; next = await queue.next()) {
+      if (write) await writeUnit(next.value, write, stamp, summary, log);
     }
-    // Hosts are independent transactions; a few at once keep both the database and this process busy.
-    await inParallel(hosts, options.concurrency ?? DEFAULT_CONCURRENCY, async ({ file, graph }) => {
-      try {
-        const result = await writeHost(targets.neo4j, targets.settings, graph, stamp);
-        if (result.written) summary.written++;
-      } catch (err) {
-        summary.failedHosts++;
-        log.error({ file, host: graph.certname }, `${file}: host ${graph.certname} was not imported (left as it was): ${(err as Error).message.split('\n')[0]}`);
-      }
-      bar?.increment();
-    });
-    bar?.stop();
-    for (const reading of readings) {
+  };
+  await Promise.all(Array.from({ length: write ? (options.concurrency ?? DEFAULT_CONCURRENCY) : 1 }, worker));
+  bar?.stop();
+
+  if (write) {
+    for (const { file, graph } of shared) {
       // A file's shared declarations are owned by the file (by absolute path), as a host's are by its certname.
-      const owner = `${source.name}:${reading.file === '-' ? '-' : resolve(reading.file)}`;
-      if (reading.shared) await writeShared(targets.neo4j, targets.settings, reading.shared, owner, stamp);
+      const owner = `${source.name}:${file === '-' ? '-' : resolve(file)}`;
+      await writeShared(write.neo4j, write.settings, graph, owner, stamp);
     }
     if (options.full && summary.failedFiles === 0 && summary.failedHosts === 0) {
-      summary.unmanaged = await markAbsentHosts(targets.neo4j, targets.settings, source.name, hosts.map((h) => h.graph.certname));
+      summary.unmanaged = await markAbsentHosts(write.neo4j, write.settings, source.name, certnames);
     } else if (options.full) {
       log.warn('--full: some input failed, so no host is marked unmanaged this time');
     }
-    await announce(targets, summary, stamp.generation, log);
+    await announce(write, summary, stamp.generation, log);
   }
   summary.seconds = Math.round((performance.now() - started) / 10) / 100;
   return summary;
+}
+
+type Unit = { file: string; host: HostGraph; facts?: undefined } | { file: string; facts: HostFactsRow; host?: undefined };
+
+/** One host (or one host's facts) in its own transaction; a failure is logged and leaves that host as it was. */
+async function writeUnit(unit: Unit, targets: ImportTargets, stamp: Stamp, summary: ImportSummary, log: Logger): Promise<void> {
+  const certname = unit.host?.certname ?? unit.facts!.certname;
+  try {
+    if (unit.host) {
+      if ((await writeHost(targets.neo4j, targets.settings, unit.host, stamp)).written) summary.written++;
+    } else {
+      await writeFacts(targets.neo4j, targets.settings, unit.facts, stamp);
+      summary.written++;
+    }
+  } catch (err) {
+    summary.failedHosts++;
+    const what = unit.host ? `host ${certname} was` : `facts of ${certname} were`;
+    log.error({ file: unit.file, host: certname }, `${unit.file}: ${what} not imported (left as it was): ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 async function announce(targets: ImportTargets, summary: ImportSummary, generation: number, log: Logger): Promise<void> {
@@ -149,7 +167,7 @@ async function announce(targets: ImportTargets, summary: ImportSummary, generati
 function progressBar(total: number): cliProgress.SingleBar | undefined {
   if (!process.stderr.isTTY || total < 2) return undefined;
   const bar = new cliProgress.SingleBar(
-    { format: 'importing {bar} {value}/{total} hosts  {eta_formatted} left', stream: process.stderr, hideCursor: true },
+    { format: 'importing {bar} {value}/{total} files  {eta_formatted} left', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
