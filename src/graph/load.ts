@@ -27,17 +27,24 @@ export async function writeHost(driver: Driver, settings: Neo4jSettings, graph: 
   const session = driver.session({ ...(settings.database ? { database: settings.database } : {}) });
   try {
     return await session.executeWrite(async (tx) => {
+      // What the graph already holds of this host: its last import, and whether any of its entities already
+      // has relations of its own (a placeholder someone declared a dependency from).
       const previous = await tx.run(
-        'MATCH (h:Entity {id: $certname}) WHERE h:Host RETURN h.digest AS digest, h.managed AS managed, h.source AS source',
-        { certname: graph.certname },
+        `OPTIONAL MATCH (h:Entity {id: $certname}) WHERE h:Host
+         OPTIONAL MATCH (p:Entity) WHERE (p.id = $certname OR p.id STARTS WITH $prefix) AND (p)-[:DEPENDS_ON|RUNS_ON]->()
+         RETURN h IS NOT NULL AS known, h.digest AS digest, h.managed AS managed, h.source AS source, count(p) AS related`,
+        { certname: graph.certname, prefix: `${graph.certname}::` },
       );
-      const row = previous.records[0];
-      if (row && row.get('digest') === digest && row.get('managed') === true && row.get('source') === stamp.source) {
+      const row = previous.records[0]!;
+      const known = row.get('known') === true;
+      if (known && row.get('digest') === digest && row.get('managed') === true && row.get('source') === stamp.source) {
         return { written: false, ...counts };
       }
-      await writeHostGraph(tx, graph, digest, stamp);
-      // A host seen for the first time has nothing stale (placeholders others created stay theirs).
-      if (row) await removeStale(tx, graph.certname, stamp);
+      // A host seen for the first time, whose entities have no relations yet, can CREATE its relations instead
+      // of MERGEing them (a third faster), and has nothing stale to remove.
+      const fresh = !known && row.get('related') === 0;
+      await writeHostGraph(tx, graph, digest, stamp, fresh);
+      if (!fresh) await removeStale(tx, graph.certname, stamp);
       return { written: true, ...counts };
     });
   } finally {
@@ -139,6 +146,12 @@ const PIECES = {
     SET e:Resource, e += r.props
     MERGE (e)-[o:RUNS_ON]->(h)
     SET o += $stamp }`,
+  freshResources: `CALL (h) {
+    UNWIND $freshResources AS r
+    MERGE (e:Entity {id: r.id})
+    SET e:Resource, e += r.props
+    CREATE (e)-[o:RUNS_ON]->(h)
+    SET o += $stamp }`,
   teams: `CALL () {
     UNWIND $teams AS t
     MERGE (team:Team {id: t.id})
@@ -177,6 +190,13 @@ const PIECES = {
     MERGE (a)-[r:DEPENDS_ON]->(b)
     SET r.kind = d.kind, r.origin = d.origin, r.host = CASE WHEN d.shared THEN '' ELSE $owner END,
         r.source = $source, r.generation = $generation }`,
+  freshDependencies: `CALL () {
+    UNWIND $freshDependencies AS d
+    MERGE (a:Entity {id: d.from})
+    MERGE (b:Entity {id: d.to})
+    ON CREATE SET b.managed = false
+    CREATE (a)-[r:DEPENDS_ON]->(b)
+    SET r.kind = d.kind, r.origin = d.origin, r.host = $owner, r.source = $source, r.generation = $generation }`,
   memberships: `CALL () {
     UNWIND $memberships AS m
     MERGE (g:Entity {id: m.group})
@@ -194,7 +214,7 @@ interface Declarations extends SharedGraph {
 }
 
 /** One host's vertex, resources and declarations, in one statement. */
-async function writeHostGraph(tx: ManagedTransaction, graph: HostGraph, digest: string, stamp: Stamp): Promise<void> {
+async function writeHostGraph(tx: ManagedTransaction, graph: HostGraph, digest: string, stamp: Stamp, fresh: boolean): Promise<void> {
   const host = {
     ...stripUndefined(graph.facts),
     name: graph.certname,
@@ -218,7 +238,7 @@ async function writeHostGraph(tx: ManagedTransaction, graph: HostGraph, digest: 
       ...stamp,
     },
   }));
-  await writeDeclarations(tx, graph, graph.certname, stamp, { certname: graph.certname, host, resources });
+  await writeDeclarations(tx, graph, graph.certname, stamp, { certname: graph.certname, host, resources, fresh });
 }
 
 /** Declarations of a host (with its vertex, when `hostParams` is given) or of a file, in one statement. */
@@ -227,25 +247,30 @@ async function writeDeclarations(
   d: Declarations,
   owner: string,
   stamp: Stamp,
-  hostParams?: { certname: string; host: Record<string, unknown>; resources: unknown[] },
+  hostParams?: { certname: string; host: Record<string, unknown>; resources: unknown[]; fresh: boolean },
 ): Promise<void> {
   const owned = [
     ...(d.owner && d.certname ? [{ entity: d.certname, team: d.owner }] : []),
     ...d.resources.flatMap((r) => (r.owner ? [{ entity: r.id, team: r.owner }] : [])),
     ...d.services.flatMap((s) => (s.owner ? [{ entity: s.id, team: s.owner }] : [])),
   ];
+  const dependencies = mergeDependencies(d.dependencies);
+  // On a fresh host, relations from its own entities are new for certain; the rest (a service on its group,
+  // declared alike by other hosts) may exist already.
+  const own = (id: string) => hostParams?.fresh === true && (id === hostParams.certname || id.startsWith(`${hostParams.certname}::`));
   const lists = {
-    ...(hostParams ? { resources: hostParams.resources } : {}),
+    ...(hostParams ? (hostParams.fresh ? { freshResources: hostParams.resources } : { resources: hostParams.resources }) : {}),
     teams: d.teams satisfies TeamRow[],
     services: d.services,
     groups: d.groups,
     owned,
-    dependencies: mergeDependencies(d.dependencies),
+    freshDependencies: dependencies.filter((dep) => own(dep.from) && !dep.shared),
+    dependencies: dependencies.filter((dep) => !own(dep.from) || dep.shared),
     memberships: uniqueMemberships(d.memberships),
   };
   const pieces: string[] = hostParams ? [PIECES.host] : [];
   for (const [name, rows] of Object.entries(lists)) {
-    if (rows.length > 0) pieces.push(PIECES[name as keyof typeof lists]);
+    if (rows.length > 0) pieces.push(PIECES[name as keyof typeof PIECES]);
   }
   if (pieces.length === 0) return;
   // A statement cannot start with a unit CALL after nothing: give the file-owned form a row to run on.

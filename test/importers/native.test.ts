@@ -131,6 +131,15 @@ describe('native topology import into a real Neo4j', () => {
     expect(log1.records[0]!.toObject()).toEqual({ managed: false, dependents: 5 });
   });
 
+  it('a host first seen after others declared links from its entities does not duplicate them', async () => {
+    // The file declares a link *from* x1's resource before x1 itself is imported ...
+    await importFiles([tempFile('links.yaml', 'dependencies:\n  - { from: "x1.example.com::Service[a]", on: "service:s" }\n')]);
+    // ... then x1 arrives declaring the same link.
+    await importFiles([tempFile('x1.yaml', 'hosts:\n  x1.example.com:\n    resources: { "Service[a]": {} }\n    depends: [{ from: "Service[a]", on: "service:s" }]\n')]);
+    const links = await driver.executeQuery("MATCH (:Entity {id: 'x1.example.com::Service[a]'})-[r:DEPENDS_ON]->(:Entity {id: 'service:s'}) RETURN count(r) AS n");
+    expect(links.records[0]!.get('n')).toBe(1);
+  });
+
   it('--dry-run validates and writes nothing', async () => {
     const summary = await runImport(nativeSource, [ESTATE], { dryRun: true }, silentLog);
     expect(summary).toMatchObject({ hosts: 11, written: 0 });

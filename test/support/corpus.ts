@@ -2,8 +2,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 
-/** Real catalogs and facts written by others (../shared/corpus, beside the checkout; never copied in). */
-export const CORPUS = join(PROJECT_ROOT, '..', 'shared', 'corpus');
+/**
+ * Real catalogs and facts written by others: ../shared/corpus beside the checkout (where CI has it), or
+ * FAULTLINE_CORPUS. Never copied into the repository.
+ */
+export const CORPUS = process.env.FAULTLINE_CORPUS ?? join(PROJECT_ROOT, '..', 'shared', 'corpus');
 
 export function corpusPath(relativePath: string): string {
   return join(requireCorpus(), relativePath);
@@ -11,7 +14,7 @@ export function corpusPath(relativePath: string): string {
 
 function requireCorpus(): string {
   if (!existsSync(join(CORPUS, 'INDEX.md'))) {
-    throw new Error(`the conformance corpus is missing: expected ${CORPUS}/INDEX.md (CI provides ../shared/corpus beside the checkout)`);
+    throw new Error(`the conformance corpus is missing: expected ${CORPUS}/INDEX.md (CI provides ../shared/corpus beside the checkout; FAULTLINE_CORPUS names another place)`);
   }
   return CORPUS;
 }
