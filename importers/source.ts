@@ -20,3 +20,29 @@ export interface Source {
   extensions: readonly string[];
   read(file: InputFile): FileReading | Promise<FileReading>;
 }
+
+/**
+ * An importer whose input is not files but a service (PuppetDB's HTTP API): it turns the command-line arguments
+ * into inputs (pages of a query), which the pipeline reads one at a time, so memory holds a page, not the estate.
+ */
+export interface RemoteSource {
+  name: string;
+  /** Fails (naming what it tried to reach) when the service cannot say what there is to read. */
+  inputs(args: string[]): Promise<RemoteInput[]>;
+}
+
+/** One request's worth of input; each of its readings (one per host, say) is accepted or rejected alone. */
+export interface RemoteInput {
+  /** What messages name when the whole input fails (the request's URL). */
+  name: string;
+  read(): Promise<NamedReading[]>;
+}
+
+/** A reading and the name its problems are reported under (a file, or the URL of one host's document). */
+export interface NamedReading extends FileReading {
+  name: string;
+}
+
+export function isRemote(source: Source | RemoteSource): source is RemoteSource {
+  return 'inputs' in source;
+}
