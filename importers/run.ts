@@ -8,7 +8,7 @@ import type { Driver, Neo4jSettings } from '../src/graph/neo4j.ts';
 import type { Logger } from '../src/log.ts';
 import { expandInputs } from './files.ts';
 import { formatProblem, type InputProblem } from './problems.ts';
-import type { FileReading, Source } from './source.ts';
+import { isRemote, type FileReading, type NamedReading, type RemoteInput, type RemoteSource, type Source } from './source.ts';
 
 export interface ImportOptions {
   full?: boolean;
@@ -32,11 +32,15 @@ export interface ImportTargets {
 
 export interface ImportSummary {
   source: string;
+  /** Files read, or requests made (pages of PuppetDB's API). */
   files: number;
+  /** Files, or hosts' documents of a service, rejected whole. */
   failedFiles: number;
+  /** Distinct hosts read (a host with a catalog and facts counts once). */
   hosts: number;
   /** Hosts whose content changed and was written; the rest were identical to their last import. */
   written: number;
+  /** Hosts a write failed for. */
   failedHosts: number;
   resources: number;
   edges: number;
@@ -49,20 +53,24 @@ export interface ImportSummary {
 /**
  * The sync pipeline every importer shares: read each file (parse → transform, pure), then load each host in
  * its own transaction, mark what a full import no longer contains, and announce the change. A bad file or a
- * failed host is reported and skipped; the rest still import.
+ * failed host is reported and skipped; the rest still import. A remote source (PuppetDB) names its inputs
+ * itself (pages of its API) and goes through the same pipeline.
  */
 export async function runImport(
-  source: Source,
+  source: Source | RemoteSource,
   paths: string[],
   options: ImportOptions,
   log: Logger,
   targets?: ImportTargets,
 ): Promise<ImportSummary> {
   const started = performance.now();
-  const files = expandInputs(paths, source.extensions);
+  const files = await inputsOf(source, paths);
   const summary: ImportSummary = {
     source: source.name, files: files.length, failedFiles: 0, hosts: 0, written: 0, failedHosts: 0, resources: 0, edges: 0, warnings: 0, unmanaged: [], seconds: 0,
   };
+  // A host may come twice (its catalog and its facts): it is counted once.
+  const seen = new Set<string>();
+  const tally: Tally = { written: new Set(), failed: new Set() };
   const report = (level: 'warn' | 'error', problem: InputProblem) => log[level]({ file: problem.file, path: problem.path, line: problem.line }, formatProblem(problem));
 
   const write = !options.dryRun && targets ? targets : undefined;
@@ -74,36 +82,39 @@ export async function runImport(
   // Files are read one at a time (parse → transform) and their hosts written as they come: reading the next
   // catalog overlaps with the database writing the last, and memory holds a few hosts, not the estate.
   async function* units(): AsyncGenerator<Unit> {
-    for (const file of files) {
-      let reading: FileReading;
+    for (const input of files) {
+      let readings: NamedReading[];
       try {
-        reading = await source.read(file);
+        readings = await input.read();
       } catch (err) {
-        reading = { hosts: [], problems: [{ file: file.name, path: '$', message: (err as Error).message }], warnings: [] };
+        readings = [{ name: input.name, hosts: [], problems: [{ file: input.name, path: '$', message: (err as Error).message }], warnings: [] }];
       }
-      reading.warnings.forEach((w) => report('warn', w));
-      summary.warnings += reading.warnings.length;
       bar?.increment();
-      if (reading.problems.length > 0) {
-        reading.problems.forEach((p) => report('error', p));
-        summary.failedFiles++;
-        if (options.strict) throw new Error(`${file.name}: stopped at the first bad file (--strict)`);
-        continue;
-      }
-      if (reading.shared) {
-        shared.push({ file: file.name, graph: reading.shared });
-        summary.edges += reading.shared.dependencies.length + reading.shared.memberships.length;
-      }
-      for (const row of reading.facts ?? []) {
-        summary.hosts++;
-        yield { file: file.name, facts: row };
-      }
-      for (const graph of reading.hosts) {
-        summary.hosts++;
-        summary.resources += graph.resources.length;
-        summary.edges += graph.dependencies.length + graph.memberships.length;
-        certnames.push(graph.certname);
-        yield { file: file.name, host: graph };
+      for (const reading of readings) {
+        const file = reading.name;
+        reading.warnings.forEach((w) => report('warn', w));
+        summary.warnings += reading.warnings.length;
+        if (reading.problems.length > 0) {
+          reading.problems.forEach((p) => report('error', p));
+          summary.failedFiles++;
+          if (options.strict) throw new Error(`${file}: stopped at the first bad file (--strict)`);
+          continue;
+        }
+        if (reading.shared) {
+          shared.push({ file, graph: reading.shared });
+          summary.edges += reading.shared.dependencies.length + reading.shared.memberships.length;
+        }
+        for (const row of reading.facts ?? []) {
+          seen.add(row.certname);
+          yield { file, facts: row };
+        }
+        for (const graph of reading.hosts) {
+          seen.add(graph.certname);
+          summary.resources += graph.resources.length;
+          summary.edges += graph.dependencies.length + graph.memberships.length;
+          certnames.push(graph.certname);
+          yield { file, host: graph };
+        }
       }
     }
   }
@@ -113,16 +124,19 @@ export async function runImport(
   // only queue on the locks of shared vertices on a 2-core machine).
   const worker = async () => {
     for (let next = await queue.next(); !next.done; next = await queue.next()) {
-      if (write) await writeUnit(next.value, write, stamp, summary, log);
+      if (write) await writeUnit(next.value, write, stamp, tally, log);
     }
   };
   await Promise.all(Array.from({ length: write ? (options.concurrency ?? DEFAULT_CONCURRENCY) : 1 }, worker));
   bar?.stop();
+  summary.hosts = seen.size;
+  summary.written = tally.written.size;
+  summary.failedHosts = tally.failed.size;
 
   if (write) {
     for (const { file, graph } of shared) {
       // A file's shared declarations are owned by the file (by absolute path), as a host's are by its certname.
-      const owner = `${source.name}:${file === '-' ? '-' : resolve(file)}`;
+      const owner = `${source.name}:${file === '-' || isRemote(source) ? file : resolve(file)}`;
       await writeShared(write.neo4j, write.settings, graph, owner, stamp);
     }
     if (options.full && summary.failedFiles === 0 && summary.failedHosts === 0) {
@@ -138,18 +152,36 @@ export async function runImport(
 
 type Unit = { file: string; host: HostGraph; facts?: undefined } | { file: string; facts: HostFactsRow; host?: undefined };
 
+/** Certnames written and failed (sets: a host's catalog and its facts are two writes of one host). */
+interface Tally {
+  written: Set<string>;
+  failed: Set<string>;
+}
+
+/** The inputs of a file source (files, directories, `-`) or of a remote one (as it says), read alike. */
+async function inputsOf(source: Source | RemoteSource, paths: string[]): Promise<RemoteInput[]> {
+  if (isRemote(source)) return source.inputs(paths);
+  return expandInputs(paths, source.extensions).map((file) => ({
+    name: file.name,
+    read: async (): Promise<NamedReading[]> => {
+      const reading: FileReading = await source.read(file);
+      return [{ ...reading, name: file.name }];
+    },
+  }));
+}
+
 /** One host (or one host's facts) in its own transaction; a failure is logged and leaves that host as it was. */
-async function writeUnit(unit: Unit, targets: ImportTargets, stamp: Stamp, summary: ImportSummary, log: Logger): Promise<void> {
+async function writeUnit(unit: Unit, targets: ImportTargets, stamp: Stamp, tally: Tally, log: Logger): Promise<void> {
   const certname = unit.host?.certname ?? unit.facts!.certname;
   try {
     if (unit.host) {
-      if ((await writeHost(targets.neo4j, targets.settings, unit.host, stamp)).written) summary.written++;
+      if ((await writeHost(targets.neo4j, targets.settings, unit.host, stamp)).written) tally.written.add(certname);
     } else {
       await writeFacts(targets.neo4j, targets.settings, unit.facts, stamp);
-      summary.written++;
+      tally.written.add(certname);
     }
   } catch (err) {
-    summary.failedHosts++;
+    tally.failed.add(certname);
     const what = unit.host ? `host ${certname} was` : `facts of ${certname} were`;
     log.error({ file: unit.file, host: certname }, `${unit.file}: ${what} not imported (left as it was): ${(err as Error).message.split('\n')[0]}`);
   }

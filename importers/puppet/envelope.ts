@@ -50,11 +50,24 @@ const refString = z.string().transform((text, ctx) => {
   }
   return { type: text.slice(0, open), title: text.slice(open + 1, -1) };
 });
-const edge = z.looseObject({
-  source: z.union([refObject, refString]),
-  target: z.union([refObject, refString]),
-  relationship: z.string().optional(),
-});
+/** PuppetDB's query API answers edges flattened (`source_type`, `source_title`, ...); the wire format nests them. */
+const unflattenEdge = (value: unknown) => {
+  if (typeof value !== 'object' || value === null || !('source_type' in value)) return value;
+  const e = value as Record<string, unknown>;
+  return {
+    source: { type: e.source_type, title: e.source_title },
+    target: { type: e.target_type, title: e.target_title },
+    ...(e.relationship != null ? { relationship: e.relationship } : {}),
+  };
+};
+const edge = z.preprocess(
+  unflattenEdge,
+  z.looseObject({
+    source: z.union([refObject, refString]),
+    target: z.union([refObject, refString]),
+    relationship: z.string().optional(),
+  }),
+);
 /** A list, or PuppetDB's expanded `{data: [...], href}` form of one; errors keep their exact path. */
 const listOrData = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && 'data' in v ? (v as { data: unknown }).data : v), z.array(item));

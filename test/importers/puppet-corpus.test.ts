@@ -114,3 +114,23 @@ describe('Puppet catalog corpus', () => {
     expect(reading.hosts.map((h) => h.certname).sort()).toEqual(['desktop.localdomain', 'myfakehostname']);
   });
 });
+
+describe('PuppetDB query API answers saved to a file', () => {
+  it('reads edges in the flattened form the query API writes (source_type, source_title, ...)', async () => {
+    const wire = JSON.parse(readFileSync(corpusPath('puppetdb/resources/puppetlabs/puppetdb/benchmark/samples/catalogs/host-0.json'), 'utf8')) as {
+      edges: { source: { type: string; title: string }; target: { type: string; title: string }; relationship: string }[];
+      resources: unknown[];
+    };
+    const answer = [{
+      ...wire,
+      resources: { data: wire.resources, href: '/pdb/query/v4/catalogs/host-0/resources' },
+      edges: {
+        data: wire.edges.map((e) => ({ source_type: e.source.type, source_title: e.source.title, target_type: e.target.type, target_title: e.target.title, relationship: e.relationship })),
+        href: '/pdb/query/v4/catalogs/host-0/edges',
+      },
+    }];
+    const reading = await puppetSource.read({ name: 'answer.json', read: () => Buffer.from(JSON.stringify(answer)) });
+    expect(reading.problems).toEqual([]);
+    expect(shape(reading.hosts[0]!)).toEqual(shape(await hostOf('puppetdb/resources/puppetlabs/puppetdb/benchmark/samples/catalogs/host-0.json')));
+  });
+});

@@ -1,5 +1,6 @@
 import { PLANNED_SOURCES, sourcesFor } from '../../../importers/index.ts';
 import { runImport, summaryLine, type ImportOptions } from '../../../importers/run.ts';
+import type { RemoteSource, Source } from '../../../importers/source.ts';
 import { connectNats, type NatsConnection } from '../../bus/nats.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
 import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
@@ -7,10 +8,10 @@ import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
 export async function importCommand(sourceName: string, paths: string[], options: ImportOptions, global: GlobalOptions): Promise<void> {
   const { loaded, log } = loadRuntime(global);
   const { config } = loaded;
-  const sources = sourcesFor(config);
-  const source = sources[sourceName];
+  const sources: Record<string, Source | RemoteSource> = sourcesFor(config);
+  const source = Object.hasOwn(sources, sourceName) ? sources[sourceName] : undefined;
   if (!source) {
-    if ((PLANNED_SOURCES as readonly string[]).includes(sourceName)) {
+    if (PLANNED_SOURCES.includes(sourceName)) {
       throw new UsageError(`import ${sourceName} is not available yet (it arrives with issue #3)`);
     }
     throw new UsageError(`unknown source "${sourceName}" (expected one of ${[...Object.keys(sources), ...PLANNED_SOURCES].join(', ')})`);
