@@ -9,13 +9,17 @@ describe('faultline migrate on a real Neo4j', () => {
 
   beforeAll(async () => {
     driver = await freshGraph();
+    // Start from no schema at all, so the test sees migrate create it.
+    const constraints = await driver.executeQuery('SHOW CONSTRAINTS YIELD name RETURN name');
+    for (const r of constraints.records) await driver.executeQuery(`DROP CONSTRAINT ${r.get('name') as string}`); // -- safe: names from SHOW
+    const indexes = await driver.executeQuery("SHOW INDEXES YIELD name, type, owningConstraint WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name");
+    for (const r of indexes.records) await driver.executeQuery(`DROP INDEX ${r.get('name') as string}`); // -- safe: names from SHOW
   });
   afterAll(() => driver?.close());
 
   it('creates the constraints and indexes, and running it again changes nothing', async () => {
     const statements = loadMigrations();
     expect(statements.length).toBeGreaterThanOrEqual(5);
-    await migrate(driver, settings);
     const listSchema = async () => {
       const constraints = await driver.executeQuery('SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names');
       const indexes = await driver.executeQuery("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN collect(name) AS names");
@@ -24,6 +28,8 @@ describe('faultline migrate on a real Neo4j', () => {
         indexes: (indexes.records[0]!.get('names') as string[]).sort(),
       };
     };
+    expect((await listSchema()).constraints).toEqual([]);
+    await migrate(driver, settings);
     const first = await listSchema();
     expect(first.constraints).toEqual(['entity_id', 'import_state_id', 'team_id']);
     expect(first.indexes).toEqual(expect.arrayContaining(['entity_id', 'team_id', 'entity_source', 'host_source_generation', 'resource_host']));

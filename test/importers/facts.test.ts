@@ -12,7 +12,6 @@ import { runImport } from '../../importers/run.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { configSchema, type FactsMapping } from '../../src/config/schema.ts';
 import { writeHost } from '../../src/graph/load.ts';
-import { migrate } from '../../src/graph/migrate.ts';
 import type { HostFactsRow, HostGraph } from '../../src/graph/model.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { runCli } from '../support/cli.ts';
@@ -319,7 +318,6 @@ describe('facts import into a real Neo4j', () => {
   beforeEach(async () => {
     await driver?.close();
     driver = await freshGraph();
-    await migrate(driver, settings());
   });
   afterAll(async () => {
     await driver?.close();

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { nativeSource } from '../../importers/native/index.ts';
 import { runImport } from '../../importers/run.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
-import { migrate } from '../../src/graph/migrate.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { runCli } from '../support/cli.ts';
@@ -31,7 +30,6 @@ describe('native topology import into a real Neo4j', () => {
   beforeEach(async () => {
     await driver?.close();
     driver = await freshGraph();
-    await migrate(driver, settings());
   });
   afterAll(async () => {
     await driver?.close();

@@ -4,7 +4,6 @@ import { createFactsSource } from '../../importers/facts/index.ts';
 import { puppetSource } from '../../importers/puppet/index.ts';
 import { runImport } from '../../importers/run.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
-import { migrate } from '../../src/graph/migrate.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { dependencyTuples, memberTuples } from '../support/graph.ts';
@@ -24,7 +23,6 @@ describe('an estate compiled by real Puppet, imported into a real Neo4j', () => 
   beforeAll(async () => {
     nats = await freshNats();
     driver = await freshGraph();
-    await migrate(driver, testConfig().neo4j);
     const summary = await runImport(puppetSource, [CATALOGS], {}, silentLog, { neo4j: driver, settings: testConfig().neo4j, nats });
     expect(summary).toMatchObject({ files: 11, hosts: 11, written: 11, failedFiles: 0, failedHosts: 0, warnings: 0 });
     deps = await dependencyTuples(driver);

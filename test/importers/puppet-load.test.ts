@@ -7,7 +7,6 @@ import { puppetSource } from '../../importers/puppet/index.ts';
 import { runImport } from '../../importers/run.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { SUBJECTS } from '../../src/bus/layout.ts';
-import { migrate } from '../../src/graph/migrate.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { runCli } from '../support/cli.ts';
 import { corpusFiles, corpusPath } from '../support/corpus.ts';
@@ -29,7 +28,6 @@ describe('Puppet catalogs into a real Neo4j', () => {
   beforeEach(async () => {
     await driver?.close();
     driver = await freshGraph();
-    await migrate(driver, settings());
   });
   afterAll(async () => {
     await driver?.close();

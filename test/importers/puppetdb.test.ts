@@ -9,7 +9,6 @@ import { createPuppetdbSource } from '../../importers/puppetdb/index.ts';
 import { runImport, type ImportSummary } from '../../importers/run.ts';
 import { SUBJECTS } from '../../src/bus/layout.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
-import { migrate } from '../../src/graph/migrate.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { runCli } from '../support/cli.ts';
@@ -121,7 +120,6 @@ describe('faultline import puppetdb, against a real PuppetDB', () => {
   const fresh = async () => {
     await driver?.close();
     driver = await freshGraph();
-    await migrate(driver, settings());
   };
 
   it('gives the hosts, resources, dependencies and facts that importing the same catalogs and facts from files gives', async () => {

@@ -3,6 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
+import { migrate } from '../../src/graph/migrate.ts';
 import { connectNeo4j, type Driver } from '../../src/graph/neo4j.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -22,7 +23,7 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, NEO4J_URI: inject('neo4jUri'), NATS_URL: inject('natsUrl'), FAULTLINE_CONFIG: '', ...extra };
 }
 
-/** A driver on the test Neo4j with an empty graph. */
+/** A driver on the test Neo4j with an empty graph and the schema (constraints, indexes) in place. */
 export async function freshGraph(): Promise<Driver> {
   const driver = await connectNeo4j(testConfig().neo4j);
   // CALL ... IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
@@ -32,6 +33,7 @@ export async function freshGraph(): Promise<Driver> {
   } finally {
     await session.close();
   }
+  await migrate(driver, testConfig().neo4j);
   return driver;
 }
 

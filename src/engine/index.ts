@@ -1,0 +1,23 @@
+/**
+ * The topology engine: the compiled, in-memory graph and the failure semantics of design section 5 as pure
+ * functions over it. docs/engine.md describes the data layout, the semantics and the cost of each function.
+ */
+export { compileTopology, kindFromId, KIND, KIND_NAMES, Topology } from './topology.ts';
+export type { EntityInput, EntityKind, Team, TeamInput, TopologyInput } from './topology.ts';
+export { row } from './csr.ts';
+export type { Csr } from './csr.ts';
+export { EntitySet } from './entity-set.ts';
+export { degraded, degradedIndexes, implied, impliedIndexes, impliedTrace } from './implied.ts';
+export type { ImpliedTrace } from './implied.ts';
+export { rootIndexes, roots } from './roots.ts';
+export type { RootAnalysis, RootCause, RootIndexAnalysis, RootUnitIndexes } from './roots.ts';
+export { impact } from './impact.ts';
+export type { Impact, ImpactOptions, ServiceExplanation } from './impact.ts';
+export { spofCounts, spofOf, spofs } from './spofs.ts';
+export type { Spof, SpofCount, SpofOptions } from './spofs.ts';
+export { maintenanceDowntime } from './maintenance.ts';
+export type { MaintenanceDowntime } from './maintenance.ts';
+export { decommissionCheck } from './decommission.ts';
+export type { DecommissionCheck } from './decommission.ts';
+export { ownerIds, ownerIndexes, ownersOf } from './owners.ts';
+export { failureComponents, prepareTopology, singleCauseComponents } from './components.ts';
