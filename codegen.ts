@@ -13,6 +13,17 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         immutableTypes: false,
         useIndexSignature: false,
+        scalars: { DateTime: 'string' },
+        // Entities travel through resolvers as references into the topology snapshot, not as copied objects.
+        mappers: {
+          Entity: '../topology/refs.ts#EntityRef',
+          Host: '../topology/refs.ts#EntityRef',
+          Resource: '../topology/refs.ts#EntityRef',
+          Service: '../topology/refs.ts#EntityRef',
+          Group: '../topology/refs.ts#EntityRef',
+          Team: '../../engine/index.ts#Team as EngineTeam',
+          TopologyInfo: '../topology/refs.ts#TopologyInfoRef',
+        },
       },
     },
   },

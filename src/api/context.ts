@@ -1,5 +1,6 @@
 import type { NatsConnection } from '../bus/nats.ts';
 import type { Config } from '../config/schema.ts';
+import type { TopologyStore } from '../engine/store.ts';
 import type { Driver } from '../graph/neo4j.ts';
 import type { Logger } from '../log.ts';
 
@@ -17,10 +18,22 @@ export interface ApiServices {
   log: Logger;
   neo4j: Driver;
   nats: NatsConnection;
+  topology: TopologyStore;
   version: string;
+}
+
+export interface HostFacts {
+  environment: string | null;
+  location: string | null;
+  rack: string | null;
+  az: string | null;
+  os: string | null;
+  classes: string[];
 }
 
 /** What every resolver receives: the services, and the principal of this request. */
 export interface ApiContext extends ApiServices {
   principal: Principal;
+  /** Facts are not in the engine's snapshot: batched per request from Neo4j. */
+  hostFacts: { load(id: string): Promise<HostFacts | undefined> };
 }

@@ -5,6 +5,7 @@ import { PROJECT_ROOT } from '../stack/process.ts';
 import type { ApiContext } from './context.ts';
 import type { Resolvers } from './generated/resolvers.ts';
 import { health } from './health/resolvers.ts';
+import { topologyResolvers } from './topology/resolvers.ts';
 
 const SDL_DIR = join(PROJECT_ROOT, 'schema');
 
@@ -17,7 +18,8 @@ export function loadTypeDefs(): string[] {
 }
 
 const resolvers: Resolvers = {
-  Query: { health },
+  ...topologyResolvers,
+  Query: { health, ...topologyResolvers.Query },
 };
 
 export function buildSchema() {

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
-import type { ApiContext, ApiServices } from './context.ts';
+import type { ApiContext, ApiServices, HostFacts } from './context.ts';
 import { checkComponents } from './health/resolvers.ts';
 import { maxDepthRule } from './limits.ts';
+import { batchLoader } from './loader.ts';
 import { buildSchema } from './schema.ts';
 
 export interface ApiServer {
@@ -25,12 +26,18 @@ export async function startApiServer(services: ApiServices): Promise<ApiServer> 
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
-    context: ({ request }) => ({ ...services, principal: authenticate(request.headers.get('authorization'), api)! }),
+    context: ({ request }) => ({
+      ...services,
+      principal: authenticate(request.headers.get('authorization'), api)!,
+      hostFacts: hostFactsLoader(services),
+    }),
     plugins: [requireToken(api), depthLimit(api.maxDepth)],
     maskedErrors: {
       maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+        // Errors a resolver threw on purpose carry a code; anything else is a bug: logged, and masked. (Duck
+        // typing, not instanceof: graphql can be loaded twice, as CommonJS by yoga and as ESM by a bundler.)
+        const original = isGraphQLError(error) ? (error as GraphQLError).originalError : error;
+        if (isGraphQLError(error) && (!original || isGraphQLError(original) || hasCode(original))) return error as Error;
         services.log.error({ err: original }, 'unexpected error in a resolver');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
@@ -58,6 +65,27 @@ export async function startApiServer(services: ApiServices): Promise<ApiServer> 
   const { port } = server.address() as AddressInfo;
   const host = api.host.includes(':') ? `[${api.host}]` : api.host;
   return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
+
+function isGraphQLError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'GraphQLError';
+}
+
+function hasCode(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && typeof (err as { extensions?: { code?: unknown } }).extensions?.code === 'string';
+}
+
+function hostFactsLoader(services: ApiServices) {
+  return batchLoader(async (ids: string[]) => {
+    const result = await services.neo4j.executeQuery(
+      `UNWIND $ids AS id MATCH (h:Entity {id: id}) WHERE h:Host
+       RETURN h.id AS id, h.environment AS environment, h.location AS location, h.rack AS rack, h.az AS az, h.os AS os,
+              coalesce(h.classes, []) AS classes`,
+      { ids: [...new Set(ids)] },
+      services.config.neo4j.database ? { database: services.config.neo4j.database } : {},
+    );
+    return new Map(result.records.map((r) => [r.get('id') as string, r.toObject() as HostFacts & { id: string }]));
+  });
 }
 
 function requireToken(api: ApiServices['config']['api']): Plugin {

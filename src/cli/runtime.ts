@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectNats, type NatsConnection } from '../bus/nats.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { TopologyStore } from '../engine/store.ts';
 import { connectNeo4j, type Driver } from '../graph/neo4j.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { PROJECT_ROOT } from '../stack/process.ts';
@@ -48,6 +49,16 @@ export async function connectAll(config: LoadedConfig['config'], name: string): 
       await Promise.allSettled([nats.drain(), neo4j.close()]);
     },
   };
+}
+
+/**
+ * The topology snapshot every graph answer comes from: loaded now, reloaded on `faultline.topology.changed`.
+ * The caller stops watching with the returned `stop`.
+ */
+export async function watchedTopology(connections: Connections, config: LoadedConfig['config'], log: Logger): Promise<{ store: TopologyStore; stop: () => void }> {
+  const store = new TopologyStore(connections.neo4j, config.neo4j, log.child({ component: 'topology' }));
+  await store.reload();
+  return { store, stop: store.watch(connections.nats) };
 }
 
 /** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */

@@ -3,7 +3,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import type { ApiServices } from '../../src/api/context.ts';
 import { connectNats } from '../../src/bus/nats.ts';
 import { createDriver } from '../../src/graph/neo4j.ts';
-import { freshGraph, freshNats, silentLog, testConfig } from '../support/services.ts';
+import { freshGraph, freshNats, loadedTopology, silentLog, testConfig } from '../support/services.ts';
 
 const TOKEN = 'read-token-0123456789abcdef';
 
@@ -22,7 +22,8 @@ describe('GraphQL API over HTTP', () => {
   let server: ApiServer;
 
   beforeAll(async () => {
-    services = { config: base, log: silentLog, neo4j: await freshGraph(), nats: await freshNats(), version: 'test' };
+    const neo4j = await freshGraph();
+    services = { config: base, log: silentLog, neo4j, nats: await freshNats(), topology: await loadedTopology(neo4j), version: 'test' };
     server = await startApiServer(services);
   });
   afterAll(async () => {
@@ -103,7 +104,8 @@ describe('GraphQL API over HTTP', () => {
 describe('GraphQL API with auth: none', () => {
   it('answers without a token', async () => {
     const config = testConfig({ api: { port: 0, auth: 'none' } });
-    const services: ApiServices = { config, log: silentLog, neo4j: await freshGraph(), nats: await freshNats(), version: 'test' };
+    const neo4j = await freshGraph();
+    const services: ApiServices = { config, log: silentLog, neo4j, nats: await freshNats(), topology: await loadedTopology(neo4j), version: 'test' };
     const server = await startApiServer(services);
     try {
       const { status, body } = await graphql(server, '{ health { status } }');

@@ -3,6 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
+import { TopologyStore } from '../../src/engine/store.ts';
 import { migrate } from '../../src/graph/migrate.ts';
 import { connectNeo4j, type Driver } from '../../src/graph/neo4j.ts';
 import { createLogger } from '../../src/log.ts';
@@ -46,4 +47,11 @@ export async function freshNats(): Promise<NatsConnection> {
     await jsm.streams.delete(name).catch(() => false);
   }
   return nc;
+}
+
+/** A topology store over `driver`'s graph, loaded once (tests that need reloads call `reload()` themselves). */
+export async function loadedTopology(driver: Driver): Promise<TopologyStore> {
+  const store = new TopologyStore(driver, testConfig().neo4j, silentLog);
+  await store.reload();
+  return store;
 }

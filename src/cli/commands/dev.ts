@@ -6,7 +6,7 @@ import { ensureLayout } from '../../bus/layout.ts';
 import { migrate } from '../../graph/migrate.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
 import { PROJECT_ROOT } from '../../stack/process.ts';
-import { connectAll, loadRuntime, untilSignalled, VERSION, type GlobalOptions } from '../runtime.ts';
+import { connectAll, loadRuntime, untilSignalled, watchedTopology, VERSION, type GlobalOptions } from '../runtime.ts';
 
 /**
  * The one command to try faultline: a local Neo4j and NATS when none is configured, the graph schema, the
@@ -37,9 +37,11 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
       const summary = await runImport(nativeSource, [EXAMPLE_ESTATE], {}, log, { neo4j: connections.neo4j, settings: config.neo4j, nats: connections.nats });
       log.info(summaryLine(summary, false));
     }
-    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, version: VERSION });
+    const topology = await watchedTopology(connections, config, log);
+    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION });
     process.stdout.write(banner(`${server.url}/graphql`));
     await untilSignalled();
+    topology.stop();
     await server.close();
   } finally {
     await connections.close();
@@ -54,7 +56,7 @@ function banner(url: string): string {
     `  GraphQL (GraphiQL in a browser): ${url}`,
     '  Try:',
     `    curl -s ${url} -H 'content-type: application/json' \\`,
-    `      -d '{"query":"{ health { status components { name ok latencyMs } } }"}'`,
+    `      -d '{"query":"{ impact(ids: [\\"db1.example.com\\", \\"db2.example.com\\"]) { services { id } owners { name contacts } } }"}'`,
     '  Ctrl-C stops faultline and the services it started.',
     '',
   ].join('\n');

@@ -1,6 +1,6 @@
 import { startApiServer } from '../../api/server.ts';
 import { ensureLayout } from '../../bus/layout.ts';
-import { connectAll, loadRuntime, untilSignalled, UsageError, VERSION, type GlobalOptions } from '../runtime.ts';
+import { connectAll, loadRuntime, untilSignalled, watchedTopology, UsageError, VERSION, type GlobalOptions } from '../runtime.ts';
 
 const ROLES = ['api', 'correlator', 'notifier'] as const;
 type Role = (typeof ROLES)[number];
@@ -37,13 +37,15 @@ export async function serveCommand(options: { role?: string }, global: GlobalOpt
 
   const connections = await connectAll(config, 'faultline-serve');
   await ensureLayout(connections.nats);
-  const server = roles.includes('api')
-    ? await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, version: VERSION })
+  const topology = roles.includes('api') ? await watchedTopology(connections, config, log) : undefined;
+  const server = topology
+    ? await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION })
     : undefined;
   if (server) log.info({ url: `${server.url}/graphql`, auth: config.api.auth }, 'API listening');
 
   const signal = await untilSignalled();
   log.info({ signal }, 'shutting down');
+  topology?.stop();
   await server?.close();
   await connections.close();
 }

@@ -1,0 +1,69 @@
+import { SUBJECTS } from '../bus/layout.ts';
+import type { NatsConnection } from '../bus/nats.ts';
+import type { Driver, Neo4jSettings } from '../graph/neo4j.ts';
+import type { Logger } from '../log.ts';
+import { loadTopology } from './load.ts';
+import type { Topology } from './topology.ts';
+
+export interface Snapshot {
+  topology: Topology;
+  loadedAt: Date;
+  loadSeconds: number;
+}
+
+/**
+ * Holds the current topology snapshot. A reload builds a new snapshot beside the old one and swaps the
+ * reference: a question being answered keeps the snapshot it started with, and nothing ever sees half a graph.
+ * `faultline.topology.changed` triggers a reload; a burst of imports coalesces into one.
+ */
+export class TopologyStore {
+  private snapshot: Snapshot | undefined;
+  private loading: Promise<Snapshot> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly settings: Neo4jSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /** The current snapshot; throws before the first load completed (callers load at start). */
+  get current(): Snapshot {
+    if (!this.snapshot) throw new Error('the topology is not loaded yet');
+    return this.snapshot;
+  }
+
+  /** Loads now (or joins the load in flight and runs one more after it, so no change is missed). */
+  reload(): Promise<Snapshot> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      try {
+        const loaded = await loadTopology(this.driver, this.settings);
+        this.snapshot = { topology: loaded.topology, loadedAt: new Date(), loadSeconds: loaded.seconds };
+        this.log.info({ ...loaded.counts, seconds: loaded.seconds }, 'topology loaded');
+        return this.snapshot;
+      } finally {
+        this.loading = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.reload().catch((err: unknown) => this.log.error({ err }, 'topology reload failed; keeping the previous snapshot'));
+        }
+      }
+    })();
+    return this.loading;
+  }
+
+  /** Reloads whenever an import announces a change; returns a function that stops listening. */
+  watch(nats: NatsConnection): () => void {
+    const subscription = nats.subscribe(SUBJECTS.topologyChanged, {
+      callback: (err) => {
+        if (err) return;
+        this.reload().catch((e: unknown) => this.log.error({ err: e }, 'topology reload failed; keeping the previous snapshot'));
+      },
+    });
+    return () => subscription.unsubscribe();
+  }
+}
