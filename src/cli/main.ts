@@ -21,6 +21,7 @@ const global = (): GlobalOptions => program.opts<GlobalOptions>();
 // Commands load on use: `faultline send` from a Nagios hook should not pay for the GraphQL server's imports.
 const commands = {
   dev: () => import('./commands/dev.ts'),
+  graph: () => import('./commands/graph.ts'),
   import: () => import('./commands/import.ts'),
   migrate: () => import('./commands/migrate.ts'),
   serve: () => import('./commands/serve.ts'),
@@ -73,13 +74,15 @@ program
   .description('what fails, and who to call, when these entities fail')
   .argument('<ids...>', 'entity ids')
   .option('--json', 'JSON instead of a table')
-  .action(notYet('faultline impact', 4));
+  .option('--soft', 'also list degraded soft dependents')
+  .action(async (ids: string[], options: { json?: boolean; soft?: boolean }) => (await commands.graph()).impactCommand(ids, options, global()));
 
 program
   .command('spof')
   .description('single points of failure, ranked by services and teams affected')
   .option('--json', 'JSON instead of a table')
-  .action(notYet('faultline spof', 4));
+  .option('--limit <n>', 'how many, worst first', '50')
+  .action(async (options: { json?: boolean; limit?: string }) => (await commands.graph()).spofCommand(options, global()));
 
 program
   .command('check')

@@ -58,9 +58,9 @@ describe('the faultline executable', () => {
   });
 
   it('says plainly that verbs of later issues are not available yet', async () => {
-    const { code, stderr } = await runCli(['spof'], testEnv());
+    const { code, stderr } = await runCli(['send', '--host', 'db1.example.com', '--check', 'mysql', '--status', 'critical'], testEnv());
     expect(code).toBe(2);
-    expect(stderr).toBe('faultline: faultline spof is not available yet (it arrives with issue #4)\n');
+    expect(stderr).toBe('faultline: faultline send is not available yet (it arrives with issue #5)\n');
   });
 
   it('`faultline dev` on configured services migrates, imports the example estate, serves GraphQL on loopback without auth, and stops on SIGINT', async () => {

@@ -1,0 +1,57 @@
+import { impact, spofs, type Topology } from '../../engine/index.ts';
+import { loadTopology } from '../../engine/load.ts';
+import { connectNeo4j } from '../../graph/neo4j.ts';
+import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
+
+/** `faultline impact` and `faultline spof`: the engine's answers on a terminal (a table) or for scripts (--json). */
+
+async function withTopology<T>(global: GlobalOptions, work: (topology: Topology) => T): Promise<T> {
+  const { loaded } = loadRuntime(global);
+  const driver = await connectNeo4j(loaded.config.neo4j);
+  try {
+    return work((await loadTopology(driver, loaded.config.neo4j)).topology);
+  } finally {
+    await driver.close();
+  }
+}
+
+export async function impactCommand(ids: string[], options: { json?: boolean; soft?: boolean }, global: GlobalOptions): Promise<void> {
+  const result = await withTopology(global, (topology) => {
+    const answer = impact(topology, ids, { includeSoft: options.soft ?? false });
+    if (answer.unknown.length > 0) throw new UsageError(`unknown entit${answer.unknown.length > 1 ? 'ies' : 'y'}: ${answer.unknown.join(', ')}`);
+    const teams = answer.owners.map((id) => topology.teams[topology.teamIndexOf(id)!]!);
+    return { ...answer, teams };
+  });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ids, affected: result.affected, services: result.services, degraded: result.degraded, owners: result.teams, explanations: result.explanations }, null, 2)}\n`);
+    return;
+  }
+  const lines = [`${ids.join(', ')} down: ${result.down.length} entities down, ${result.services.length} services, ${result.teams.length} teams.`, ''];
+  lines.push('SERVICES AFFECTED (and why)');
+  if (result.explanations.length === 0) lines.push('  none');
+  for (const e of result.explanations) lines.push(`  ${e.service}${e.degraded ? ' (degraded)' : ''}: ${e.path.join(' → ')}`);
+  lines.push('', 'WHO TO CALL');
+  if (result.teams.length === 0) lines.push('  nobody owns what is affected');
+  for (const t of result.teams) lines.push(`  ${t.id.padEnd(24)} ${t.contacts.join(', ') || '(no contacts)'}`);
+  if (result.degraded.length > 0) lines.push('', `DEGRADED (soft dependents): ${result.degraded.join(', ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function spofCommand(options: { json?: boolean; limit?: string }, global: GlobalOptions): Promise<void> {
+  const limit = options.limit === undefined ? 50 : Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${options.limit}" is not a positive whole number`);
+  const found = await withTopology(global, (topology) => spofs(topology, { limit }));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+    return;
+  }
+  if (found.length === 0) {
+    process.stdout.write('No single point of failure: every service survives the loss of any one entity.\n');
+    return;
+  }
+  const rows = found.map((s) => [s.entity, String(s.services.length), String(s.teams.length), s.services.slice(0, 4).join(', ') + (s.services.length > 4 ? ', …' : '')]);
+  const header = ['ENTITY', 'SERVICES', 'TEAMS', 'TAKES DOWN'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
+}
