@@ -26,7 +26,9 @@ const commands = {
   migrate: () => import('./commands/migrate.ts'),
   serve: () => import('./commands/serve.ts'),
   stack: () => import('./commands/stack.ts'),
+  check: () => import('./commands/check.ts'),
 };
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 program
   .command('dev')
@@ -87,9 +89,13 @@ program
 program
   .command('check')
   .description('run compliance rules; exit 1 on a violation of severity error')
-  .requiredOption('--rules <path>', 'a rule file or a folder of them')
+  .option('--rules <path>', 'a rule file or a folder of them, run with the built-in rules (repeatable)', collect)
   .option('--junit <file>', 'also write JUnit XML for CI')
-  .action(notYet('faultline check', 4));
+  .option('--json', 'JSON instead of a table')
+  .option('--only <ids>', 'comma-separated rule ids: run only these')
+  .option('--no-builtin', 'do not run the built-in rules (queries/compliance/)')
+  .option('--param <name=value>', 'a parameter for the rules that declare it (repeatable)', collect)
+  .action(async (options: import('./commands/check.ts').CheckOptions) => (await commands.check()).checkCommand(options, global()));
 
 const stack = program.command('stack').description('start or stop the local Neo4j and NATS used by dev and the tests');
 type StackOptions = import('./commands/stack.ts').StackOptions;

@@ -155,6 +155,15 @@ const factsSection = z.strictObject({
   owner: factPaths(['owner', 'team']),
 });
 
+/**
+ * `faultline check` (docs/compliance.md): rule files or folders of the user's, run with the built-in rules
+ * (paths relative to the configuration file), and severities that replace the ones a rule file declares.
+ */
+const complianceSection = z.strictObject({
+  rules: z.union([z.string().min(1).transform((path) => [path]), z.array(z.string().min(1))]).default([]),
+  severity: z.record(z.string(), z.enum(['error', 'warning', 'info'])).default({}),
+});
+
 export const configSchema = z.strictObject({
   neo4j: neo4jSection.prefault({}),
   nats: natsSection.prefault({}),
@@ -163,6 +172,7 @@ export const configSchema = z.strictObject({
   notify: notifySection.prefault({}),
   log: logSection.prefault({}),
   facts: factsSection.prefault({}),
+  compliance: complianceSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
