@@ -20,6 +20,8 @@ export interface ApiServices {
   nats: NatsConnection;
   topology: TopologyStore;
   version: string;
+  /** The configuration file, if any: compliance rule folders are relative to it. */
+  configFile?: string;
 }
 
 export interface HostFacts {

@@ -146,3 +146,41 @@ describe('GraphQL graph answers on a real-Puppet estate', () => {
     }
   });
 });
+
+describe('GraphQL compliance', () => {
+  let driver: Driver;
+  let nats: NatsConnection;
+  let server: ApiServer;
+
+  beforeAll(async () => {
+    driver = await freshGraph();
+    nats = await freshNats();
+    await runImport(nativeSource, [join(PROJECT_ROOT, 'examples', 'estate.yaml')], {}, silentLog, { neo4j: driver, settings: testConfig().neo4j, nats });
+    const config = testConfig({ api: { port: 0, auth: 'none' } });
+    server = await startApiServer({ config, log: silentLog, neo4j: driver, nats, topology: await loadedTopology(driver), version: 'test' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await nats?.close();
+    await driver?.close();
+  });
+
+  const ask = async (query: string): Promise<Gql> => {
+    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    return (await res.json()) as Gql;
+  };
+
+  it('runs the named built-in rules and returns their violations with the entities they name', async () => {
+    const { data, errors } = await ask('{ compliance(rules: ["group-single-az", "spof-tier1"]) { rule severity message entities { id } } }');
+    expect(errors).toBeUndefined();
+    const byRule = (rule: string) => data.compliance.filter((v: { rule: string }) => v.rule === rule);
+    expect(byRule('group-single-az').map((v: { entities: { id: string }[] }) => v.entities[0]!.id)).toContain('group:capability:mysql-greylist');
+    expect(byRule('group-single-az')[0].severity).toBe('ERROR');
+    expect(byRule('spof-tier1').map((v: { entities: { id: string }[] }) => v.entities[0]!.id)).toContain('lb1.example.com');
+  });
+
+  it('answers an unknown rule id with NOT_FOUND', async () => {
+    const { errors } = await ask('{ compliance(rules: ["no-such-rule"]) { rule } }');
+    expect(errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});

@@ -131,6 +131,8 @@ export type MaintenancePlan = {
  */
 export type Query = {
   __typename?: 'Query';
+  /** Run compliance rules (all built-in and configured ones, or those named) and return what they find. */
+  compliance: Array<Violation>;
   /** Whether `ids` can be removed without taking anything that stays down. */
   decommissionCheck: DecommissionCheck;
   /** What `id` needs (DOWN) or what needs it (UP), hard and soft, up to `depth` steps (at most 10). */
@@ -147,6 +149,15 @@ export type Query = {
   spofs: Array<Spof>;
   /** Size and age of the topology snapshot the answers come from. */
   topology: TopologyInfo;
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
+export type QueryComplianceArgs = {
+  rules?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -239,6 +250,11 @@ export type ServiceExplanation = {
   service: Entity;
 };
 
+export type Severity =
+  | 'ERROR'
+  | 'INFO'
+  | 'WARNING';
+
 export type Spof = {
   __typename?: 'Spof';
   /** How many entities go down with it, itself included. */
@@ -264,6 +280,15 @@ export type TopologyInfo = {
   loadSeconds: Scalars['Float']['output'];
   loadedAt: Scalars['DateTime']['output'];
   teams: Scalars['Int']['output'];
+};
+
+export type Violation = {
+  __typename?: 'Violation';
+  /** The offender first, then what the message names with it. */
+  entities: Array<Entity>;
+  message: Scalars['String']['output'];
+  rule: Scalars['String']['output'];
+  severity: Severity;
 };
 
 
@@ -359,10 +384,12 @@ export type ResolversTypes = {
   Resource: ResolverTypeWrapper<EntityRef>;
   Service: ResolverTypeWrapper<EntityRef>;
   ServiceExplanation: ResolverTypeWrapper<Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversTypes['Entity']>, service: ResolversTypes['Entity'] }>;
+  Severity: Severity;
   Spof: ResolverTypeWrapper<Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversTypes['Entity']>, entity: ResolversTypes['Entity'], services: Array<ResolversTypes['Entity']>, teams: Array<ResolversTypes['Team']> }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Team: ResolverTypeWrapper<EngineTeam>;
   TopologyInfo: ResolverTypeWrapper<TopologyInfoRef>;
+  Violation: ResolverTypeWrapper<Omit<Violation, 'entities'> & { entities: Array<ResolversTypes['Entity']> }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -388,6 +415,7 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Team: EngineTeam;
   TopologyInfo: TopologyInfoRef;
+  Violation: Omit<Violation, 'entities'> & { entities: Array<ResolversParentTypes['Entity']> };
 };
 
 export type ComponentHealthResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ComponentHealth'] = ResolversParentTypes['ComponentHealth']> = {
@@ -463,6 +491,7 @@ export type MaintenancePlanResolvers<ContextType = ApiContext, ParentType extend
 };
 
 export type QueryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  compliance?: Resolver<Array<ResolversTypes['Violation']>, ParentType, ContextType, Partial<QueryComplianceArgs>>;
   decommissionCheck?: Resolver<ResolversTypes['DecommissionCheck'], ParentType, ContextType, RequireFields<QueryDecommissionCheckArgs, 'ids'>>;
   dependencies?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryDependenciesArgs, 'depth' | 'direction' | 'id'>>;
   entity?: Resolver<Maybe<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryEntityArgs, 'id'>>;
@@ -523,6 +552,13 @@ export type TopologyInfoResolvers<ContextType = ApiContext, ParentType extends R
   teams?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type ViolationResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Violation'] = ResolversParentTypes['Violation']> = {
+  entities?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = ApiContext> = {
   ComponentHealth?: ComponentHealthResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -540,5 +576,6 @@ export type Resolvers<ContextType = ApiContext> = {
   Spof?: SpofResolvers<ContextType>;
   Team?: TeamResolvers<ContextType>;
   TopologyInfo?: TopologyInfoResolvers<ContextType>;
+  Violation?: ViolationResolvers<ContextType>;
 };
 

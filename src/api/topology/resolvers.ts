@@ -8,6 +8,9 @@ import {
   spofs,
   type Topology,
 } from '../../engine/index.ts';
+import { configuredRules } from '../../compliance/configured.ts';
+import { RuleFileError, type Rule } from '../../compliance/rules.ts';
+import { runRules } from '../../compliance/run.ts';
 import type { ApiContext } from '../context.ts';
 import type { Resolvers } from '../generated/resolvers.ts';
 import { refOf, refsOf, type EntityRef } from './refs.ts';
@@ -152,6 +155,32 @@ export const topologyResolvers: Resolvers = {
       const topology = snapshot(ctx);
       const check = decommissionCheck(topology, knownIds(topology, ids));
       return { safe: check.safe, breaks: refsOf(topology, check.breaks), removed: refsOf(topology, check.removed) };
+    },
+    compliance: async (_p, { rules: wanted }, ctx) => {
+      let rules: Rule[];
+      try {
+        rules = configuredRules(ctx.config, ctx.configFile ? { configFile: ctx.configFile } : {});
+      } catch (err) {
+        const problems = err instanceof RuleFileError ? err.problems : [(err as Error).message];
+        throw new GraphQLError(`the configured compliance rules cannot be used: ${problems.join('; ')}`, { extensions: { code: 'BAD_CONFIGURATION' } });
+      }
+      if (wanted) {
+        const unknown = wanted.filter((id) => !rules.some((r) => r.id === id));
+        if (unknown.length > 0) throw new GraphQLError(`unknown rule${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { extensions: { code: 'NOT_FOUND', rules: unknown } });
+        rules = rules.filter((r) => wanted.includes(r.id));
+      }
+      const result = await runRules(ctx.neo4j, ctx.config.neo4j, rules);
+      const failed = result.results.filter((r) => r.error);
+      if (failed.length > 0) {
+        throw new GraphQLError(`compliance rule${failed.length > 1 ? 's' : ''} failed: ${failed.map((r) => `${r.rule.id} (${r.error!.message})`).join('; ')}`, { extensions: { code: 'RULE_FAILED' } });
+      }
+      const topology = snapshot(ctx);
+      return result.violations.map((v) => ({
+        rule: v.rule,
+        severity: v.severity.toUpperCase() as 'ERROR' | 'WARNING' | 'INFO',
+        message: v.message,
+        entities: refsOf(topology, v.entities),
+      }));
     },
     topology: (_p, _a, ctx) => {
       const { topology, loadedAt, loadSeconds } = ctx.topology.current;

@@ -38,7 +38,7 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
       log.info(summaryLine(summary, false));
     }
     const topology = await watchedTopology(connections, config, log);
-    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION });
+    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) });
     process.stdout.write(banner(`${server.url}/graphql`));
     await untilSignalled();
     topology.stop();

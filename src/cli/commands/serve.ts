@@ -39,7 +39,7 @@ export async function serveCommand(options: { role?: string }, global: GlobalOpt
   await ensureLayout(connections.nats);
   const topology = roles.includes('api') ? await watchedTopology(connections, config, log) : undefined;
   const server = topology
-    ? await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION })
+    ? await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) })
     : undefined;
   if (server) log.info({ url: `${server.url}/graphql`, auth: config.api.auth }, 'API listening');
 
