@@ -6,6 +6,7 @@ import { failureComponents, impact, singleCauseComponents, spofCounts, spofs } f
 import { loadTopology } from '../src/engine/load.ts';
 import { connectNeo4j, type Driver, type Neo4jSettings } from '../src/graph/neo4j.ts';
 import { benchServices, rssMb, wipe } from './services.ts';
+import { prng } from '../test/support/random.ts';
 
 /**
  * `npm run bench -- engine [--entities 100000] [--questions 10000] [--cypher-samples 200] [--cypher-depth auto|N|none]
@@ -523,16 +524,6 @@ async function cypherRun(driver: Driver, settings: Neo4jSettings, questions: str
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,16 +1,7 @@
 import type { TopologyInput } from '../../src/engine/index.ts';
 
-/** A deterministic pseudo-random generator (mulberry32), so a failing case can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/random.ts';
+
 
 /**
  * A small random graph in the vocabulary of the model: hosts with resources (RUNS_ON and the `host` property),

@@ -9,17 +9,8 @@
  * Prints one JSON line per family; docs/engine.md quotes the figures.
  */
 import { compileTopology, impliedIndexes, rootIndexes, spofCounts, spofs, singleCauseComponents, failureComponents, type TopologyInput, type EntityInput } from '../../src/engine/index.ts';
+import { prng } from '../support/random.ts';
 
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function estate(size: number, random: () => number): TopologyInput {
   const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
