@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
-import type { ApiContext, ApiServices, HostFacts } from './context.ts';
+import type { ApiContext, ApiServices, HostFacts, Scope } from './context.ts';
 import { checkComponents } from './health/resolvers.ts';
-import { maxDepthRule } from './limits.ts';
+import { operationLimitsRule } from './limits.ts';
 import { batchLoader } from './loader.ts';
 import { buildSchema } from './schema.ts';
 
@@ -31,7 +31,7 @@ export async function startApiServer(services: ApiServices): Promise<ApiServer> 
       principal: authenticate(request.headers.get('authorization'), api)!,
       hostFacts: hostFactsLoader(services),
     }),
-    plugins: [requireToken(api), depthLimit(api.maxDepth)],
+    plugins: [requireToken(api), operationLimits(api.maxDepth, api.maxCost), requireScope()],
     maskedErrors: {
       maskError(error, message) {
         // Errors a resolver threw on purpose carry a code; anything else is a bug: logged, and masked. (Duck
@@ -103,10 +103,23 @@ function requireToken(api: ApiServices['config']['api']): Plugin {
   };
 }
 
-function depthLimit(max: number): Plugin {
+function operationLimits(maxDepth: number, maxCost: number): Plugin {
   return {
     onValidate({ addValidationRule }) {
-      addValidationRule(maxDepthRule(max));
+      addValidationRule(operationLimitsRule(maxDepth, maxCost));
+    },
+  };
+}
+
+/** Queries need the read scope, mutations the write scope. */
+function requireScope(): Plugin<ApiContext> {
+  return {
+    onExecute({ args }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      const needed: Scope = operation?.operation === 'mutation' ? 'write' : 'read';
+      if (!args.contextValue.principal.scopes.includes(needed)) {
+        throw new GraphQLError(`this token lacks the ${needed} scope`, { extensions: { code: 'FORBIDDEN' } });
+      }
     },
   };
 }

@@ -58,6 +58,8 @@ const apiSection = z.strictObject({
   tokens: z.array(apiToken).default([]),
   maxBodyBytes: z.number().int().positive().default(1_048_576),
   maxDepth: z.number().int().positive().default(12),
+  /** Fields one operation may select in all, fragments expanded. */
+  maxCost: z.number().int().positive().default(2_000),
 });
 
 const correlatorSection = z.strictObject({

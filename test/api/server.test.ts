@@ -67,6 +67,30 @@ describe('GraphQL API over HTTP', () => {
     }
   });
 
+  it('rejects a query selecting more fields than the cost limit, aliases and fragments counted', async () => {
+    const cheap = await startApiServer({ ...services, config: { ...base, api: { ...base.api, maxCost: 4 } } });
+    try {
+      const ok = await graphql(cheap, '{ health { status version } }', { authorization: `Bearer ${TOKEN}` });
+      expect(ok.body.errors).toBeUndefined();
+      const costly = await graphql(cheap, '{ a: health { status version } b: health { status version } }', { authorization: `Bearer ${TOKEN}` });
+      expect(costly.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+    } finally {
+      await cheap.close();
+    }
+  });
+
+  it('answers queries only for tokens with the read scope', async () => {
+    const writeOnly = 'write-only-token-0123456789';
+    const scoped = await startApiServer({ ...services, config: { ...base, api: { ...base.api, tokens: [...base.api.tokens, { name: 'bot', token: writeOnly, scopes: ['write'] }] } } });
+    try {
+      const { body } = await graphql(scoped, '{ health { status } }', { authorization: `Bearer ${writeOnly}` });
+      expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(body.errors?.[0]?.message).toBe('this token lacks the read scope');
+    } finally {
+      await scoped.close();
+    }
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     const res = await fetch(`${server.url}/graphql`, {
       method: 'POST',
