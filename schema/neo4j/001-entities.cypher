@@ -8,16 +8,15 @@ CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;
 // Teams own entities: (e)-[:OWNED_BY]->(t:Team).
 CREATE CONSTRAINT team_id IF NOT EXISTS FOR (t:Team) REQUIRE t.id IS UNIQUE;
 
-// Imports stamp `source` and `generation` on what they write, and find a source's hosts again for --full.
-CREATE INDEX entity_source IF NOT EXISTS FOR (e:Entity) ON (e.source);
-CREATE INDEX host_source_generation IF NOT EXISTS FOR (h:Host) ON (h.source, h.generation);
+// A --full import finds the hosts of its source; a re-import finds a host's resources.
+CREATE INDEX host_source IF NOT EXISTS FOR (h:Host) ON (h.source);
 CREATE INDEX resource_host IF NOT EXISTS FOR (r:Resource) ON (r.host);
 
 // Re-importing a host removes the relations it declared before and no longer does: found by their `host` stamp.
+// (RUNS_ON needs none: a resource's RUNS_ON goes only with the resource.)
 CREATE INDEX depends_on_host IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.host);
 CREATE INDEX has_member_host IF NOT EXISTS FOR ()-[r:HAS_MEMBER]-() ON (r.host);
 CREATE INDEX owned_by_host IF NOT EXISTS FOR ()-[r:OWNED_BY]-() ON (r.host);
-CREATE INDEX runs_on_host IF NOT EXISTS FOR ()-[r:RUNS_ON]-() ON (r.host);
 
 // Bookkeeping of imports that own declarations without being a host (a native topology file): its digest.
 CREATE CONSTRAINT import_state_id IF NOT EXISTS FOR (s:ImportState) REQUIRE s.id IS UNIQUE;
