@@ -283,8 +283,8 @@ async function writeDeclarations(
 async function removeStaleRelations(tx: ManagedTransaction, owner: string, stamp: Stamp): Promise<void> {
   // RUNS_ON is not among them: it goes with its resource (deleted, or kept unmanaged where still needed).
   for (const type of ['DEPENDS_ON', 'HAS_MEMBER', 'OWNED_BY'] as const) {
-    // -- safe: the relation type comes from the constant list above, never from input.
-    await tx.run(`MATCH ()-[r:${type} {host: $owner}]->() WHERE r.generation <> $generation DELETE r`, {
+    // The relation type comes from the constant list above, never from input.
+    await tx.run(`MATCH ()-[r:${type} {host: $owner}]->() WHERE r.generation <> $generation DELETE r`, { // -- safe: constant type
       owner,
       generation: stamp.generation,
     });

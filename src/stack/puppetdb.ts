@@ -175,12 +175,14 @@ async function ensureDatabase(pg: Postgres, database: string): Promise<void> {
   if (!(version >= MIN_POSTGRES)) {
     throw new Error(`PuppetDB needs PostgreSQL 11 or newer; ${pg.host}:${pg.port} runs version ${version} (server_version_num)`);
   }
+  // Identifiers cannot be bound as parameters in DDL; the role is a constant and the database name is checked here.
+  if (!/^[a-z0-9_]+$/.test(database)) throw new Error(`not a plain database name: ${JSON.stringify(database)}`);
   const exists = async (sql: string) => (await psql(pg, 'postgres', sql)) === '1';
-  if (!(await exists(`SELECT 1 FROM pg_roles WHERE rolname = '${ROLE}'`))) {
-    await psql(pg, 'postgres', `CREATE ROLE ${ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+  if (!(await exists(`SELECT 1 FROM pg_roles WHERE rolname = '${ROLE}'`))) { // -- safe: constant
+    await psql(pg, 'postgres', `CREATE ROLE ${ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`); // -- safe: constant
   }
-  if (!(await exists(`SELECT 1 FROM pg_database WHERE datname = '${database}'`))) {
-    await psql(pg, 'postgres', `CREATE DATABASE "${database}" OWNER ${ROLE} ENCODING 'UTF8' TEMPLATE template0`);
+  if (!(await exists(`SELECT 1 FROM pg_database WHERE datname = '${database}'`))) { // -- safe: checked above
+    await psql(pg, 'postgres', `CREATE DATABASE "${database}" OWNER ${ROLE} ENCODING 'UTF8' TEMPLATE template0`); // -- safe: checked above
   }
   // Only a superuser may create it; PuppetDB's migrations then use it as its owner.
   await psql(pg, database, 'CREATE EXTENSION IF NOT EXISTS pg_trgm');
