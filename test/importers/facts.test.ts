@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectFacts } from '../../importers/facts/detect.ts';
 import { createFactsSource, readFacts } from '../../importers/facts/index.ts';
 import { parseFacts } from '../../importers/facts/parse.ts';
@@ -16,7 +16,7 @@ import type { HostFactsRow, HostGraph } from '../../src/graph/model.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { runCli } from '../support/cli.ts';
 import { corpusFiles, corpusPath } from '../support/corpus.ts';
-import { freshGraph, freshNats, silentLog, testConfig, testEnv } from '../support/services.ts';
+import { freshGraphEachTest, silentLog, testConfig, testEnv } from '../support/services.ts';
 
 const defaults = (): FactsMapping => configSchema.parse({}).facts;
 
@@ -312,16 +312,9 @@ describe('facts import into a real Neo4j', () => {
     return result.records[0]?.toObject() as { h: Record<string, unknown>; teams: string[] } | undefined;
   };
 
-  beforeAll(async () => {
-    nats = await freshNats();
-  });
-  beforeEach(async () => {
-    await driver?.close();
-    driver = await freshGraph();
-  });
-  afterAll(async () => {
-    await driver?.close();
-    await nats?.close();
+  freshGraphEachTest((d, n) => {
+    driver = d;
+    nats = n;
   });
 
   it('puts the facts on a host that has resources, leaving its resources and dependencies as they were', async () => {

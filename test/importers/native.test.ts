@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeSource } from '../../importers/native/index.ts';
 import { runImport } from '../../importers/run.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
@@ -9,7 +9,7 @@ import type { Driver } from '../../src/graph/neo4j.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { runCli } from '../support/cli.ts';
 import { dependencyTuples, memberTuples, snapshot } from '../support/graph.ts';
-import { freshGraph, freshNats, silentLog, testConfig, testEnv } from '../support/services.ts';
+import { freshGraphEachTest, silentLog, testConfig, testEnv } from '../support/services.ts';
 
 const ESTATE = join(PROJECT_ROOT, 'examples', 'estate.yaml');
 const settings = () => testConfig().neo4j;
@@ -24,16 +24,9 @@ describe('native topology import into a real Neo4j', () => {
   let driver: Driver;
   let nats: NatsConnection;
 
-  beforeAll(async () => {
-    nats = await freshNats();
-  });
-  beforeEach(async () => {
-    await driver?.close();
-    driver = await freshGraph();
-  });
-  afterAll(async () => {
-    await driver?.close();
-    await nats?.close();
+  freshGraphEachTest((d, n) => {
+    driver = d;
+    nats = n;
   });
 
   const importFiles = (paths: string[], options = {}) => runImport(nativeSource, paths, options, silentLog, { neo4j: driver, settings: settings(), nats });

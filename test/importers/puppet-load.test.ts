@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { puppetSource } from '../../importers/puppet/index.ts';
 import { runImport } from '../../importers/run.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
@@ -11,7 +11,7 @@ import type { Driver } from '../../src/graph/neo4j.ts';
 import { runCli } from '../support/cli.ts';
 import { corpusFiles, corpusPath } from '../support/corpus.ts';
 import { snapshot } from '../support/graph.ts';
-import { freshGraph, freshNats, silentLog, testConfig, testEnv } from '../support/services.ts';
+import { freshGraphEachTest, silentLog, testConfig, testEnv } from '../support/services.ts';
 
 const HOST0 = 'puppetdb/resources/puppetlabs/puppetdb/benchmark/samples/catalogs/host-0.json';
 const HOST1 = 'puppetdb/resources/puppetlabs/puppetdb/benchmark/samples/catalogs/host-1.json';
@@ -22,16 +22,9 @@ describe('Puppet catalogs into a real Neo4j', () => {
   const settings = () => testConfig().neo4j;
   const importPaths = (paths: string[], options = {}) => runImport(puppetSource, paths, options, silentLog, { neo4j: driver, settings: settings(), nats });
 
-  beforeAll(async () => {
-    nats = await freshNats();
-  });
-  beforeEach(async () => {
-    await driver?.close();
-    driver = await freshGraph();
-  });
-  afterAll(async () => {
-    await driver?.close();
-    await nats?.close();
+  freshGraphEachTest((d, n) => {
+    driver = d;
+    nats = n;
   });
 
   it('imports the whole corpus: every catalog file loads, none fails', async () => {

@@ -1,4 +1,4 @@
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
@@ -54,4 +54,25 @@ export async function loadedTopology(driver: Driver): Promise<TopologyStore> {
   const store = new TopologyStore(driver, testConfig().neo4j, silentLog);
   await store.reload();
   return store;
+}
+
+/**
+ * For suites that import: one NATS connection for the suite, a fresh graph (empty, schema applied) before each
+ * test, handed to `use`; both closed at the end.
+ */
+export function freshGraphEachTest(use: (driver: Driver, nats: NatsConnection) => void): void {
+  let driver: Driver | undefined;
+  let nats: NatsConnection | undefined;
+  beforeAll(async () => {
+    nats = await freshNats();
+  });
+  beforeEach(async () => {
+    await driver?.close();
+    driver = await freshGraph();
+    use(driver, nats!);
+  });
+  afterAll(async () => {
+    await driver?.close();
+    await nats?.close();
+  });
 }
