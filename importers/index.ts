@@ -14,6 +14,3 @@ export function sourcesFor(config: Config): { native: Source; facts: Source; pup
     puppetdb: createPuppetdbSource(config.facts),
   };
 }
-
-/** Sources named by the design whose importers are still to come. */
-export const PLANNED_SOURCES: readonly string[] = [];

@@ -178,6 +178,4 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type ChannelConfig = Config['notify']['channels'][number];
-export type RouteConfig = Config['notify']['routes'][number];
 export type FactsMapping = Config['facts'];

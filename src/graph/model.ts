@@ -17,22 +17,6 @@
  * the certname whose import declared them, so re-importing a host replaces exactly what it declared.
  */
 
-export const LABELS = {
-  entity: 'Entity',
-  host: 'Host',
-  resource: 'Resource',
-  service: 'Service',
-  group: 'Group',
-  team: 'Team',
-} as const;
-
-export const RELATIONS = {
-  dependsOn: 'DEPENDS_ON',
-  runsOn: 'RUNS_ON',
-  hasMember: 'HAS_MEMBER',
-  ownedBy: 'OWNED_BY',
-} as const;
-
 export type DependencyKind = 'hard' | 'soft';
 
 /** The facts faultline keeps on a host (a subset; which raw facts feed them is configurable). */

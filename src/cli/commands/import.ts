@@ -1,4 +1,4 @@
-import { PLANNED_SOURCES, sourcesFor } from '../../../importers/index.ts';
+import { sourcesFor } from '../../../importers/index.ts';
 import { runImport, summaryLine, type ImportOptions } from '../../../importers/run.ts';
 import type { RemoteSource, Source } from '../../../importers/source.ts';
 import { connectNats, type NatsConnection } from '../../bus/nats.ts';
@@ -10,12 +10,7 @@ export async function importCommand(sourceName: string, paths: string[], options
   const { config } = loaded;
   const sources: Record<string, Source | RemoteSource> = sourcesFor(config);
   const source = Object.hasOwn(sources, sourceName) ? sources[sourceName] : undefined;
-  if (!source) {
-    if (PLANNED_SOURCES.includes(sourceName)) {
-      throw new UsageError(`import ${sourceName} is not available yet (it arrives with issue #3)`);
-    }
-    throw new UsageError(`unknown source "${sourceName}" (expected one of ${[...Object.keys(sources), ...PLANNED_SOURCES].join(', ')})`);
-  }
+  if (!source) throw new UsageError(`unknown source "${sourceName}" (expected one of ${Object.keys(sources).join(', ')})`);
 
   if (options.dryRun) {
     const summary = await runImport(source, paths, options, log);
