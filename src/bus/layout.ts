@@ -15,10 +15,27 @@ export const SUBJECTS = {
   deadAll: 'faultline.dead.>',
   incidentsAll: 'faultline.incidents.>',
   outboxAll: 'faultline.outbox.>',
+  /** faultline.outbox.<channel>: one notification for one configured channel (the name as a subject token). */
+  outbox: (channel: string) => `faultline.outbox.${subjectToken(channel)}`,
+  /** Notifications no route takes, invalid outbox messages and deliveries that failed for good, with the reason. */
+  deadNotifications: 'faultline.dead.notifications',
   actionsAll: 'faultline.actions.>',
   /** Core NATS (not stored): an import finished; engines reload the topology. */
   topologyChanged: 'faultline.topology.changed',
 } as const;
+
+/**
+ * A name as one valid subject token: [A-Za-z0-9_-] kept, every other UTF-8 byte as %XX. `%` itself is encoded,
+ * so two names never share a token, and `.`, `*`, `>` and whitespace can never split or widen a subject.
+ */
+export function subjectToken(name: string): string {
+  let token = '';
+  for (const byte of Buffer.from(name, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    token += /[A-Za-z0-9_-]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return token;
+}
 
 const DAY_MS = 86_400_000;
 

@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { parseDuration } from '../config/duration.ts';
+
+/**
+ * A monitoring event (design section 6), the one shape every way in is normalised into: NATS
+ * `faultline.events.<source>`, `POST /ingest/events`, `faultline send`, and the adapters of issue 6.
+ * `parseEvent` is the only validation; what it refuses goes to `faultline.dead.events` with its reason.
+ */
+
+export const STATUSES = ['ok', 'warning', 'critical', 'unknown'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Nagios plugin exit codes. */
+const NAGIOS_CODES: Record<string, Status> = { '0': 'ok', '1': 'warning', '2': 'critical', '3': 'unknown' };
+
+/**
+ * How bad a status is, for the propagation threshold: ok < warning < unknown < critical. Unknown sits below
+ * critical because a check that cannot tell is weaker evidence of an outage than one that says so.
+ */
+export const SEVERITY_RANK: Record<Status, number> = { ok: 0, warning: 1, unknown: 2, critical: 3 };
+
+const statusField = z.preprocess(
+  (value) => {
+    if (typeof value === 'number') return NAGIOS_CODES[String(value)] ?? value;
+    if (typeof value === 'string') return NAGIOS_CODES[value.trim()] ?? value.trim().toLowerCase();
+    return value;
+  },
+  z.enum(STATUSES, {
+    error: (issue) => (issue.input === undefined ? 'required' : `expected ok, warning, critical, unknown or 0-3, got ${JSON.stringify(issue.input)}`),
+  }),
+);
+
+const durationField = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m or 1h, got "${text}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `now`, `clear`, or `+<duration>` (raise unless refreshed within it: a dead-man's switch). */
+const raiseField = z.string().transform((text, ctx): Raise => {
+  const trimmed = text.trim();
+  if (trimmed === 'now' || trimmed === 'clear') return { kind: trimmed };
+  if (trimmed.startsWith('+')) {
+    const ms = parseDuration(trimmed.slice(1));
+    if (ms !== undefined && ms > 0) return { kind: 'after', ms };
+  }
+  ctx.addIssue({ code: 'custom', message: `expected now, clear or +<duration> like +5m, got "${text}"` });
+  return z.NEVER;
+});
+
+export type Raise = { kind: 'now' } | { kind: 'clear' } | { kind: 'after'; ms: number };
+
+/** Characters an identity part may not hold: `/` joins host and check in an alert id. */
+const identityPart = (what: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: `${what} must not be empty` })
+    .max(255, { error: `${what} is longer than 255 characters` })
+    .refine((text) => !text.includes('/') || what === 'check', { error: `${what} must not contain "/"` })
+    .refine((text) => !/[\u0000-\u001f]/.test(text), { error: `${what} must not contain control characters` });
+
+const timeField = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time like 2026-11-21T10:00:00Z' });
+
+export const eventSchema = z.strictObject({
+  source: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, { error: 'source may hold letters, digits, _ and - only' }).optional(),
+  host: identityPart('host'),
+  check: identityPart('check'),
+  status: statusField,
+  raise: raiseField.optional(),
+  ttl: durationField.optional(),
+  retire: z.boolean().optional(),
+  text: z.string().max(4096, { error: 'text is longer than 4096 characters' }).optional(),
+  time: timeField.optional(),
+  tags: z.record(z.string().max(128), z.string().max(1024)).optional(),
+  id: z.string().min(1).max(256).optional(),
+  entity: z.string().trim().min(1).max(1024).optional(),
+});
+
+export type EventInput = z.input<typeof eventSchema>;
+
+/** A validated event, with its identity and a time (the producer's, else when the bus stored it). */
+export interface AlertEvent {
+  source: string;
+  host: string;
+  check: string;
+  status: Status;
+  raise: Raise;
+  ttlMs?: number;
+  retire: boolean;
+  text?: string;
+  /** Milliseconds since the epoch. */
+  time: number;
+  tags: Record<string, string>;
+  id?: string;
+  entity?: string;
+}
+
+export type ParsedEvent = { ok: true; event: AlertEvent } | { ok: false; reason: string };
+
+/** `<host>/<check>`, the alert id of design section 8. */
+export const alertId = (host: string, check: string) => `${host}/${check}`;
+
+/**
+ * Validates one event. `fallback.time` stands in when the producer gave none (the stream's timestamp, so a
+ * redelivered event keeps its time); `fallback.source` when the event does not name its source (the subject's).
+ */
+export function parseEvent(value: unknown, fallback: { time: number; source?: string }): ParsedEvent {
+  const result = eventSchema.safeParse(value);
+  if (!result.success) return { ok: false, reason: describeIssues(result.error) };
+  const e = result.data;
+  const event: AlertEvent = {
+    source: e.source ?? fallback.source ?? 'unknown',
+    host: e.host,
+    check: e.check,
+    status: e.status,
+    raise: e.raise ?? { kind: 'now' },
+    retire: e.retire ?? false,
+    time: e.time ? Date.parse(e.time) : fallback.time,
+    tags: e.tags ?? {},
+  };
+  if (e.ttl !== undefined) event.ttlMs = e.ttl;
+  if (e.text !== undefined) event.text = e.text;
+  if (e.id !== undefined) event.id = e.id;
+  if (e.entity !== undefined) event.entity = e.entity;
+  return { ok: true, event };
+}
+
+/** Parses a message body as JSON first: a body that is not JSON is refused with the parser's reason. */
+export function parseEventBytes(data: Uint8Array, fallback: { time: number; source?: string }): ParsedEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(data));
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+  return parseEvent(value, fallback);
+}
+
+/** One line per problem, each naming the field: `status: expected ok, ... got "bad"`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      if (isMissing(issue)) return `${path}: required`;
+      const message = issue.message.replace(/^Invalid input: /, '');
+      return path ? `${path}: ${message}` : message;
+    })
+    .join('; ');
+}
+
+/** A missing field rather than one of the wrong type (zod keeps an issue's `input` only with `reportInput`). */
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  if (issue.code !== 'invalid_type') return false;
+  return 'input' in issue ? issue.input === undefined : / received undefined$/.test(issue.message);
+}
+
+/** The dead-letter record for a refused event: what came in, where from, and why it was refused. */
+export interface DeadEvent {
+  reason: string;
+  subject?: string;
+  /** How it came in when not from a subject, e.g. `POST /ingest/events`. */
+  via?: string;
+  receivedAt: string;
+  /** The body as received (text, or the parsed value when it was JSON). */
+  body: unknown;
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { STATUSES } from '../correlator/event.ts';
+
+/**
+ * One notification (design section 7): what the correlator decides to tell one team about one incident.
+ * The generic webhook POSTs exactly this document; the other channels render it. `dedupKey` is the same
+ * every time the same notification is decided (by any correlator, before or after a crash), and the outbox
+ * drops a repeat of it.
+ */
+export const NOTIFICATION_KINDS = ['page', 'stakeholder', 'update', 'resolved'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export const notificationSchema = z.object({
+  kind: z.enum(NOTIFICATION_KINDS),
+  /** The team told; null when the root has no owner (it still reaches the routes without a team match). */
+  team: z.string().nullable(),
+  severity: z.enum(STATUSES),
+  incident: z.object({
+    id: z.string(),
+    status: z.enum(['open', 'acknowledged', 'resolved']),
+    root: z.array(z.string()),
+    suppressed: z.array(z.string()),
+    affectedServices: z.array(z.string()),
+    owners: z.array(z.string()),
+    stakeholders: z.array(z.string()),
+    rootAlerts: z.array(z.object({ id: z.string(), status: z.enum(STATUSES), text: z.string().optional() })),
+    openedAt: z.string(),
+    updatedAt: z.string(),
+    mergedInto: z.string().optional(),
+  }),
+  /** One line for humans: "db1.example.com is down: 2 services affected (service:mail, ...)". */
+  summary: z.string(),
+  /** Why an update was sent (e.g. "folded into inc-…"). */
+  reason: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  dedupKey: z.string(),
+  createdAt: z.string(),
+});
+
+export type Notification = z.infer<typeof notificationSchema>;
+
+/** What travels through the outbox: a notification and the channel (by configured name) to deliver it on. */
+export const outboxMessageSchema = z.object({ channel: z.string(), notification: notificationSchema });
+export type OutboxMessage = z.infer<typeof outboxMessageSchema>;

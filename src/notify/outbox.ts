@@ -1,0 +1,44 @@
+import { jetstream } from '@nats-io/jetstream';
+import { SUBJECTS } from '../bus/layout.ts';
+import type { NatsConnection } from '../bus/nats.ts';
+import { publishDeadLetter } from './dead-letter.ts';
+import { notificationSchema, type Notification, type OutboxMessage } from './notification.ts';
+import { routeChannels, type NotifyConfig } from './routes.ts';
+
+/** The JetStream message id of one notification on one channel: a repeat within the outbox window is dropped. */
+export function outboxMessageId(dedupKey: string, channel: string): string {
+  return `${dedupKey}@${channel}`;
+}
+
+/**
+ * Routes a notification and stores one outbox message per channel (design section 7). Resolves once JetStream
+ * has stored every one, so "enqueued" means it survives a crash; deciding the same notification again (same
+ * `dedupKey`, in any process, within the hour) stores nothing new. A notification no route takes is
+ * dead-lettered and resolves with no channels. Throws on an invalid notification (a bug in the caller) and
+ * when NATS does not confirm (the caller may simply try again).
+ */
+export async function enqueueNotification(
+  nc: NatsConnection,
+  notify: NotifyConfig,
+  notification: Notification,
+  clock: () => number = Date.now,
+): Promise<{ channels: string[] }> {
+  const checked = notificationSchema.parse(notification);
+  const js = jetstream(nc);
+  const channels = routeChannels(notify.routes, checked);
+  if (channels.length === 0) {
+    await publishDeadLetter(
+      js,
+      { reason: 'no route matches the notification', notification: checked, receivedAt: new Date(clock()).toISOString() },
+      outboxMessageId(checked.dedupKey, 'no-route'),
+    );
+    return { channels: [] };
+  }
+  await Promise.all(
+    channels.map((channel) => {
+      const message: OutboxMessage = { channel, notification: checked };
+      return js.publish(SUBJECTS.outbox(channel), JSON.stringify(message), { msgID: outboxMessageId(checked.dedupKey, channel) });
+    }),
+  );
+  return { channels };
+}

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { createChannel } from '../../src/notify/channel.ts';
+import { startCollector, type Collector } from './collector.ts';
+import { aNotification } from './fixtures.ts';
+
+const SECRET = 'Bearer s3cr3t-webhook-token';
+
+describe('the generic webhook channel on a real HTTP receiver', () => {
+  let collector: Collector | undefined;
+  afterEach(async () => {
+    await collector?.close();
+    collector = undefined;
+  });
+
+  it('POSTs the notification document as JSON with the configured headers', async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'ops-hook', type: 'webhook', url: collector.url, headers: { Authorization: SECRET, 'X-Team': 'ops' } });
+    const notification = aNotification();
+
+    expect(await channel.send(notification)).toEqual({ ok: true });
+
+    expect(collector.received).toHaveLength(1);
+    const [request] = collector.received;
+    expect(request!.method).toBe('POST');
+    expect(request!.path).toBe('/hook');
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(request!.headers.authorization).toBe(SECRET);
+    expect(request!.headers['x-team']).toBe('ops');
+    expect(JSON.parse(request!.body)).toEqual(notification);
+  });
+
+  it('counts 5xx and 429 as retryable, other 4xx and redirects as final, and names the status', async () => {
+    const statuses = [500, 503, 429, 400, 404, 301];
+    collector = await startCollector((n) => statuses[n - 1]!);
+    const channel = createChannel({ name: 'ops-hook', type: 'webhook', url: collector.url });
+    const results = [];
+    for (const _ of statuses) results.push(await channel.send(aNotification()));
+    expect(results.map((r) => (r.ok ? 'ok' : r.retryable))).toEqual([true, true, true, false, false, false]);
+    results.forEach((r, i) => expect(r.ok ? '' : r.error).toMatch(new RegExp(`^HTTP ${statuses[i]}`)));
+    expect(results[3]).toMatchObject({ error: expect.stringContaining('refused with 400') });
+  });
+
+  it('counts a receiver that does not answer in time as a retryable timeout', async () => {
+    collector = await startCollector(() => 'hang');
+    const channel = createChannel({ name: 'ops-hook', type: 'webhook', url: collector.url }, { timeoutMs: 200 });
+    expect(await channel.send(aNotification())).toEqual({ ok: false, retryable: true, error: 'no answer within 200 ms' });
+  });
+
+  it('counts a refused connection as retryable, and the error carries neither URL nor headers', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/hook?token=in-the-url`;
+    const channel = createChannel({ name: 'ops-hook', type: 'webhook', url, headers: { Authorization: SECRET } });
+    const result = await channel.send(aNotification());
+    expect(result).toMatchObject({ ok: false, retryable: true, error: expect.stringContaining('ECONNREFUSED') });
+    expect(JSON.stringify(result)).not.toMatch(/s3cr3t|in-the-url/);
+  });
+
+  it('fails the channels of issue #6 for good, saying so', async () => {
+    const channel = createChannel({ name: 'dba-mail', type: 'email', to: 'dba@example.com' });
+    expect(await channel.send(aNotification())).toEqual({ ok: false, retryable: false, error: 'the email channel arrives with issue #6' });
+  });
+});
+
+/** A loopback port nothing listens on: bound, noted, released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
