@@ -2,13 +2,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { UsageError, VERSION, type GlobalOptions } from './runtime.ts';
 
-/** Verbs of design section 9 whose work belongs to a later issue: they say so and exit 2. */
-function notYet(verb: string, issue: number): () => never {
-  return () => {
-    throw new UsageError(`${verb} is not available yet (it arrives with issue #${issue})`);
-  };
-}
-
 const program = new Command('faultline')
   .description('Dependency-aware alert correlation backed by the graph configuration management already knows.')
   .version(VERSION)
@@ -27,6 +20,7 @@ const commands = {
   serve: () => import('./commands/serve.ts'),
   stack: () => import('./commands/stack.ts'),
   check: () => import('./commands/check.ts'),
+  send: () => import('./commands/send.ts'),
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -69,7 +63,12 @@ program
   .option('--raise <when>', 'now | clear | +<duration>', 'now')
   .option('--ttl <duration>', 'raise "stale" when no event arrives within it')
   .option('--text <text>', 'free text')
-  .action(notYet('faultline send', 5));
+  .option('--tag <key=value>', 'a tag (repeatable)', collect)
+  .option('--entity <id>', 'the graph entity the alert is about (default: mapped from host and check)')
+  .option('--id <id>', 'producer id: a repeat within 10 minutes is stored once')
+  .option('--source <source>', 'the sending system: events go to faultline.events.<source>', 'cli')
+  .option('--retire', 'end the expectation set by --ttl')
+  .action(async (options: import('./commands/send.ts').SendOptions) => (await commands.send()).sendCommand(options, global()));
 
 program
   .command('impact')

@@ -57,12 +57,6 @@ describe('the faultline executable', () => {
     expect(stderr).toMatch(/^faultline: api\.auth is "token" but api\.tokens is empty/);
   });
 
-  it('says plainly that verbs of later issues are not available yet', async () => {
-    const { code, stderr } = await runCli(['send', '--host', 'db1.example.com', '--check', 'mysql', '--status', 'critical'], testEnv());
-    expect(code).toBe(2);
-    expect(stderr).toBe('faultline: faultline send is not available yet (it arrives with issue #5)\n');
-  });
-
   it('`faultline dev` on configured services migrates, imports the example estate, serves GraphQL on loopback without auth, and stops on SIGINT', async () => {
     const { child, match } = await startCli(['dev', '--port', '0'], testEnv(), /GraphQL \(GraphiQL in a browser\): (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
     try {
