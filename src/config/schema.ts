@@ -62,9 +62,24 @@ const apiSection = z.strictObject({
   maxCost: z.number().int().positive().default(2_000),
 });
 
+/**
+ * How an alert whose check no `faultline::check` maps finds its entity (design section 6): the first rule whose
+ * globs (`*`, `?`) match host and check names the entity by a template with `{host}` and `{check}`.
+ */
+const mappingRule = z.strictObject({
+  check: z.string().min(1),
+  host: z.string().min(1).optional(),
+  entity: z.string().min(1).refine((t) => t.includes('{host}') || !t.includes('{'), {
+    error: 'expected an entity id template such as "{host}::Service[mysqld]" (placeholders: {host}, {check})',
+  }),
+});
+
 const correlatorSection = z.strictObject({
   settle: duration.default(30_000),
   threshold: severity.exclude(['ok']).default('critical'),
+  mappings: z.array(mappingRule).default([]),
+  /** How long a correlator's lead lasts without renewal; another takes over after it (design section 10). */
+  leaderLease: duration.default(10_000),
 });
 
 const channelBase = { name: z.string().min(1) };

@@ -20,6 +20,7 @@ export class TopologyStore {
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
   private again = false;
+  private readonly listeners: ((snapshot: Snapshot) => void)[] = [];
 
   constructor(
     private readonly driver: Driver,
@@ -42,9 +43,11 @@ export class TopologyStore {
     this.loading = (async () => {
       try {
         const loaded = await loadTopology(this.driver, this.settings);
-        this.snapshot = { topology: loaded.topology, loadedAt: new Date(), loadSeconds: loaded.seconds };
+        const snapshot = { topology: loaded.topology, loadedAt: new Date(), loadSeconds: loaded.seconds };
+        this.snapshot = snapshot;
         this.log.info({ ...loaded.counts, seconds: loaded.seconds }, 'topology loaded');
-        return this.snapshot;
+        for (const listener of this.listeners) listener(snapshot);
+        return snapshot;
       } finally {
         this.loading = undefined;
         if (this.again) {
@@ -54,6 +57,11 @@ export class TopologyStore {
       }
     })();
     return this.loading;
+  }
+
+  /** Called after every swap (the correlator re-maps its alerts onto the new graph). */
+  onSwap(listener: (snapshot: Snapshot) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Reloads whenever an import announces a change; returns a function that stops listening. */

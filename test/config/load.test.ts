@@ -29,7 +29,7 @@ describe('configuration', () => {
     expect(config.neo4j.uri).toBe('bolt://127.0.0.1:7687');
     expect(config.nats.url).toBe('nats://127.0.0.1:4222');
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 4000, auth: 'token' });
-    expect(config.correlator).toEqual({ settle: 30_000, threshold: 'critical' });
+    expect(config.correlator).toEqual({ settle: 30_000, threshold: 'critical', mappings: [], leaderLease: 10_000 });
   });
 
   it('reads the keys the design makes a contract', () => {
@@ -46,7 +46,7 @@ notify:
     - { channels: [ops-hook] }
 `);
     const { config } = loadConfig({ file, env: {} });
-    expect(config.correlator).toEqual({ settle: 45_000, threshold: 'warning' });
+    expect(config.correlator).toMatchObject({ settle: 45_000, threshold: 'warning' });
     expect(config.notify.channels.map((c) => c.name)).toEqual(['ops-hook', 'dba-mail']);
     expect(config.notify.routes[0]).toEqual({ match: { team: 'team:dba', severity: 'critical' }, channels: ['dba-mail'] });
   });

@@ -1,0 +1,152 @@
+import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+
+/**
+ * An in-memory copy of a KV bucket, kept current by an ordered consumer on the bucket's stream (last value per
+ * key, then every change). `ready` resolves once the copy holds everything the bucket held when it started, so
+ * whoever reads it decides nothing on half the state (design section 5; Alertmanager issue #4064).
+ *
+ * Writes go to the bucket through `put` (compare-and-set on the revision the copy holds) and land in the copy at
+ * once; the consumer's echo of them is then recognised by its revision. Other processes' writes arrive through the
+ * consumer and are announced to `onChange` listeners.
+ */
+export interface Versioned<T> {
+  value: T;
+  revision: number;
+}
+
+export class KvConflictError extends Error {
+  override name = 'KvConflictError';
+}
+
+export class KvMirror<T> {
+  private readonly entries = new Map<string, Versioned<T>>();
+  private readonly listeners: ((key: string, entry: Versioned<T> | undefined) => void)[] = [];
+  private messages: ConsumerMessages | undefined;
+  private readyResolve!: () => void;
+  /** Resolves when the initial state is loaded. */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.readyResolve = resolve));
+
+  private constructor(
+    readonly kv: KV,
+    private readonly decode: (data: Uint8Array, key: string) => T | undefined,
+  ) {}
+
+  /** Opens `bucket` (created by ensureLayout) and starts mirroring it. */
+  static async open<T>(nc: NatsConnection, bucket: string, decode: (data: Uint8Array, key: string) => T | undefined): Promise<KvMirror<T>> {
+    const kv = await new Kvm(nc).open(bucket);
+    const mirror = new KvMirror<T>(kv, decode);
+    await mirror.start(nc, bucket);
+    return mirror;
+  }
+
+  private async start(nc: NatsConnection, bucket: string): Promise<void> {
+    const js = jetstream(nc);
+    const prefix = `$KV.${bucket}.`;
+    const consumer = await js.consumers.get(`KV_${bucket}`, { filter_subjects: `${prefix}>`, deliver_policy: DeliverPolicy.LastPerSubject });
+    const info = await consumer.info(true);
+    if (info.num_pending === 0) this.readyResolve();
+    this.messages = await consumer.consume({
+      callback: (m) => {
+        const key = m.subject.slice(prefix.length);
+        const revision = m.seq;
+        const known = this.entries.get(key);
+        if (!known || known.revision < revision) {
+          const op = m.headers?.get('KV-Operation');
+          if (op === 'DEL' || op === 'PURGE') {
+            if (known) {
+              this.entries.delete(key);
+              this.emit(key, undefined);
+            }
+          } else {
+            const value = this.decode(m.data, key);
+            if (value !== undefined) {
+              const entry = { value, revision };
+              this.entries.set(key, entry);
+              this.emit(key, entry);
+            }
+          }
+        }
+        if (m.info.pending === 0) this.readyResolve();
+      },
+    });
+  }
+
+  get(key: string): Versioned<T> | undefined {
+    return this.entries.get(key);
+  }
+
+  values(): IterableIterator<Versioned<T>> {
+    return this.entries.values();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Called for every change, local or remote (entry undefined: deleted). Returns a function that unsubscribes. */
+  onChange(listener: (key: string, entry: Versioned<T> | undefined) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Stores `value` if the bucket still holds `expected` (a revision, or undefined for "no value yet"); throws
+   * KvConflictError when someone else wrote first (the caller re-reads with `fetch` and tries again).
+   */
+  async put(key: string, value: T, encoded: Uint8Array, expected: number | undefined): Promise<Versioned<T>> {
+    let revision: number;
+    try {
+      revision = expected === undefined ? await this.kv.create(key, encoded) : await this.kv.update(key, encoded, expected);
+    } catch (err) {
+      if (isConflict(err)) throw new KvConflictError(`${key} changed since revision ${expected ?? 'none'}`);
+      throw err;
+    }
+    const entry = { value, revision };
+    const known = this.entries.get(key);
+    if (!known || known.revision < revision) {
+      this.entries.set(key, entry);
+      this.emit(key, entry);
+    }
+    return entry;
+  }
+
+  /** Reads the bucket directly (after a conflict): the newest value, also taken into the copy. */
+  async fetch(key: string): Promise<Versioned<T> | undefined> {
+    const e = await this.kv.get(key);
+    if (!e || e.operation !== 'PUT') return undefined;
+    const value = this.decode(e.value, key);
+    if (value === undefined) return undefined;
+    const entry = { value, revision: e.revision };
+    const known = this.entries.get(key);
+    if (!known || known.revision < e.revision) {
+      this.entries.set(key, entry);
+      this.emit(key, entry);
+    }
+    return entry;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.kv.delete(key);
+    if (this.entries.delete(key)) this.emit(key, undefined);
+  }
+
+  stop(): void {
+    this.messages?.stop();
+  }
+
+  private emit(key: string, entry: Versioned<T> | undefined): void {
+    for (const listener of this.listeners) listener(key, entry);
+  }
+}
+
+function isConflict(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { api_error?: { err_code?: number } }).api_error?.err_code;
+  // JetStream's 10071 "wrong last sequence": update on a stale revision, or create on an existing key.
+  return code === 10071 || /wrong last sequence|key exists/i.test(err.message);
+}

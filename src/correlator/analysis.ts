@@ -1,0 +1,181 @@
+import { rootIndexes, type Topology } from '../engine/index.ts';
+import type { AlertRecord } from './alert.ts';
+import { SEVERITY_RANK, type Status } from './event.ts';
+import type { AlertMapper, MappedBy } from './mapping.ts';
+
+/**
+ * The decision of design section 5 over the current alert state, as a pure function: which alerts are roots,
+ * which are suppressed and by what (a root, or maintenance), and which root units there are. The engine's
+ * `rootIndexes` does the graph work; this module only maps alerts onto it and reads the answer back.
+ *
+ * F is the set of entities with an alert at or above the threshold. Alerts on the same entity share its fate.
+ * An alert no mapping places on the graph is a root of its own, one unit per unknown host: unmapped, never dropped.
+ */
+export interface RootUnit {
+  /** Stable name of the unit: its entity ids (or `unmapped:<host>`), sorted, joined by newlines. */
+  key: string;
+  /** Entity indexes (empty for an unmapped unit). */
+  indexes: number[];
+  /** Entity ids (the host name for an unmapped unit). */
+  entities: string[];
+  /** Failing alert ids on the unit. */
+  alerts: string[];
+  /** All of the unit's entities lie in an active maintenance window's downtime: it pages nobody. */
+  maintenance: boolean;
+  mapped: boolean;
+  /** The worst status of its alerts. */
+  severity: Status;
+  /** When its first alert started failing (the settle window counts from here at the earliest). */
+  since: number;
+}
+
+export type Verdict =
+  /** Nothing wrong. */
+  | 'ok'
+  /** Failing, and nothing else failing explains it. */
+  | 'root'
+  /** On an entity a root (or maintenance) takes down: shown, pages nobody. */
+  | 'suppressed'
+  /** Not ok, below the threshold, and not explained: shown, not correlated. */
+  | 'active';
+
+export interface AlertDecision {
+  id: string;
+  status: Status;
+  mappedBy: MappedBy;
+  /** Entity index, -1 when unmapped. */
+  entity: number;
+  failing: boolean;
+  verdict: Verdict;
+  reason?: 'dependency' | 'maintenance';
+  /** Root: the unit it belongs to. */
+  unit?: number;
+  /** Suppressed by a dependency: the units that explain it (indexes into `units`). */
+  suppressedBy: number[];
+}
+
+export interface Analysis {
+  topology: Topology;
+  units: RootUnit[];
+  decisions: Map<string, AlertDecision>;
+  /** implied(F) as a membership mask over entity indexes. */
+  down: Uint8Array;
+}
+
+export interface AnalysisInput {
+  mapper: AlertMapper;
+  alerts: Iterable<AlertRecord>;
+  threshold: Exclude<Status, 'ok'>;
+  /** implied(entities in active maintenance windows), as a mask over entity indexes (or undefined: none). */
+  maintenance?: Uint8Array | undefined;
+}
+
+export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInput): Analysis {
+  const topology = mapper.topology;
+  const bar = SEVERITY_RANK[threshold];
+  const decisions = new Map<string, AlertDecision>();
+  const failing: number[] = [];
+  const failingMask = new Uint8Array(topology.size);
+  const unmapped = new Map<string, AlertRecord[]>();
+  const byEntity = new Map<number, AlertRecord[]>();
+
+  for (const alert of alerts) {
+    const { entity, by } = mapper.map(alert);
+    const isFailing = SEVERITY_RANK[alert.status] >= bar;
+    decisions.set(alert.id, { id: alert.id, status: alert.status, mappedBy: by, entity, failing: isFailing, verdict: alert.status === 'ok' ? 'ok' : 'active', suppressedBy: [] });
+    if (!isFailing) continue;
+    if (entity < 0) {
+      push(unmapped, alert.host, alert);
+      continue;
+    }
+    push(byEntity, entity, alert);
+    if (!failingMask[entity]) {
+      failingMask[entity] = 1;
+      failing.push(entity);
+    }
+  }
+
+  const result = rootIndexes(topology, failing);
+  const down = new Uint8Array(topology.size);
+  for (const v of result.down) down[v] = 1;
+  const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
+
+  const units: RootUnit[] = [];
+  for (const u of result.units) {
+    const indexes = Array.from(u.entities).sort((a, b) => a - b);
+    const unitAlerts = indexes.flatMap((v) => byEntity.get(v) ?? []);
+    const entities = topology.idsOf(indexes);
+    units.push({
+      key: [...entities].sort().join('\n'),
+      indexes,
+      entities,
+      alerts: unitAlerts.map((a) => a.id).sort(),
+      maintenance: indexes.every(inMaintenance),
+      mapped: true,
+      ...worstAndFirst(unitAlerts),
+    });
+  }
+  const unitOfEntity = new Map<number, number>();
+  units.forEach((u, i) => u.indexes.forEach((v) => unitOfEntity.set(v, i)));
+  for (const [host, hostAlerts] of [...unmapped].sort(([a], [b]) => a.localeCompare(b))) {
+    const i = units.length;
+    units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: hostAlerts.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(hostAlerts) });
+    for (const a of hostAlerts) Object.assign(decisions.get(a.id)!, { verdict: 'root', unit: i });
+  }
+
+  for (const d of decisions.values()) {
+    if (d.entity < 0 || d.verdict === 'ok') continue;
+    const unit = d.failing ? unitOfEntity.get(d.entity) : undefined;
+    if (unit !== undefined) {
+      if (units[unit]!.maintenance) Object.assign(d, { verdict: 'suppressed', reason: 'maintenance' });
+      else Object.assign(d, { verdict: 'root', unit });
+      continue;
+    }
+    if (!down[d.entity] && !inMaintenance(d.entity)) continue; // a warning nothing explains: active
+    const by = d.failing ? (result.explainedBy.get(d.entity) ?? []) : down[d.entity] ? unitsBelow(topology, d.entity, down, unitOfEntity) : [];
+    d.verdict = 'suppressed';
+    d.suppressedBy = by;
+    d.reason = inMaintenance(d.entity) || (by.length > 0 && by.every((i) => units[i]!.maintenance)) ? 'maintenance' : 'dependency';
+  }
+  return { topology, units, decisions, down };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function worstAndFirst(alerts: AlertRecord[]): { severity: Status; since: number } {
+  let severity: Status = 'ok';
+  let since = Infinity;
+  for (const a of alerts) {
+    if (SEVERITY_RANK[a.status] > SEVERITY_RANK[severity]) severity = a.status;
+    since = Math.min(since, a.since);
+  }
+  return { severity, since };
+}
+
+/**
+ * The root units a down entity that is not itself failing hangs from (a warning on something a root takes down):
+ * a walk down its hard dependencies and, for groups, members, through down entities, stopping at units.
+ */
+function unitsBelow(topology: Topology, start: number, down: Uint8Array, unitOf: Map<number, number>): number[] {
+  const { hardDeps, members, downAt } = topology;
+  const seen = new Set<number>([start]);
+  const found = new Set<number>();
+  const queue = [start];
+  const visit = (v: number) => {
+    if (seen.has(v) || !down[v]) return;
+    seen.add(v);
+    const unit = unitOf.get(v);
+    if (unit !== undefined) found.add(unit);
+    else queue.push(v);
+  };
+  for (let head = 0; head < queue.length; head++) {
+    const u = queue[head]!;
+    for (let i = hardDeps.offsets[u]!; i < hardDeps.offsets[u + 1]!; i++) visit(hardDeps.targets[i]!);
+    if (downAt[u]! > 0) for (let i = members.offsets[u]!; i < members.offsets[u + 1]!; i++) visit(members.targets[i]!);
+  }
+  return [...found].sort((a, b) => a - b);
+}

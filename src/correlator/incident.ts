@@ -1,0 +1,47 @@
+import type { Status } from './event.ts';
+
+/**
+ * An incident (design section 7): one per root cause, with what it suppresses, what it affects and who owns
+ * it. Kept in the KV bucket `faultline-incidents` under its id (compare-and-set on revision) and published on
+ * `faultline.incidents.<id>.<change>` at every change.
+ */
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+
+export type IncidentChange = 'opened' | 'updated' | 'folded' | 'acknowledged' | 'resolved';
+
+export interface TimelineEntry {
+  /** Milliseconds since the epoch. */
+  at: number;
+  change: IncidentChange;
+  text: string;
+}
+
+export interface Incident {
+  /** `inc-` and 16 hex digits, derived from the root and when it began, so every correlator names it alike. */
+  id: string;
+  status: IncidentStatus;
+  /** Entity ids of the root cause (the host name as given for an alert on an unknown host). */
+  root: string[];
+  /** Alert ids (`<host>/<check>`) on the root. */
+  rootAlerts: string[];
+  /** The worst status among the root alerts. */
+  severity: Status;
+  /** Alert ids the root explains: kept, shown, paging nobody. */
+  suppressed: string[];
+  /** Services down or degraded because of the root. */
+  affectedServices: string[];
+  /** Team ids owning the root: they get the page. */
+  owners: string[];
+  /** Team ids owning affected services and not the root: one stakeholder notice each. */
+  stakeholders: string[];
+  /** Tags of the root alerts, merged (routes match on them). */
+  tags: Record<string, string>;
+  openedAt: number;
+  updatedAt: number;
+  acknowledgedAt?: number;
+  acknowledgedBy?: string;
+  resolvedAt?: number;
+  /** Set when a later-arriving parent's incident took this one over. */
+  mergedInto?: string;
+  timeline: TimelineEntry[];
+}

@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import { impact, ownerIds, type Topology } from '../engine/index.ts';
+import type { Notification, NotificationKind } from '../notify/notification.ts';
+import type { AlertRecord } from './alert.ts';
+import type { Analysis, RootUnit } from './analysis.ts';
+import type { Incident, IncidentChange } from './incident.ts';
+
+/**
+ * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
+ * open, update, fold and resolve, and whom to tell. The reconciler (reconciler.ts) runs it and carries it out.
+ *
+ * - A root unit with an open incident (their roots overlap) updates it.
+ * - A root unit without one waits the settle window from when it was first seen as a root (`rootSeen`), then
+ *   opens one: a page for each owner of the root (one with team null when it has none), a stakeholder notice for
+ *   each owner of an affected service that does not own the root.
+ * - An open incident whose root is now explained by a root that has an incident is folded into it: marked
+ *   resolved with `mergedInto`, its teams told with an update, not a new page.
+ * - An open incident whose root alerts no longer fail is resolved; its teams are told.
+ * Every notification has a dedup key fixed by the incident, kind and team, so deciding it twice (another
+ * correlator, a restart) enqueues it once.
+ */
+export interface PlanInput {
+  analysis: Analysis;
+  /** Incidents that are open or acknowledged. */
+  open: readonly Incident[];
+  alerts: ReadonlyMap<string, AlertRecord>;
+  /** Whether an incident id is taken (by any incident, resolved ones included). */
+  known: (id: string) => boolean;
+  /** Unit key → when this unit was first seen as a root (ms). Units missing here are seen now. */
+  rootSeen: ReadonlyMap<string, number>;
+  now: number;
+  settleMs: number;
+}
+
+export interface IncidentWrite {
+  incident: Incident;
+  /** The incident as it was before (undefined when opened now): the writer's compare-and-set base. */
+  before: Incident | undefined;
+  change: IncidentChange;
+}
+
+export interface Plan {
+  writes: IncidentWrite[];
+  notifications: Notification[];
+  /** Unit keys seen as roots now, with when first seen: the reconciler keeps it for the next run. */
+  rootSeen: Map<string, number>;
+  /** When a settle window ends next (ms), if any is running. */
+  wakeAt: number | undefined;
+}
+
+export function planIncidents(input: PlanInput): Plan {
+  const { analysis, now, settleMs } = input;
+  const t = analysis.topology;
+  const writes = new Map<string, IncidentWrite>();
+  const notifications: Notification[] = [];
+  const rootSeen = new Map<string, number>();
+  let wakeAt: number | undefined;
+  const current = new Map(input.open.map((i) => [i.id, i]));
+  const write = (incident: Incident, change: IncidentChange) => {
+    const before = writes.get(incident.id)?.before ?? input.open.find((i) => i.id === incident.id);
+    writes.set(incident.id, { incident, before, change: writes.get(incident.id)?.change === 'opened' ? 'opened' : change });
+    current.set(incident.id, incident);
+  };
+  const tell = (incident: Incident, kind: NotificationKind, teams: (string | null)[], reason?: string, suffix = '') => {
+    for (const team of teams) notifications.push(notification(incident, kind, team, input.alerts, now, reason, suffix));
+  };
+
+  const unitIncident = new Map<number, Incident>();
+  const claimed = new Set<string>();
+  analysis.units.forEach((unit, u) => {
+    if (unit.maintenance) return;
+    const overlapping = [...current.values()]
+      .filter((i) => i.status !== 'resolved' && !claimed.has(i.id) && i.root.some((id) => unit.entities.includes(id)))
+      .sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+    const existing = overlapping[0];
+    const suppressed = suppressedBy(analysis, u);
+    if (existing) {
+      claimed.add(existing.id);
+      const next = refresh(existing, unit, suppressed, t, input.alerts, now);
+      if (next) write(next, 'updated');
+      unitIncident.set(u, current.get(existing.id)!);
+      return;
+    }
+    const seen = input.rootSeen.get(unit.key) ?? now;
+    rootSeen.set(unit.key, seen);
+    if (now - seen < settleMs) {
+      wakeAt = Math.min(wakeAt ?? Infinity, seen + settleMs);
+      return;
+    }
+    const incident = open(unit, suppressed, t, input.alerts, now, (id) => input.known(id) || writes.has(id));
+    write(incident, 'opened');
+    unitIncident.set(u, incident);
+    tell(incident, 'page', incident.owners.length > 0 ? incident.owners : [null]);
+    tell(incident, 'stakeholder', incident.stakeholders);
+  });
+
+  for (const incident of [...current.values()]) {
+    if (incident.status === 'resolved' || claimed.has(incident.id) || writes.get(incident.id)?.change === 'opened') continue;
+    const decisions = incident.rootAlerts.map((id) => analysis.decisions.get(id));
+    const teams = [...(incident.owners.length > 0 ? incident.owners : [null]), ...incident.stakeholders];
+    if (decisions.every((d) => !d || !d.failing)) {
+      const resolved = close(incident, now, 'resolved', 'the root recovered');
+      write(resolved, 'resolved');
+      tell(resolved, 'resolved', teams);
+      continue;
+    }
+    const parents = new Set<number>();
+    let maintenance = false;
+    for (const d of decisions) {
+      if (d?.verdict !== 'suppressed') continue;
+      if (d.reason === 'maintenance') maintenance = true;
+      for (const u of d.suppressedBy) parents.add(u);
+    }
+    const parent = [...parents].map((u) => unitIncident.get(u)).find((i) => i !== undefined);
+    if (parent) {
+      const folded = { ...close(incident, now, 'folded', `caused by ${parent.root.join(', ')}: folded into ${parent.id}`), mergedInto: parent.id };
+      write(folded, 'folded');
+      tell(folded, 'update', teams, `caused by ${parent.root.join(', ')}: folded into ${parent.id}`, 'folded');
+      const absorbing = current.get(parent.id)!;
+      write(
+        {
+          ...absorbing,
+          suppressed: [...new Set([...absorbing.suppressed, ...incident.rootAlerts, ...incident.suppressed])].sort(),
+          updatedAt: now,
+          timeline: [...absorbing.timeline, { at: now, change: 'folded', text: `took over ${incident.id} (${incident.root.join(', ')})` }],
+        },
+        'updated',
+      );
+    } else if (maintenance && parents.size === 0) {
+      const resolved = close(incident, now, 'resolved', 'the root is now in a maintenance window');
+      write(resolved, 'resolved');
+      tell(resolved, 'resolved', teams, 'the root is now in a maintenance window');
+    }
+    // Otherwise its root is explained by a root still settling: it stays open until that one opens.
+  }
+
+  return { writes: [...writes.values()], notifications, rootSeen, wakeAt };
+}
+
+/**
+ * `inc-` + 16 hex digits of the root and when its first alert failed, so every correlator derives the same id; when
+ * that id is taken (the same failure roots again after a parent recovered), the next of a numbered sequence.
+ */
+export function incidentId(unit: Pick<RootUnit, 'key' | 'since'>, taken: (id: string) => boolean = () => false): string {
+  for (let n = 0; ; n++) {
+    const id = `inc-${createHash('sha256').update(`${unit.key}|${unit.since}${n > 0 ? `|${n}` : ''}`).digest('hex').slice(0, 16)}`;
+    if (!taken(id)) return id;
+  }
+}
+
+function suppressedBy(analysis: Analysis, unit: number): string[] {
+  const out: string[] = [];
+  for (const d of analysis.decisions.values()) if (d.verdict === 'suppressed' && d.suppressedBy.includes(unit)) out.push(d.id);
+  return out.sort();
+}
+
+interface Blast {
+  affectedServices: string[];
+  owners: string[];
+  stakeholders: string[];
+}
+
+function blast(unit: RootUnit, t: Topology): Blast {
+  if (!unit.mapped) return { affectedServices: [], owners: [], stakeholders: [] };
+  const effect = impact(t, unit.entities, { includeSoft: true });
+  const owners = ownerIds(t, unit.indexes);
+  const serviceIndexes = effect.services.map((s) => t.indexOf(s)!).filter((v) => v !== undefined);
+  const stakeholders = ownerIds(t, serviceIndexes).filter((team) => !owners.includes(team));
+  return { affectedServices: [...effect.services].sort(), owners: owners.sort(), stakeholders: stakeholders.sort() };
+}
+
+function rootTags(unit: RootUnit, alerts: ReadonlyMap<string, AlertRecord>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const id of unit.alerts) Object.assign(tags, alerts.get(id)?.tags);
+  return tags;
+}
+
+function open(unit: RootUnit, suppressed: string[], t: Topology, alerts: ReadonlyMap<string, AlertRecord>, now: number, taken: (id: string) => boolean): Incident {
+  return {
+    id: incidentId(unit, taken),
+    status: 'open',
+    root: unit.entities,
+    rootAlerts: unit.alerts,
+    severity: unit.severity,
+    suppressed,
+    ...blast(unit, t),
+    tags: rootTags(unit, alerts),
+    openedAt: now,
+    updatedAt: now,
+    timeline: [{ at: now, change: 'opened', text: `${unit.entities.join(', ')} failing (${unit.alerts.join(', ')})` }],
+  };
+}
+
+/** The incident brought up to date with its unit, or undefined when nothing changed. */
+function refresh(incident: Incident, unit: RootUnit, suppressed: string[], t: Topology, alerts: ReadonlyMap<string, AlertRecord>, now: number): Incident | undefined {
+  const rootChanged = !sameList(incident.root, unit.entities) || !sameList(incident.rootAlerts, unit.alerts);
+  // Alerts folded in from an earlier incident stay listed while they still fail.
+  const kept = incident.suppressed.filter((id) => !suppressed.includes(id) && !unit.alerts.includes(id) && alerts.get(id) !== undefined);
+  const nextSuppressed = [...suppressed, ...kept].sort();
+  const b = rootChanged ? blast(unit, t) : undefined;
+  if (!rootChanged && sameList(incident.suppressed, nextSuppressed) && incident.severity === unit.severity) return undefined;
+  const next: Incident = { ...incident, suppressed: nextSuppressed, severity: unit.severity, updatedAt: now };
+  if (b) {
+    Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) }, b);
+    next.timeline = [...incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` }];
+  }
+  return next;
+}
+
+function close(incident: Incident, now: number, change: IncidentChange, text: string): Incident {
+  return { ...incident, status: 'resolved', resolvedAt: now, updatedAt: now, timeline: [...incident.timeline, { at: now, change, text }] };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function notification(
+  incident: Incident,
+  kind: NotificationKind,
+  team: string | null,
+  alerts: ReadonlyMap<string, AlertRecord>,
+  now: number,
+  reason: string | undefined,
+  suffix: string,
+): Notification {
+  const services = incident.affectedServices;
+  const verb = kind === 'resolved' ? 'recovered' : 'is failing';
+  const affected = services.length === 0 ? 'no service affected' : `${services.length} service${services.length > 1 ? 's' : ''} affected (${services.slice(0, 5).join(', ')}${services.length > 5 ? ', …' : ''})`;
+  const n: Notification = {
+    kind,
+    team,
+    severity: incident.severity,
+    incident: {
+      id: incident.id,
+      status: incident.status,
+      root: incident.root,
+      suppressed: incident.suppressed,
+      affectedServices: services,
+      owners: incident.owners,
+      stakeholders: incident.stakeholders,
+      rootAlerts: incident.rootAlerts.map((id) => {
+        const a = alerts.get(id);
+        return { id, status: a?.status ?? 'ok', ...(a?.text !== undefined ? { text: a.text } : {}) };
+      }),
+      openedAt: new Date(incident.openedAt).toISOString(),
+      updatedAt: new Date(incident.updatedAt).toISOString(),
+      ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
+    },
+    summary: `${incident.root.join(', ')} ${verb}: ${affected}`,
+    tags: incident.tags,
+    dedupKey: [incident.id, kind, team ?? 'unowned', suffix].filter(Boolean).join('/'),
+    createdAt: new Date(now).toISOString(),
+  };
+  if (reason) n.reason = reason;
+  return n;
+}

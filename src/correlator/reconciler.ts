@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { jetstream } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { KvConflictError } from '../bus/kv-mirror.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import { enqueueNotification } from '../notify/outbox.ts';
+import type { Analysis } from './analysis.ts';
+import type { Incident } from './incident.ts';
+import { planIncidents, type IncidentWrite } from './plan.ts';
+import type { CorrelationView } from './view.ts';
+
+/**
+ * Carries out plan.ts on the current analysis, on the correlator that holds the lease: notifications are
+ * enqueued first (each stored in the outbox under its dedup key), then incidents written with compare-and-set,
+ * then the change published on `faultline.incidents.<id>.<change>`. A crash between the steps repeats the plan
+ * on the next leader, which enqueues the same dedup keys (dropped by the outbox) and writes the same incidents.
+ *
+ * When a root unit was first seen as a root (the start of its settle window) is kept in the KV bucket
+ * `faultline-timers` too, so a new leader resumes the windows rather than starting them again.
+ */
+export class Reconciler {
+  private rootSeen = new Map<string, number>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private wake: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly nats: NatsConnection,
+    private readonly view: CorrelationView,
+    private readonly timers: KV,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  /** Reads the settle windows in progress (when this correlator becomes the one deciding). */
+  async load(): Promise<void> {
+    const seen = new Map<string, number>();
+    const keys = await this.timers.keys('root.>');
+    for await (const key of keys) {
+      const e = await this.timers.get(key);
+      if (e?.operation !== 'PUT') continue;
+      const { unit, at } = e.json<{ unit: string; at: number }>();
+      seen.set(unit, at);
+    }
+    this.rootSeen = seen;
+  }
+
+  /** Runs now, or once more after the run in progress. */
+  schedule(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.run(this.view.analysis());
+        } while (this.again);
+      } catch (err) {
+        this.log.error({ err }, 'deciding incidents failed; trying again shortly');
+        this.wakeAt(this.view.clock() + 1_000);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  stop(): void {
+    clearTimeout(this.wake);
+  }
+
+  private async run(analysis: Analysis): Promise<void> {
+    const now = this.view.clock();
+    const open = [...this.view.incidents.values()].map((e) => e.value).filter((i) => i.status !== 'resolved');
+    const plan = planIncidents({
+      analysis,
+      open,
+      alerts: this.view.records(),
+      known: (id) => this.view.incidents.get(id) !== undefined,
+      rootSeen: this.rootSeen,
+      now,
+      settleMs: this.config.correlator.settle,
+    });
+    this.keepRootSeen(plan.rootSeen);
+
+    await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n)));
+    for (const n of plan.notifications) this.log.info({ kind: n.kind, team: n.team, incident: n.incident.id, dedupKey: n.dedupKey }, 'notification enqueued');
+    for (const w of plan.writes) await this.write(w);
+
+    const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity);
+    if (next < Infinity) this.wakeAt(next);
+  }
+
+  private async write({ incident, change }: IncidentWrite): Promise<void> {
+    let next = incident;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = this.view.incidents.get(incident.id);
+      try {
+        await this.view.incidents.put(incident.id, next, encode(next), stored?.revision);
+        await jetstream(this.nats).publish(`faultline.incidents.${incident.id}.${change}`, encode(next), {
+          msgID: `${incident.id}/${change}/${next.updatedAt}`,
+        });
+        this.log.info({ incident: incident.id, change, root: next.root }, `incident ${change}`);
+        return;
+      } catch (err) {
+        if (!(err instanceof KvConflictError)) throw err;
+        const fresh = (await this.view.incidents.fetch(incident.id))?.value;
+        if (!fresh) continue;
+        next = merge(next, fresh);
+      }
+    }
+    throw new Error(`incident ${incident.id}: could not store the ${change} after 5 conflicting writes`);
+  }
+
+  private keepRootSeen(next: Map<string, number>): void {
+    for (const [unit, at] of next) {
+      if (this.rootSeen.get(unit) !== at) void this.timers.put(rootKey(unit), JSON.stringify({ unit, at })).catch(() => undefined);
+    }
+    for (const unit of this.rootSeen.keys()) {
+      if (!next.has(unit)) void this.timers.delete(rootKey(unit)).catch(() => undefined);
+    }
+    this.rootSeen = next;
+  }
+
+  private wakeAt(at: number): void {
+    clearTimeout(this.wake);
+    this.wake = setTimeout(() => void this.schedule(), Math.max(0, at - this.view.clock()) + 5);
+  }
+}
+
+/** Someone else (the API acknowledging it) wrote the incident meanwhile: keep their acknowledgement. */
+function merge(ours: Incident, theirs: Incident): Incident {
+  const next = { ...ours };
+  if (theirs.status === 'acknowledged' && ours.status === 'open') next.status = 'acknowledged';
+  if (theirs.acknowledgedAt !== undefined) {
+    next.acknowledgedAt = theirs.acknowledgedAt;
+    if (theirs.acknowledgedBy !== undefined) next.acknowledgedBy = theirs.acknowledgedBy;
+  }
+  const entries = new Map([...theirs.timeline, ...ours.timeline].map((e) => [`${e.at}|${e.change}|${e.text}`, e]));
+  next.timeline = [...entries.values()].sort((a, b) => a.at - b.at);
+  return next;
+}
+
+const rootKey = (unit: string) => `root.${createHash('sha256').update(unit).digest('hex').slice(0, 32)}`;
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+

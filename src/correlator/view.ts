@@ -1,0 +1,103 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { KV_BUCKETS } from '../bus/layout.ts';
+import { KvMirror } from '../bus/kv-mirror.ts';
+import type { Config } from '../config/schema.ts';
+import type { TopologyStore } from '../engine/store.ts';
+import type { AlertRecord } from './alert.ts';
+import { analyse, type Analysis } from './analysis.ts';
+import type { Incident } from './incident.ts';
+import { maintenanceMask, nextMaintenanceChange, type MaintenanceWindow } from './maintenance.ts';
+import { AlertMapper } from './mapping.ts';
+
+/**
+ * The correlation state as every role sees it: alerts, incidents and maintenance windows mirrored from their KV
+ * buckets, the topology snapshot, and the analysis over them (recomputed only after something changed). The
+ * correlator decides on it; the API answers `alerts`, `incidents` and `incident` from it.
+ */
+export class CorrelationView {
+  private mapper: AlertMapper;
+  private memo: Analysis | undefined;
+  private maskValidUntil = Infinity;
+  private readonly listeners: (() => void)[] = [];
+
+  private constructor(
+    readonly alerts: KvMirror<AlertRecord>,
+    readonly incidents: KvMirror<Incident>,
+    readonly maintenance: KvMirror<MaintenanceWindow>,
+    private readonly topology: TopologyStore,
+    private readonly config: Config['correlator'],
+    readonly clock: () => number,
+  ) {
+    this.mapper = new AlertMapper(topology.current.topology, config.mappings);
+    const changed = () => {
+      this.memo = undefined;
+      for (const listener of this.listeners) listener();
+    };
+    alerts.onChange(changed);
+    maintenance.onChange(changed);
+    incidents.onChange(() => {
+      for (const listener of this.listeners) listener();
+    });
+    topology.onSwap((snapshot) => {
+      this.mapper = new AlertMapper(snapshot.topology, config.mappings);
+      changed();
+    });
+  }
+
+  /** Mirrors the buckets (created by ensureLayout) and resolves once all three are loaded. */
+  static async open(nats: NatsConnection, topology: TopologyStore, config: Config['correlator'], clock: () => number = Date.now): Promise<CorrelationView> {
+    const [alerts, incidents, maintenance] = await Promise.all([
+      KvMirror.open<AlertRecord>(nats, KV_BUCKETS.alerts, decodeJson),
+      KvMirror.open<Incident>(nats, KV_BUCKETS.incidents, decodeJson),
+      KvMirror.open<MaintenanceWindow>(nats, KV_BUCKETS.maintenance, decodeJson),
+    ]);
+    await Promise.all([alerts.ready, incidents.ready, maintenance.ready]);
+    return new CorrelationView(alerts, incidents, maintenance, topology, config, clock);
+  }
+
+  /** Called after any change of alerts, incidents, windows or topology. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The analysis of the current state (cached until something changes or a window starts or ends). */
+  analysis(): Analysis {
+    const now = this.clock();
+    if (this.memo && now < this.maskValidUntil) return this.memo;
+    const windows = [...this.maintenance.values()].map((e) => e.value);
+    this.maskValidUntil = nextMaintenanceChange(windows, now) ?? Infinity;
+    this.memo = analyse({
+      mapper: this.mapper,
+      alerts: this.records().values(),
+      threshold: this.config.threshold,
+      maintenance: maintenanceMask(this.mapper.topology, windows, now),
+    });
+    return this.memo;
+  }
+
+  /** Alert records by alert id. */
+  records(): Map<string, AlertRecord> {
+    const out = new Map<string, AlertRecord>();
+    for (const { value } of this.alerts.values()) out.set(value.id, value);
+    return out;
+  }
+
+  /** When the next window starts or ends, if any. */
+  nextMaintenanceChange(): number | undefined {
+    return nextMaintenanceChange([...this.maintenance.values()].map((e) => e.value), this.clock());
+  }
+
+  stop(): void {
+    this.alerts.stop();
+    this.incidents.stop();
+    this.maintenance.stop();
+  }
+}
+
+function decodeJson<T>(data: Uint8Array): T | undefined {
+  try {
+    return JSON.parse(new TextDecoder().decode(data)) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,127 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TopologyStore } from '../../src/engine/store.ts';
+import type { Driver } from '../../src/graph/neo4j.ts';
+import { estate, openIncidents, pages, pipeline, sleep, until, type Pipeline } from './harness.ts';
+
+/**
+ * Outages on the estate compiled by real Puppet (test/fixtures/puppet), through real NATS and a real webhook
+ * receiver: log1's unbound is the only DNS, which Exim on mail1 and mail2 needs; db1 and db2 both provide the
+ * greylisting MySQL. Settle window 600 ms.
+ */
+const UNBOUND = 'log1.example.com::Service[unbound]';
+
+describe('correlator on a real-Puppet estate', () => {
+  let driver: Driver;
+  let topology: TopologyStore;
+  let p: Pipeline;
+
+  beforeAll(async () => {
+    ({ driver, topology } = await estate());
+  });
+  afterEach(async () => {
+    await p?.close();
+  });
+  afterAll(async () => {
+    await driver?.close();
+  });
+
+  it('children arriving before their parent stay suppressed: one page for the root owner, stakeholders told once', async () => {
+    p = await pipeline(topology);
+    await p.send('mail1.example.com', 'mailq', 'critical', { text: 'queue 5000' });
+    await p.send('mail2.example.com', 'mailq', 'critical');
+    await sleep(150);
+    await p.send('log1.example.com', 'dns', 'critical', { text: 'unbound not answering' });
+
+    const incident = await until('an incident', () => openIncidents(p)[0]);
+    expect(incident.root).toEqual([UNBOUND]);
+    expect(incident.suppressed).toEqual(['mail1.example.com/mailq', 'mail2.example.com/mailq']);
+    expect(incident.affectedServices).toContain('service:mail');
+    expect(incident.owners).toEqual(['team:netops']);
+    expect(incident.stakeholders).toContain('team:mail-team');
+
+    await until('page and stakeholder notices', () => pages(p).length >= 1 && pages(p, 'stakeholder').length >= 1);
+    await sleep(1_000); // more than the settle window: nothing else may arrive
+    expect(openIncidents(p)).toHaveLength(1);
+    expect(pages(p).map((n) => n.team)).toEqual(['team:netops']);
+    const page = pages(p)[0]!;
+    expect(page.incident.root).toEqual([UNBOUND]);
+    expect(page.incident.suppressed).toEqual(['mail1.example.com/mailq', 'mail2.example.com/mailq']);
+    expect(page.incident.affectedServices).toContain('service:mail');
+    expect(page.dedupKey).toBe(`${incident.id}/page/team:netops`);
+    expect(pages(p, 'stakeholder').map((n) => n.team).sort()).toEqual(incident.stakeholders);
+    expect(p.decision('mail1.example.com/mailq')).toMatchObject({ verdict: 'suppressed', reason: 'dependency' });
+  });
+
+  it('recovery of the parent resolves its incident and pages the child that still fails', async () => {
+    p = await pipeline(topology);
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    await p.send('log1.example.com', 'dns', 'critical');
+    const first = await until('the DNS incident', () => openIncidents(p).find((i) => i.root.includes(UNBOUND)));
+    expect(first.suppressed).toEqual(['mail1.example.com/mailq']);
+
+    await p.send('log1.example.com', 'dns', 'ok');
+    await until('the DNS incident resolved', () => p.incidents().find((i) => i.id === first.id && i.status === 'resolved'));
+    const told = [...first.owners, ...first.stakeholders].sort();
+    expect(told).toEqual(expect.arrayContaining(['team:mail-team', 'team:netops']));
+    await until('resolved notices', () => pages(p, 'resolved').length >= told.length);
+    expect(pages(p, 'resolved').map((n) => n.team).sort()).toEqual(told);
+
+    const child = await until('the mail incident', () => openIncidents(p).find((i) => i.rootAlerts.includes('mail1.example.com/mailq')));
+    expect(child.owners).toEqual(['team:mail-team']);
+    await until('a page for mail-team', () => pages(p).find((n) => n.team === 'team:mail-team' && n.incident.id === child.id));
+  });
+
+  it('an alert already paged is folded into a later parent\'s incident with an update, not a new page', async () => {
+    p = await pipeline(topology);
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    const child = await until('the mail incident', () => openIncidents(p)[0]);
+    await until('the mail page', () => pages(p).length === 1);
+
+    await p.send('log1.example.com', 'dns', 'critical');
+    const parent = await until('the DNS incident', () => openIncidents(p).find((i) => i.root.includes(UNBOUND)));
+    const folded = await until('the mail incident folded', () => p.incidents().find((i) => i.id === child.id && i.mergedInto === parent.id));
+    expect(folded.status).toBe('resolved');
+    await until('the update', () => pages(p, 'update').length >= 1);
+    expect(pages(p, 'update')[0]).toMatchObject({ team: 'team:mail-team', reason: expect.stringContaining(parent.id) });
+    const mailPages = pages(p).filter((n) => n.team === 'team:mail-team');
+    expect(mailPages).toHaveLength(1);
+    expect(await until('the fold recorded', () => openIncidents(p).find((i) => i.id === parent.id && i.suppressed.includes('mail1.example.com/mailq')))).toBeTruthy();
+  });
+
+  it('one page per root owner team, whatever the number of alerts on the root', async () => {
+    p = await pipeline(topology);
+    for (const check of ['ping', 'disk', 'mysql', 'ssh']) await p.send('db1.example.com', check, 'critical');
+    const incident = await until('an incident', () => openIncidents(p)[0]);
+    expect(incident.root).toEqual(['db1.example.com']);
+    expect(incident.suppressed).toEqual(expect.arrayContaining(['db1.example.com/mysql']));
+    await sleep(1_200);
+    expect(openIncidents(p)).toHaveLength(1);
+    expect(pages(p).map((n) => n.team)).toEqual(['team:dba']);
+  });
+
+  it('an unmapped host still alerts: its own incident, paged to the routes without a team', async () => {
+    p = await pipeline(topology);
+    await p.send('stranger.example.org', 'ping', 'critical');
+    const incident = await until('an incident', () => openIncidents(p)[0]);
+    expect(incident.root).toEqual(['stranger.example.org']);
+    expect(p.decision('stranger.example.org/ping')).toMatchObject({ mappedBy: 'unmapped', verdict: 'root' });
+    await until('a page without team', () => pages(p).find((n) => n.team === null));
+  });
+
+  it('an invalid event lands in the dead-letter stream with its reason, and the next valid one is handled', async () => {
+    p = await pipeline(topology);
+    const { jetstream } = await import('@nats-io/jetstream');
+    await jetstream(p.nats).publish('faultline.events.test', JSON.stringify({ host: 'db1.example.com', check: 'mysql', status: 'on fire' }));
+    await jetstream(p.nats).publish('faultline.events.test', 'not json at all');
+    await p.send('db2.example.com', 'mysql', 'critical');
+    await until('the valid event decided', () => p.decision('db2.example.com/mysql')?.verdict === 'root');
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const jsm = await jetstreamManager(p.nats);
+    const dead = await jsm.streams.info('FAULTLINE_DEAD');
+    expect(dead.state.messages).toBe(2);
+    const one = await jsm.streams.getMessage('FAULTLINE_DEAD', { seq: 1 });
+    expect(one?.json()).toMatchObject({ reason: expect.stringContaining('status'), subject: 'faultline.events.test', body: { status: 'on fire' } });
+    const two = await jsm.streams.getMessage('FAULTLINE_DEAD', { seq: 2 });
+    expect(two?.json()).toMatchObject({ reason: expect.stringContaining('not JSON'), body: 'not json at all' });
+  });
+});

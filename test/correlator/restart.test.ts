@@ -1,0 +1,157 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
+import { publishEvent } from '../../src/bus/publish-event.ts';
+import { alertKey } from '../../src/correlator/alert.ts';
+import { Correlator, CONSUMER } from '../../src/correlator/correlator.ts';
+import type { TopologyStore } from '../../src/engine/store.ts';
+import type { Driver } from '../../src/graph/neo4j.ts';
+import { startNotifier, type Notifier } from '../../src/notify/notifier.ts';
+import type { Notification } from '../../src/notify/notification.ts';
+import { startCollector, type Collector } from '../notify/collector.ts';
+import { startCli } from '../support/cli.ts';
+import { silentLog, testEnv } from '../support/services.ts';
+import { correlatorConfig, estate, freshBus, sleep, until } from './harness.ts';
+import { CorrelationView } from '../../src/correlator/view.ts';
+
+/**
+ * Design section 10 and the issue's "Done when": several correlators share the work without double pages, and a
+ * correlator killed (SIGKILL) in a burst loses no event, repeats no notification, and decides nothing before its
+ * state and topology are loaded.
+ */
+const dedupKeys = (hook: Collector) => (hook.bodies() as unknown as Notification[]).map((n) => n.dedupKey);
+const duplicates = (keys: string[]) => keys.filter((k, i) => keys.indexOf(k) !== i);
+
+async function drained(nats: NatsConnection): Promise<boolean> {
+  const info = await (await jetstreamManager(nats)).consumers.info('FAULTLINE_EVENTS', CONSUMER);
+  return info.num_pending === 0 && info.num_ack_pending === 0;
+}
+
+describe('correlators sharing the work, and surviving SIGKILL', () => {
+  let driver: Driver;
+  let topology: TopologyStore;
+  let nats: NatsConnection;
+  let hook: Collector;
+  let notifier: Notifier;
+
+  beforeAll(async () => {
+    ({ driver, topology } = await estate());
+  });
+  afterEach(async () => {
+    await notifier?.stop();
+    await hook?.close();
+    await nats?.close();
+  });
+  afterAll(async () => {
+    await driver?.close();
+  });
+
+  it('two correlator processes share the consumer: every event handled once, no double page', async () => {
+    nats = await freshBus();
+    hook = await startCollector();
+    const config = correlatorConfig(hook.url);
+    notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
+    const second = await connectNats(inject('natsUrl'), 'second');
+    const a = await Correlator.start({ config, log: silentLog, nats, topology, instance: 'a' });
+    const b = await Correlator.start({ config, log: silentLog, nats: second, topology, instance: 'b' });
+    try {
+      const sends: Promise<unknown>[] = [];
+      for (let i = 0; i < 200; i++) sends.push(publishEvent(nats, { host: `batch${i % 20}.example.net`, check: `c${i % 7}`, status: i % 3 === 0 ? 'ok' : 'warning' }, { source: 'test' }));
+      sends.push(publishEvent(nats, { host: 'mail1.example.com', check: 'mailq', status: 'critical' }, { source: 'test' }));
+      sends.push(publishEvent(nats, { host: 'mail2.example.com', check: 'mailq', status: 'critical' }, { source: 'test' }));
+      sends.push(publishEvent(nats, { host: 'log1.example.com', check: 'dns', status: 'critical' }, { source: 'test' }));
+      await Promise.all(sends);
+      await until('the DNS incident in both views', () =>
+        [a, b].every((c) => [...c.view.incidents.values()].some((e) => e.value.root.includes('log1.example.com::Service[unbound]'))),
+      );
+      await sleep(1_500);
+      expect(a.stats.events + b.stats.events).toBe(203);
+      expect(a.stats.events).toBeGreaterThan(0);
+      expect(b.stats.events).toBeGreaterThan(0);
+      expect([a.leader, b.leader].filter(Boolean)).toHaveLength(1);
+      const keys = dedupKeys(hook);
+      expect(duplicates(keys)).toEqual([]);
+      expect((hook.bodies() as unknown as Notification[]).filter((n) => n.kind === 'page').map((n) => n.team)).toEqual(['team:netops']);
+      // Both views agree on every alert.
+      expect(a.view.alerts.size).toBe(b.view.alerts.size);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await second.close();
+    }
+  });
+
+  it('a correlator killed in a burst loses no event, repeats no page, and a suppressed child never pages', async () => {
+    nats = await freshBus();
+    hook = await startCollector();
+    const config = correlatorConfig(hook.url);
+    notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-kill-'));
+    const file = join(dir, 'faultline.yaml');
+    writeFileSync(
+      file,
+      [
+        'correlator: { settle: 1s, leaderLease: 2s }',
+        'notify:',
+        `  channels: [{ name: hook, type: webhook, url: "${hook.url}" }]`,
+        '  routes: [{ channels: [hook] }]',
+        'log: { level: info }',
+      ].join('\n'),
+    );
+    const start = () => startCli(['serve', '--role', 'correlator', '--config', file], testEnv({ FAULTLINE_CONFIG: file }), /correlator started/);
+    let child: ChildProcess | undefined = (await start()).child;
+    try {
+      await publishEvent(nats, { host: 'mail1.example.com', check: 'mailq', status: 'critical' }, { source: 'test' });
+      await publishEvent(nats, { host: 'log1.example.com', check: 'dns', status: 'critical' }, { source: 'test' });
+      const view = await CorrelationView.open(nats, topology, config.correlator);
+      await until('the DNS incident', () => [...view.incidents.values()].some((e) => e.value.root.includes('log1.example.com::Service[unbound]')));
+
+      // The burst: 3,000 events over 300 identities; the last status of each is what must survive.
+      const last = new Map<string, string>();
+      const js = jetstream(nats);
+      let sent = 0;
+      let exited: Promise<unknown> | undefined;
+      const burst = (i: number) => {
+        const host = `burst${i % 60}.example.net`;
+        const check = `check${Math.floor(i / 60) % 5}`;
+        const status = ['ok', 'warning', 'critical'][(i * 7) % 3]!;
+        last.set(`${host}/${check}`, status);
+        const sends = [js.publish('faultline.events.burst', JSON.stringify({ host, check, status, time: new Date(Date.now() + i).toISOString() }))];
+        if (i % 10 === 0) sends.push(js.publish('faultline.events.burst', JSON.stringify({ host: 'mail1.example.com', check: 'mailq', status: 'critical' })));
+        return sends;
+      };
+      for (let i = 0; i < 3_000; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, j) => burst(i + j)).flat());
+        sent += 50;
+        if (!exited && sent >= 1_200) {
+          exited = new Promise((r) => child!.once('exit', r));
+          child.kill('SIGKILL');
+        }
+      }
+      await exited;
+      child = (await start()).child;
+      const deadline = Date.now() + 60_000;
+      while (!(await drained(nats))) {
+        if (Date.now() > deadline) throw new Error('the correlator did not catch up');
+        await sleep(100);
+      }
+      await sleep(2_500); // settle windows of the burst's roots end, and their pages go out
+
+      for (const [id, status] of last) {
+        expect(view.alerts.get(alertKey(id))?.value.status, id).toBe(status);
+      }
+      const keys = dedupKeys(hook);
+      expect(duplicates(keys)).toEqual([]);
+      const notes = hook.bodies() as unknown as Notification[];
+      expect(notes.filter((n) => n.kind === 'page' && n.team === 'team:mail-team')).toEqual([]);
+      expect(notes.filter((n) => n.kind === 'page' && n.team === 'team:netops')).toHaveLength(1);
+      view.stop();
+    } finally {
+      child?.kill('SIGTERM');
+    }
+  }, 120_000);
+});
