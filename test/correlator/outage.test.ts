@@ -99,6 +99,27 @@ describe('correlator on a real-Puppet estate', () => {
     expect(pages(p).map((n) => n.team)).toEqual(['team:dba']);
   });
 
+  it('maintenance suppresses what the window takes down alone, and only that', async () => {
+    p = await pipeline(topology);
+    const now = Date.now();
+    const window = { id: 'mw-test', entities: ['db1.example.com'], start: now - 1_000, end: now + 60_000, createdBy: 'test', createdAt: now };
+    await p.correlator.view.maintenance.put(window.id, window, new TextEncoder().encode(JSON.stringify(window)), undefined);
+    await p.send('db1.example.com', 'mysql', 'critical');
+    await until('db1 decided', () => p.decision('db1.example.com/mysql')?.verdict === 'suppressed');
+    expect(p.decision('db1.example.com/mysql')).toMatchObject({ reason: 'maintenance' });
+    await sleep(1_000);
+    expect(openIncidents(p)).toEqual([]);
+
+    // db2 failing for real while db1 is in maintenance: the greylisting group is down because of both, so db2 is
+    // a root and pages; the mail alerts it explains are not "maintenance".
+    await p.send('db2.example.com', 'mysql', 'critical');
+    await p.send('mail1.example.com', 'smtp', 'critical');
+    const incident = await until('the db2 incident', () => openIncidents(p)[0]);
+    expect(incident.root).toEqual(['db2.example.com::Service[mysqld]']);
+    await until('a page for dba', () => pages(p).find((n) => n.team === 'team:dba'));
+    expect(p.decision('mail1.example.com/smtp')).toMatchObject({ verdict: 'suppressed', reason: 'dependency' });
+  });
+
   it('an unmapped host still alerts: its own incident, paged to the routes without a team', async () => {
     p = await pipeline(topology);
     await p.send('stranger.example.org', 'ping', 'critical');
