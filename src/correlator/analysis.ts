@@ -179,3 +179,29 @@ function unitsBelow(topology: Topology, start: number, down: Uint8Array, unitOf:
   }
   return [...found].sort((a, b) => a - b);
 }
+
+/**
+ * What a root unit takes part in taking down: the down entities (in implied(F)) reached from it by walking up
+ * through down entities (hard dependents, and groups it is a member of), the unit included. Not implied(unit)
+ * alone: when two roots together take a service down (both MySQLs of a redundant pair), each one's incident names
+ * the service, so its owners hear of it whichever root they look at. O(what it reaches).
+ */
+export function downBecauseOf(analysis: Analysis, unit: RootUnit): number[] {
+  const { topology, down } = analysis;
+  const { hardDependents, memberOf } = topology;
+  const seen = new Set<number>(unit.indexes);
+  const queue = [...unit.indexes];
+  for (let head = 0; head < queue.length; head++) {
+    const u = queue[head]!;
+    for (const csr of [hardDependents, memberOf]) {
+      for (let i = csr.offsets[u]!; i < csr.offsets[u + 1]!; i++) {
+        const v = csr.targets[i]!;
+        if (down[v] && !seen.has(v)) {
+          seen.add(v);
+          queue.push(v);
+        }
+      }
+    }
+  }
+  return queue;
+}

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { impact, ownerIds, type Topology } from '../engine/index.ts';
+import { degradedIndexes, ownerIds } from '../engine/index.ts';
 import type { Notification, NotificationKind } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
-import type { Analysis, RootUnit } from './analysis.ts';
+import { downBecauseOf, type Analysis, type RootUnit } from './analysis.ts';
 import type { Incident, IncidentChange } from './incident.ts';
 
 /**
@@ -50,7 +50,6 @@ export interface Plan {
 
 export function planIncidents(input: PlanInput): Plan {
   const { analysis, now, settleMs } = input;
-  const t = analysis.topology;
   const writes = new Map<string, IncidentWrite>();
   const notifications: Notification[] = [];
   const rootSeen = new Map<string, number>();
@@ -76,8 +75,13 @@ export function planIncidents(input: PlanInput): Plan {
     const suppressed = suppressedBy(analysis, u);
     if (existing) {
       claimed.add(existing.id);
-      const next = refresh(existing, unit, suppressed, t, input.alerts, now);
-      if (next) write(next, 'updated');
+      const next = refresh(existing, unit, suppressed, analysis, input.alerts, now);
+      if (next) {
+        write(next, 'updated');
+        // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
+        tell(next, 'page', next.owners.filter((team) => !existing.owners.includes(team)));
+        tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team)));
+      }
       unitIncident.set(u, current.get(existing.id)!);
       return;
     }
@@ -87,7 +91,7 @@ export function planIncidents(input: PlanInput): Plan {
       wakeAt = Math.min(wakeAt ?? Infinity, seen + settleMs);
       return;
     }
-    const incident = open(unit, suppressed, t, input.alerts, now, (id) => input.known(id) || writes.has(id));
+    const incident = open(unit, suppressed, analysis, input.alerts, now, (id) => input.known(id) || writes.has(id));
     write(incident, 'opened');
     unitIncident.set(u, incident);
     tell(incident, 'page', incident.owners.length > 0 ? incident.owners : [null]);
@@ -160,13 +164,17 @@ interface Blast {
   stakeholders: string[];
 }
 
-function blast(unit: RootUnit, t: Topology): Blast {
+/** Affected services (down because of the unit, or degraded by a soft need of something that is) and teams. */
+function blast(analysis: Analysis, unit: RootUnit): Blast {
   if (!unit.mapped) return { affectedServices: [], owners: [], stakeholders: [] };
-  const effect = impact(t, unit.entities, { includeSoft: true });
+  const t = analysis.topology;
+  const down = downBecauseOf(analysis, unit);
+  const services = new Set<number>();
+  for (const v of down) if (t.isService(v)) services.add(v);
+  for (const v of degradedIndexes(t, Int32Array.from(down))) if (t.isService(v) && !analysis.down[v]) services.add(v);
   const owners = ownerIds(t, unit.indexes);
-  const serviceIndexes = effect.services.map((s) => t.indexOf(s)!).filter((v) => v !== undefined);
-  const stakeholders = ownerIds(t, serviceIndexes).filter((team) => !owners.includes(team));
-  return { affectedServices: [...effect.services].sort(), owners: owners.sort(), stakeholders: stakeholders.sort() };
+  const stakeholders = ownerIds(t, [...services]).filter((team) => !owners.includes(team));
+  return { affectedServices: t.idsOf(services).sort(), owners: owners.sort(), stakeholders: stakeholders.sort() };
 }
 
 function rootTags(unit: RootUnit, alerts: ReadonlyMap<string, AlertRecord>): Record<string, string> {
@@ -175,7 +183,7 @@ function rootTags(unit: RootUnit, alerts: ReadonlyMap<string, AlertRecord>): Rec
   return tags;
 }
 
-function open(unit: RootUnit, suppressed: string[], t: Topology, alerts: ReadonlyMap<string, AlertRecord>, now: number, taken: (id: string) => boolean): Incident {
+function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: ReadonlyMap<string, AlertRecord>, now: number, taken: (id: string) => boolean): Incident {
   return {
     id: incidentId(unit, taken),
     status: 'open',
@@ -183,7 +191,7 @@ function open(unit: RootUnit, suppressed: string[], t: Topology, alerts: Readonl
     rootAlerts: unit.alerts,
     severity: unit.severity,
     suppressed,
-    ...blast(unit, t),
+    ...blast(analysis, unit),
     tags: rootTags(unit, alerts),
     openedAt: now,
     updatedAt: now,
@@ -192,17 +200,28 @@ function open(unit: RootUnit, suppressed: string[], t: Topology, alerts: Readonl
 }
 
 /** The incident brought up to date with its unit, or undefined when nothing changed. */
-function refresh(incident: Incident, unit: RootUnit, suppressed: string[], t: Topology, alerts: ReadonlyMap<string, AlertRecord>, now: number): Incident | undefined {
+function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: ReadonlyMap<string, AlertRecord>, now: number): Incident | undefined {
   const rootChanged = !sameList(incident.root, unit.entities) || !sameList(incident.rootAlerts, unit.alerts);
+  const b = blast(analysis, unit);
+  const affectedGrew = b.affectedServices.some((s) => !incident.affectedServices.includes(s));
   // Alerts folded in from an earlier incident stay listed while they still fail.
   const kept = incident.suppressed.filter((id) => !suppressed.includes(id) && !unit.alerts.includes(id) && alerts.get(id) !== undefined);
   const nextSuppressed = [...suppressed, ...kept].sort();
-  const b = rootChanged ? blast(unit, t) : undefined;
-  if (!rootChanged && sameList(incident.suppressed, nextSuppressed) && incident.severity === unit.severity) return undefined;
+  if (!rootChanged && !affectedGrew && sameList(incident.suppressed, nextSuppressed) && incident.severity === unit.severity) return undefined;
   const next: Incident = { ...incident, suppressed: nextSuppressed, severity: unit.severity, updatedAt: now };
-  if (b) {
-    Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) }, b);
+  if (rootChanged) {
+    Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
     next.timeline = [...incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` }];
+  }
+  if (affectedGrew) {
+    // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed.
+    next.affectedServices = [...new Set([...incident.affectedServices, ...b.affectedServices])].sort();
+    next.owners = rootChanged ? b.owners : incident.owners;
+    next.stakeholders = [...new Set([...incident.stakeholders, ...b.stakeholders])].filter((t) => !next.owners.includes(t)).sort();
+    const added = b.affectedServices.filter((s) => !incident.affectedServices.includes(s));
+    next.timeline = [...next.timeline, { at: now, change: 'updated', text: `now also affects ${added.join(', ')}` }];
+  } else if (rootChanged) {
+    next.owners = b.owners;
   }
   return next;
 }

@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { alertKey, applyEvent, type AlertRecord } from '../../src/correlator/alert.ts';
+import { analyse } from '../../src/correlator/analysis.ts';
+import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
+import { AlertMapper } from '../../src/correlator/mapping.ts';
+import { planIncidents } from '../../src/correlator/plan.ts';
+import { compileTopology } from '../../src/engine/index.ts';
+import { estateInput } from '../engine/estate.ts';
+
+/** The pure stages: event → alert state, alerts → decisions, decisions → incidents and notifications. */
+const event = (fields: Record<string, unknown>, time = 1_000): AlertEvent => {
+  const parsed = parseEvent({ host: 'db1.example.com', check: 'mysql', status: 'critical', ...fields }, { time });
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.event;
+};
+
+describe('alert state', () => {
+  it('the newest event wins; an older or redelivered one changes nothing', () => {
+    const first = applyEvent(undefined, event({ time: '2026-11-21T10:00:00Z' }), 1);
+    expect(first).toMatchObject({ effect: 'changed', statusChanged: true });
+    const record = (first as { record: AlertRecord }).record;
+    expect(applyEvent(record, event({ status: 'ok', time: '2026-11-21T09:59:00Z' }), 2)).toEqual({ effect: 'ignored' });
+    expect(applyEvent(record, event({ time: '2026-11-21T10:00:00Z' }), 1)).toEqual({ effect: 'ignored' });
+    const refresh = applyEvent(record, event({ time: '2026-11-21T10:01:00Z' }), 3);
+    expect(refresh).toMatchObject({ effect: 'refreshed', record: { since: record.since, status: 'critical' } });
+    const cleared = applyEvent(record, event({ raise: 'clear', time: '2026-11-21T10:02:00Z' }), 4);
+    expect(cleared).toMatchObject({ effect: 'changed', statusChanged: true, record: { status: 'ok', since: Date.parse('2026-11-21T10:02:00Z') } });
+  });
+
+  it('takes Nagios codes and names each bad field', () => {
+    expect(parseEvent({ host: 'h', check: 'c', status: 2 }, { time: 0 })).toMatchObject({ ok: true, event: { status: 'critical' } });
+    const bad = parseEvent({ host: '', check: 'c', status: 'on fire', colour: 'red' }, { time: 0 });
+    expect(bad.ok).toBe(false);
+    const reason = (bad as { reason: string }).reason;
+    expect(reason).toMatch(/host/);
+    expect(reason).toMatch(/status/);
+    expect(reason).toMatch(/colour/);
+  });
+
+  it('gives every alert id a distinct, valid KV key', () => {
+    const valid = /^[-/_=.A-Za-z0-9]+$/;
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (a, b) => {
+        const ka = alertKey(a);
+        expect(ka).toMatch(valid);
+        expect(ka.split('.').every((token) => token.length > 0)).toBe(true);
+        if (a !== b) expect(alertKey(b)).not.toBe(ka);
+      }),
+    );
+    expect(alertKey('mail1.example.com/mailq')).toBe('mail1.example.com/mailq');
+  });
+});
+
+describe('decisions and incidents on the example estate', () => {
+  const topology = compileTopology(estateInput());
+  const mapper = new AlertMapper(topology, [{ check: 'mongo*', entity: '{host}::Service[mongod]' }]);
+  let seq = 0;
+  const alert = (host: string, check: string, status: AlertRecord['status'] = 'critical', since = 1_000): AlertRecord => ({
+    id: `${host}/${check}`,
+    host,
+    check,
+    status,
+    since,
+    time: since,
+    seq: ++seq,
+    source: 'test',
+    tags: {},
+  });
+
+  it('maps by check, by rule, by host, and leaves unknown hosts unmapped', () => {
+    expect(mapper.map(alert('db1.example.com', 'mysql'))).toEqual({ entity: topology.indexOf('db1.example.com::Service[mysqld]'), by: 'check' });
+    expect(mapper.map(alert('mongo2.example.com', 'mongo-repl'))).toEqual({ entity: topology.indexOf('mongo2.example.com::Service[mongod]'), by: 'rule' });
+    expect(mapper.map(alert('db1.example.com', 'ping'))).toEqual({ entity: topology.indexOf('db1.example.com'), by: 'host' });
+    expect(mapper.map({ ...alert('db1.example.com', 'x'), entity: 'service:mail' })).toMatchObject({ by: 'entity' });
+    expect(mapper.map(alert('nowhere.example.org', 'ping'))).toEqual({ entity: -1, by: 'unmapped' });
+  });
+
+  it('both MySQLs down: two roots, the mail alerts suppressed by both; a warning below the threshold is suppressed too', () => {
+    const a = analyse({
+      mapper,
+      threshold: 'critical',
+      alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq'), alert('mail2.example.com', 'smtp', 'warning')],
+    });
+    expect(a.units.map((u) => u.entities)).toEqual(expect.arrayContaining([['db1.example.com::Service[mysqld]'], ['db2.example.com::Service[mysqld]']]));
+    const mailq = a.decisions.get('mail1.example.com/mailq')!;
+    expect(mailq).toMatchObject({ verdict: 'suppressed', reason: 'dependency' });
+    expect(mailq.suppressedBy.map((u) => a.units[u]!.entities[0]).sort()).toEqual(['db1.example.com::Service[mysqld]', 'db2.example.com::Service[mysqld]']);
+    expect(a.decisions.get('mail2.example.com/smtp')).toMatchObject({ failing: false, verdict: 'suppressed' });
+  });
+
+  it('one MySQL down explains nothing: the mail alert is a root of its own', () => {
+    const a = analyse({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
+    expect(a.decisions.get('mail1.example.com/mailq')).toMatchObject({ verdict: 'root' });
+  });
+
+  it('waits the settle window, then opens one incident with a page per root owner and stakeholder notices', () => {
+    const a = analyse({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
+    const alerts = new Map([...a.decisions.keys()].map((id) => [id, alert(id.split('/')[0]!, id.split('/')[1]!)]));
+    const input = { analysis: a, open: [], alerts, known: () => false, settleMs: 30_000 };
+    const early = planIncidents({ ...input, rootSeen: new Map(), now: 10_000 });
+    expect(early.writes).toEqual([]);
+    expect(early.wakeAt).toBe(40_000);
+    const later = planIncidents({ ...input, rootSeen: early.rootSeen, now: 40_000 });
+    expect(later.writes.map((w) => w.incident.root)).toEqual([['db1.example.com::Service[mysqld]'], ['db2.example.com::Service[mysqld]']]);
+    expect(later.writes[0]!.incident.suppressed).toEqual(['mail1.example.com/mailq']);
+    expect(later.notifications.filter((n) => n.kind === 'page').map((n) => n.team)).toEqual(['team:dba', 'team:dba']);
+    expect(later.notifications.filter((n) => n.kind === 'stakeholder').map((n) => n.team)).toEqual(['team:mail-team', 'team:mail-team']);
+    // Deciding again with the incidents open changes nothing and tells nobody.
+    const again = planIncidents({ ...input, open: later.writes.map((w) => w.incident), rootSeen: later.rootSeen, now: 41_000 });
+    expect(again.writes).toEqual([]);
+    expect(again.notifications).toEqual([]);
+  });
+
+  it('the same failure decided twice gets the same incident id and dedup keys', () => {
+    const a = analyse({ mapper, threshold: 'critical', alerts: [alert('lb1.example.com', 'haproxy')] });
+    const alerts = new Map([['lb1.example.com/haproxy', alert('lb1.example.com', 'haproxy')]]);
+    const plan = () => planIncidents({ analysis: a, open: [], alerts, known: () => false, rootSeen: new Map([[a.units[0]!.key, 0]]), now: 60_000, settleMs: 30_000 });
+    expect(plan().notifications.map((n) => n.dedupKey)).toEqual(plan().notifications.map((n) => n.dedupKey));
+    expect(plan().writes[0]!.incident.id).toMatch(/^inc-[0-9a-f]{16}$/);
+  });
+});
