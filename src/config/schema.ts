@@ -80,6 +80,8 @@ const correlatorSection = z.strictObject({
   mappings: z.array(mappingRule).default([]),
   /** How long a correlator's lead lasts without renewal; another takes over after it (design section 10). */
   leaderLease: duration.default(10_000),
+  /** How long an event handed to a correlator that died stays unhandled before another correlator gets it. */
+  ackWait: duration.default(30_000),
 });
 
 const channelBase = { name: z.string().min(1) };

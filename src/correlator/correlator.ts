@@ -106,7 +106,8 @@ export class Correlator {
   private async consume(): Promise<void> {
     const { nats } = this.options;
     const jsm = await jetstreamManager(nats);
-    const config = { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: 60_000_000_000, max_ack_pending: 20_000, filter_subject: SUBJECTS.eventsAll };
+    const ackWait = this.options.config.correlator.ackWait * 1_000_000;
+    const config = { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_ack_pending: 20_000, filter_subject: SUBJECTS.eventsAll };
     await jsm.consumers.info(STREAMS.events.name, CONSUMER).then(
       () => jsm.consumers.update(STREAMS.events.name, CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending }),
       () => jsm.consumers.add(STREAMS.events.name, config),

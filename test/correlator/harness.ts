@@ -41,7 +41,7 @@ export async function freshBus(): Promise<NatsConnection> {
 
 export function correlatorConfig(hookUrl: string, overrides: Record<string, unknown> = {}): Config {
   return testConfig({
-    correlator: { settle: '600ms', leaderLease: '2s' },
+    correlator: { settle: '600ms', leaderLease: '2s', ackWait: '5s' },
     notify: { channels: [{ name: 'hook', type: 'webhook', url: hookUrl }], routes: [{ channels: ['hook'] }] },
     ...overrides,
   });

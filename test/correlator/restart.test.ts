@@ -95,7 +95,7 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
     writeFileSync(
       file,
       [
-        'correlator: { settle: 1s, leaderLease: 2s }',
+        'correlator: { settle: 1s, leaderLease: 2s, ackWait: 3s }',
         'notify:',
         `  channels: [{ name: hook, type: webhook, url: "${hook.url}" }]`,
         '  routes: [{ channels: [hook] }]',
