@@ -23,6 +23,11 @@ const config: CodegenConfig = {
           Group: '../topology/refs.ts#EntityRef',
           Team: '../../engine/index.ts#Team as EngineTeam',
           TopologyInfo: '../topology/refs.ts#TopologyInfoRef',
+          // Correlation answers resolve from the correlator's own records (mirrored from its KV buckets).
+          Alert: '../correlation/refs.ts#AlertRef',
+          Incident: '../../correlator/incident.ts#Incident as StoredIncident',
+          TimelineEntry: '../../correlator/incident.ts#TimelineEntry as StoredTimelineEntry',
+          MaintenanceWindow: '../correlation/refs.ts#MaintenanceWindowRef',
         },
       },
     },

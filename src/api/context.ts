@@ -1,5 +1,6 @@
 import type { NatsConnection } from '../bus/nats.ts';
 import type { Config } from '../config/schema.ts';
+import type { CorrelationView } from '../correlator/view.ts';
 import type { TopologyStore } from '../engine/store.ts';
 import type { Driver } from '../graph/neo4j.ts';
 import type { Logger } from '../log.ts';
@@ -19,6 +20,8 @@ export interface ApiServices {
   neo4j: Driver;
   nats: NatsConnection;
   topology: TopologyStore;
+  /** Alerts, incidents and maintenance windows as the correlator stores them (the correlator's own view when it runs here). */
+  correlation: CorrelationView;
   version: string;
   /** The configuration file, if any: compliance rule folders are relative to it. */
   configFile?: string;

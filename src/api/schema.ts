@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createSchema } from 'graphql-yoga';
 import { PROJECT_ROOT } from '../stack/process.ts';
 import type { ApiContext } from './context.ts';
+import { correlationResolvers } from './correlation/resolvers.ts';
 import type { Resolvers } from './generated/resolvers.ts';
 import { health } from './health/resolvers.ts';
 import { topologyResolvers } from './topology/resolvers.ts';
@@ -19,7 +20,8 @@ export function loadTypeDefs(): string[] {
 
 const resolvers: Resolvers = {
   ...topologyResolvers,
-  Query: { health, ...topologyResolvers.Query },
+  ...correlationResolvers,
+  Query: { health, ...topologyResolvers.Query, ...correlationResolvers.Query },
 };
 
 export function buildSchema() {

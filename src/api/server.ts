@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getOperationAST, GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import type { ApiContext, ApiServices, HostFacts, Scope } from './context.ts';
 import { checkComponents } from './health/resolvers.ts';
+import { ingestEvents, INGEST_EVENTS_PATH } from './ingest/events.ts';
 import { operationLimitsRule } from './limits.ts';
 import { batchLoader } from './loader.ts';
 import { buildSchema } from './schema.ts';
@@ -16,8 +17,9 @@ export interface ApiServer {
 }
 
 /**
- * The HTTP face of faultline: GraphQL (with GraphiQL) on /graphql and GET /healthz. The ingest endpoints of
- * design section 6 join them here. Every request passes the size limit first and, on GraphQL, the token check.
+ * The HTTP face of faultline: GraphQL (with GraphiQL) on /graphql, GET /healthz, and the ingest endpoints of
+ * design section 6 (POST /ingest/events). Every request passes the size limit first; GraphQL and ingest then
+ * check the token.
  */
 export async function startApiServer(services: ApiServices): Promise<ApiServer> {
   const { api } = services.config;
@@ -49,6 +51,10 @@ export async function startApiServer(services: ApiServices): Promise<ApiServer> 
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' && req.method === 'GET') {
       void healthz(services, res);
+      return;
+    }
+    if (path === INGEST_EVENTS_PATH) {
+      void ingestEvents(req, res, services);
       return;
     }
     if (path === '/graphql') {
@@ -111,17 +117,17 @@ function operationLimits(maxDepth: number, maxCost: number): Plugin {
   };
 }
 
-/** Queries need the read scope, mutations the write scope. */
+/** Queries and subscriptions need the read scope, mutations the write scope. */
 function requireScope(): Plugin<ApiContext> {
-  return {
-    onExecute({ args }) {
-      const operation = getOperationAST(args.document, args.operationName);
-      const needed: Scope = operation?.operation === 'mutation' ? 'write' : 'read';
-      if (!args.contextValue.principal.scopes.includes(needed)) {
-        throw new GraphQLError(`this token lacks the ${needed} scope`, { extensions: { code: 'FORBIDDEN' } });
-      }
-    },
+  // Subscriptions do not pass onExecute: they are checked in onSubscribe, before the source stream is opened.
+  const check = ({ args }: { args: { document: DocumentNode; operationName?: string | null | undefined; contextValue: ApiContext } }) => {
+    const operation = getOperationAST(args.document, args.operationName);
+    const needed: Scope = operation?.operation === 'mutation' ? 'write' : 'read';
+    if (!args.contextValue.principal.scopes.includes(needed)) {
+      throw new GraphQLError(`this token lacks the ${needed} scope`, { extensions: { code: 'FORBIDDEN' } });
+    }
   };
+  return { onExecute: check, onSubscribe: check };
 }
 
 /** Refuses oversized bodies before reading them; a body of unknown length is refused too, so no limit is bypassed. */

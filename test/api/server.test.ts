@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import type { ApiServices } from '../../src/api/context.ts';
-import { connectNats } from '../../src/bus/nats.ts';
+import { ensureLayout } from '../../src/bus/layout.ts';
+import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { CorrelationView } from '../../src/correlator/view.ts';
+import type { TopologyStore } from '../../src/engine/store.ts';
 import { createDriver } from '../../src/graph/neo4j.ts';
 import { freshGraph, freshNats, loadedTopology, silentLog, testConfig } from '../support/services.ts';
 
 const TOKEN = 'read-token-0123456789abcdef';
+
+/** The correlation view every API needs (empty here: no correlator runs in these suites). */
+async function correlationOf(nats: NatsConnection, topology: TopologyStore, config: Config): Promise<CorrelationView> {
+  await ensureLayout(nats);
+  return CorrelationView.open(nats, topology, config.correlator);
+}
 
 async function graphql(server: ApiServer, query: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${server.url}/graphql`, {
@@ -23,11 +33,14 @@ describe('GraphQL API over HTTP', () => {
 
   beforeAll(async () => {
     const neo4j = await freshGraph();
-    services = { config: base, log: silentLog, neo4j, nats: await freshNats(), topology: await loadedTopology(neo4j), version: 'test' };
+    const nats = await freshNats();
+    const topology = await loadedTopology(neo4j);
+    services = { config: base, log: silentLog, neo4j, nats, topology, correlation: await correlationOf(nats, topology, base), version: 'test' };
     server = await startApiServer(services);
   });
   afterAll(async () => {
     await server?.close();
+    services?.correlation.stop();
     await services?.nats.close();
     await services?.neo4j.close();
   });
@@ -129,7 +142,9 @@ describe('GraphQL API with auth: none', () => {
   it('answers without a token', async () => {
     const config = testConfig({ api: { port: 0, auth: 'none' } });
     const neo4j = await freshGraph();
-    const services: ApiServices = { config, log: silentLog, neo4j, nats: await freshNats(), topology: await loadedTopology(neo4j), version: 'test' };
+    const nats = await freshNats();
+    const topology = await loadedTopology(neo4j);
+    const services: ApiServices = { config, log: silentLog, neo4j, nats, topology, correlation: await correlationOf(nats, topology, config), version: 'test' };
     const server = await startApiServer(services);
     try {
       const { status, body } = await graphql(server, '{ health { status } }');
@@ -137,6 +152,7 @@ describe('GraphQL API with auth: none', () => {
       expect(body.data.health.status).toBe('OK');
     } finally {
       await server.close();
+      services.correlation.stop();
       await services.nats.close();
       await services.neo4j.close();
     }

@@ -7,7 +7,9 @@ import { puppetSource } from '../../importers/puppet/index.ts';
 import { runImport } from '../../importers/run.ts';
 import type { ApiServices } from '../../src/api/context.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
+import { ensureLayout } from '../../src/bus/layout.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
+import { CorrelationView } from '../../src/correlator/view.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { freshGraph, freshNats, loadedTopology, silentLog, testConfig } from '../support/services.ts';
@@ -39,11 +41,14 @@ describe('GraphQL graph answers on a real-Puppet estate', () => {
     const summary = await runImport(puppetSource, [CATALOGS], {}, silentLog, { neo4j: driver, settings: testConfig().neo4j, nats });
     expect(summary.failedFiles + summary.failedHosts).toBe(0);
     const config = testConfig({ api: { port: 0, auth: 'none' } });
-    services = { config, log: silentLog, neo4j: driver, nats, topology: await loadedTopology(driver), version: 'test' };
+    const topology = await loadedTopology(driver);
+    await ensureLayout(nats);
+    services = { config, log: silentLog, neo4j: driver, nats, topology, correlation: await CorrelationView.open(nats, topology, config.correlator), version: 'test' };
     server = await startApiServer(services);
   });
   afterAll(async () => {
     await server?.close();
+    services?.correlation.stop();
     await nats?.close();
     await driver?.close();
   });
@@ -151,16 +156,21 @@ describe('GraphQL compliance', () => {
   let driver: Driver;
   let nats: NatsConnection;
   let server: ApiServer;
+  let correlation: CorrelationView;
 
   beforeAll(async () => {
     driver = await freshGraph();
     nats = await freshNats();
     await runImport(nativeSource, [join(PROJECT_ROOT, 'examples', 'estate.yaml')], {}, silentLog, { neo4j: driver, settings: testConfig().neo4j, nats });
     const config = testConfig({ api: { port: 0, auth: 'none' } });
-    server = await startApiServer({ config, log: silentLog, neo4j: driver, nats, topology: await loadedTopology(driver), version: 'test' });
+    const topology = await loadedTopology(driver);
+    await ensureLayout(nats);
+    correlation = await CorrelationView.open(nats, topology, config.correlator);
+    server = await startApiServer({ config, log: silentLog, neo4j: driver, nats, topology, correlation, version: 'test' });
   });
   afterAll(async () => {
     await server?.close();
+    correlation?.stop();
     await nats?.close();
     await driver?.close();
   });

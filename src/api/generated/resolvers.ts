@@ -2,6 +2,8 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { EntityRef, TopologyInfoRef } from '../topology/refs.ts';
 import type { Team as EngineTeam } from '../../engine/index.ts';
+import type { AlertRef, MaintenanceWindowRef } from '../correlation/refs.ts';
+import type { Incident as StoredIncident, TimelineEntry as StoredTimelineEntry } from '../../correlator/incident.ts';
 import type { ApiContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -17,6 +19,40 @@ export type Scalars = {
   /** An ISO-8601 date and time with a time zone, e.g. 2026-11-24T02:00:00Z. */
   DateTime: { input: string; output: string; }
 };
+
+export type Alert = {
+  __typename?: 'Alert';
+  check: Scalars['String']['output'];
+  /** The entity the alert is mapped to; null for an unknown host (the alert is kept, unmapped). */
+  entity?: Maybe<Entity>;
+  host: Scalars['String']['output'];
+  /** <host>/<check>, e.g. mail1.example.com/mailq */
+  id: Scalars['ID']['output'];
+  /** The incident (open or acknowledged) holding this alert as a root alert or as suppressed, if any. */
+  incident?: Maybe<Incident>;
+  /** Time of the newest event. */
+  lastSeen: Scalars['DateTime']['output'];
+  /** False when no entity, check rule or host name placed it on the graph. */
+  mapped: Scalars['Boolean']['output'];
+  reason?: Maybe<SuppressionReason>;
+  /** When the status last changed. */
+  since: Scalars['DateTime']['output'];
+  status: Status;
+  suppressed: Scalars['Boolean']['output'];
+  /** The entities of the root causes that explain it (empty when not suppressed, or suppressed by maintenance alone). */
+  suppressedBy: Array<Entity>;
+  tags: Array<Tag>;
+  text?: Maybe<Scalars['String']['output']>;
+};
+
+export type AlertState =
+  /** Any status but OK. */
+  | 'FIRING'
+  | 'OK'
+  /** Failing, and nothing else failing explains it. */
+  | 'ROOT'
+  /** On an entity a root cause or a maintenance window takes down: shown, pages nobody. */
+  | 'SUPPRESSED';
 
 export type ComponentHealth = {
   __typename?: 'ComponentHealth';
@@ -114,6 +150,46 @@ export type Impact = {
   services: Array<Entity>;
 };
 
+export type Incident = {
+  __typename?: 'Incident';
+  acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
+  acknowledgedBy?: Maybe<Scalars['String']['output']>;
+  affectedServices: Array<Entity>;
+  id: Scalars['ID']['output'];
+  /** The incident that took this one over when a later-arriving parent explained it. */
+  mergedInto?: Maybe<Scalars['ID']['output']>;
+  openedAt: Scalars['DateTime']['output'];
+  /** Teams owning the root: they get the page. */
+  owners: Array<Team>;
+  resolvedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The root cause's entities (empty for an alert on an unknown host: see rootIds). */
+  root: Array<Entity>;
+  rootAlerts: Array<Alert>;
+  /** The root cause as stored: entity ids, or the host name of an unmapped alert. */
+  rootIds: Array<Scalars['ID']['output']>;
+  /** The worst status among the root alerts. */
+  severity: Status;
+  /** Teams owning affected services and not the root. */
+  stakeholders: Array<Team>;
+  status: IncidentStatus;
+  /** Alerts the root explains: kept, shown, paging nobody. */
+  suppressed: Array<Alert>;
+  timeline: Array<TimelineEntry>;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type IncidentChange =
+  | 'ACKNOWLEDGED'
+  | 'FOLDED'
+  | 'OPENED'
+  | 'RESOLVED'
+  | 'UPDATED';
+
+export type IncidentStatus =
+  | 'ACKNOWLEDGED'
+  | 'OPEN'
+  | 'RESOLVED';
+
 export type MaintenancePlan = {
   __typename?: 'MaintenancePlan';
   /** Everything down while the ids are: put these in downtime. */
@@ -125,12 +201,64 @@ export type MaintenancePlan = {
   start: Scalars['DateTime']['output'];
 };
 
+export type MaintenanceWindow = {
+  __typename?: 'MaintenanceWindow';
+  /** In force now (start <= now < end); false for a cancelled window. */
+  active: Scalars['Boolean']['output'];
+  /** The name of the token that created it. */
+  createdBy: Scalars['String']['output'];
+  /** Everything down while the window's entities are: implied(entities). */
+  downtime: Array<Entity>;
+  end: Scalars['DateTime']['output'];
+  /** The entities put in downtime (those the current topology still knows). */
+  entities: Array<Entity>;
+  /** mw- and 16 hex digits */
+  id: Scalars['ID']['output'];
+  /** The ids as given. */
+  ids: Array<Scalars['ID']['output']>;
+  reason?: Maybe<Scalars['String']['output']>;
+  start: Scalars['DateTime']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Marks an open incident acknowledged by the caller (published on faultline.incidents.<id>.acknowledged). */
+  acknowledgeIncident: Incident;
+  /** Ends a window now (it is deleted); returns it as it was. */
+  cancelMaintenanceWindow: MaintenanceWindow;
+  /**
+   * Puts `ids` (and everything implied by them alone) in downtime between start and end: their alerts are suppressed
+   * with reason MAINTENANCE and page nobody. At most 31 days; every id must be known to the topology.
+   */
+  createMaintenanceWindow: MaintenanceWindow;
+};
+
+
+export type MutationAcknowledgeIncidentArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCancelMaintenanceWindowArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateMaintenanceWindowArgs = {
+  end: Scalars['DateTime']['input'];
+  ids: Array<Scalars['ID']['input']>;
+  reason?: InputMaybe<Scalars['String']['input']>;
+  start: Scalars['DateTime']['input'];
+};
+
 /**
  * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
  * source of truth for the resolver types in src/api/generated (npm run codegen).
  */
 export type Query = {
   __typename?: 'Query';
+  /** Alerts by id; all of them without `state`. */
+  alerts: Array<Alert>;
   /** Run compliance rules (all built-in and configured ones, or those named) and return what they find. */
   compliance: Array<Violation>;
   /** Whether `ids` can be removed without taking anything that stays down. */
@@ -143,12 +271,27 @@ export type Query = {
   health: Health;
   /** When all of `ids` are down: what else is down, which services, whose, and why. includeSoft adds degraded dependents. */
   impact: Impact;
+  /** One incident by its id; null when unknown. */
+  incident?: Maybe<Incident>;
+  /** Incidents, newest first; all of them without `status`. */
+  incidents: Array<Incident>;
   /** What to put in downtime and whom to tell when `ids` go down between start and end. */
   maintenancePlan: MaintenancePlan;
+  /** Maintenance windows by start; with `active`, only those in force now (true) or not (false: planned or over). */
+  maintenanceWindows: Array<MaintenanceWindow>;
   /** Single points of failure, ranked by the services then the teams they take down. */
   spofs: Array<Spof>;
   /** Size and age of the topology snapshot the answers come from. */
   topology: TopologyInfo;
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
+export type QueryAlertsArgs = {
+  state?: InputMaybe<AlertState>;
 };
 
 
@@ -204,10 +347,37 @@ export type QueryImpactArgs = {
  * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
  * source of truth for the resolver types in src/api/generated (npm run codegen).
  */
+export type QueryIncidentArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
+export type QueryIncidentsArgs = {
+  status?: InputMaybe<IncidentStatus>;
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
 export type QueryMaintenancePlanArgs = {
   end: Scalars['DateTime']['input'];
   ids: Array<Scalars['ID']['input']>;
   start: Scalars['DateTime']['input'];
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
+export type QueryMaintenanceWindowsArgs = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -266,12 +436,43 @@ export type Spof = {
   teams: Array<Team>;
 };
 
+export type Status =
+  | 'CRITICAL'
+  | 'OK'
+  | 'UNKNOWN'
+  | 'WARNING';
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every change of every incident (opened, updated, folded, acknowledged, resolved), as it happens. */
+  incidentUpdated: Incident;
+};
+
+export type SuppressionReason =
+  /** A failing dependency (suppressedBy names it). */
+  | 'DEPENDENCY'
+  /** An active maintenance window. */
+  | 'MAINTENANCE';
+
+export type Tag = {
+  __typename?: 'Tag';
+  key: Scalars['String']['output'];
+  value: Scalars['String']['output'];
+};
+
 export type Team = {
   __typename?: 'Team';
   /** Channel references: email:…, slack:…, pagerduty:… */
   contacts: Array<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+};
+
+export type TimelineEntry = {
+  __typename?: 'TimelineEntry';
+  at: Scalars['DateTime']['output'];
+  change: IncidentChange;
+  text: Scalars['String']['output'];
 };
 
 export type TopologyInfo = {
@@ -364,6 +565,8 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  Alert: ResolverTypeWrapper<AlertRef>;
+  AlertState: AlertState;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ComponentHealth: ResolverTypeWrapper<ComponentHealth>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -378,22 +581,33 @@ export type ResolversTypes = {
   Host: ResolverTypeWrapper<EntityRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'owners' | 'services'> & { affected: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']> }>;
+  Incident: ResolverTypeWrapper<StoredIncident>;
+  IncidentChange: IncidentChange;
+  IncidentStatus: IncidentStatus;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MaintenancePlan: ResolverTypeWrapper<Omit<MaintenancePlan, 'downtime' | 'services' | 'stakeholders'> & { downtime: Array<ResolversTypes['Entity']>, services: Array<ResolversTypes['Entity']>, stakeholders: Array<ResolversTypes['Team']> }>;
+  MaintenanceWindow: ResolverTypeWrapper<MaintenanceWindowRef>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Resource: ResolverTypeWrapper<EntityRef>;
   Service: ResolverTypeWrapper<EntityRef>;
   ServiceExplanation: ResolverTypeWrapper<Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversTypes['Entity']>, service: ResolversTypes['Entity'] }>;
   Severity: Severity;
   Spof: ResolverTypeWrapper<Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversTypes['Entity']>, entity: ResolversTypes['Entity'], services: Array<ResolversTypes['Entity']>, teams: Array<ResolversTypes['Team']> }>;
+  Status: Status;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SuppressionReason: SuppressionReason;
+  Tag: ResolverTypeWrapper<Tag>;
   Team: ResolverTypeWrapper<EngineTeam>;
+  TimelineEntry: ResolverTypeWrapper<StoredTimelineEntry>;
   TopologyInfo: ResolverTypeWrapper<TopologyInfoRef>;
   Violation: ResolverTypeWrapper<Omit<Violation, 'entities'> & { entities: Array<ResolversTypes['Entity']> }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  Alert: AlertRef;
   Boolean: Scalars['Boolean']['output'];
   ComponentHealth: ComponentHealth;
   DateTime: Scalars['DateTime']['output'];
@@ -405,17 +619,40 @@ export type ResolversParentTypes = {
   Host: EntityRef;
   ID: Scalars['ID']['output'];
   Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'owners' | 'services'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']> };
+  Incident: StoredIncident;
   Int: Scalars['Int']['output'];
   MaintenancePlan: Omit<MaintenancePlan, 'downtime' | 'services' | 'stakeholders'> & { downtime: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']>, stakeholders: Array<ResolversParentTypes['Team']> };
+  MaintenanceWindow: MaintenanceWindowRef;
+  Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
   Resource: EntityRef;
   Service: EntityRef;
   ServiceExplanation: Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversParentTypes['Entity']>, service: ResolversParentTypes['Entity'] };
   Spof: Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversParentTypes['Entity']>, entity: ResolversParentTypes['Entity'], services: Array<ResolversParentTypes['Entity']>, teams: Array<ResolversParentTypes['Team']> };
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
+  Tag: Tag;
   Team: EngineTeam;
+  TimelineEntry: StoredTimelineEntry;
   TopologyInfo: TopologyInfoRef;
   Violation: Omit<Violation, 'entities'> & { entities: Array<ResolversParentTypes['Entity']> };
+};
+
+export type AlertResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Alert'] = ResolversParentTypes['Alert']> = {
+  check?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entity?: Resolver<Maybe<ResolversTypes['Entity']>, ParentType, ContextType>;
+  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  incident?: Resolver<Maybe<ResolversTypes['Incident']>, ParentType, ContextType>;
+  lastSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  mapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['SuppressionReason']>, ParentType, ContextType>;
+  since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
+  suppressed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  suppressedBy?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
+  text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ComponentHealthResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ComponentHealth'] = ResolversParentTypes['ComponentHealth']> = {
@@ -482,6 +719,26 @@ export type ImpactResolvers<ContextType = ApiContext, ParentType extends Resolve
   services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
 };
 
+export type IncidentResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Incident'] = ResolversParentTypes['Incident']> = {
+  acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  acknowledgedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  affectedServices?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  mergedInto?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  openedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  owners?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
+  resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  root?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  rootAlerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  rootIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  severity?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
+  stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['IncidentStatus'], ParentType, ContextType>;
+  suppressed?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  timeline?: Resolver<Array<ResolversTypes['TimelineEntry']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type MaintenancePlanResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MaintenancePlan'] = ResolversParentTypes['MaintenancePlan']> = {
   downtime?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -490,14 +747,36 @@ export type MaintenancePlanResolvers<ContextType = ApiContext, ParentType extend
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type MaintenanceWindowResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MaintenanceWindow'] = ResolversParentTypes['MaintenanceWindow']> = {
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  downtime?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  entities?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ids?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  acknowledgeIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationAcknowledgeIncidentArgs, 'id'>>;
+  cancelMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCancelMaintenanceWindowArgs, 'id'>>;
+  createMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCreateMaintenanceWindowArgs, 'end' | 'ids' | 'start'>>;
+};
+
 export type QueryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType, Partial<QueryAlertsArgs>>;
   compliance?: Resolver<Array<ResolversTypes['Violation']>, ParentType, ContextType, Partial<QueryComplianceArgs>>;
   decommissionCheck?: Resolver<ResolversTypes['DecommissionCheck'], ParentType, ContextType, RequireFields<QueryDecommissionCheckArgs, 'ids'>>;
   dependencies?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryDependenciesArgs, 'depth' | 'direction' | 'id'>>;
   entity?: Resolver<Maybe<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryEntityArgs, 'id'>>;
   health?: Resolver<ResolversTypes['Health'], ParentType, ContextType>;
   impact?: Resolver<ResolversTypes['Impact'], ParentType, ContextType, RequireFields<QueryImpactArgs, 'ids' | 'includeSoft'>>;
+  incident?: Resolver<Maybe<ResolversTypes['Incident']>, ParentType, ContextType, RequireFields<QueryIncidentArgs, 'id'>>;
+  incidents?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType, Partial<QueryIncidentsArgs>>;
   maintenancePlan?: Resolver<ResolversTypes['MaintenancePlan'], ParentType, ContextType, RequireFields<QueryMaintenancePlanArgs, 'end' | 'ids' | 'start'>>;
+  maintenanceWindows?: Resolver<Array<ResolversTypes['MaintenanceWindow']>, ParentType, ContextType, Partial<QueryMaintenanceWindowsArgs>>;
   spofs?: Resolver<Array<ResolversTypes['Spof']>, ParentType, ContextType, RequireFields<QuerySpofsArgs, 'limit'>>;
   topology?: Resolver<ResolversTypes['TopologyInfo'], ParentType, ContextType>;
 };
@@ -539,10 +818,25 @@ export type SpofResolvers<ContextType = ApiContext, ParentType extends Resolvers
   teams?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  incidentUpdated?: SubscriptionResolver<ResolversTypes['Incident'], "incidentUpdated", ParentType, ContextType>;
+};
+
+export type TagResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Tag'] = ResolversParentTypes['Tag']> = {
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type TeamResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Team'] = ResolversParentTypes['Team']> = {
   contacts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TimelineEntryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['TimelineEntry'] = ResolversParentTypes['TimelineEntry']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  change?: Resolver<ResolversTypes['IncidentChange'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TopologyInfoResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['TopologyInfo'] = ResolversParentTypes['TopologyInfo']> = {
@@ -560,6 +854,7 @@ export type ViolationResolvers<ContextType = ApiContext, ParentType extends Reso
 };
 
 export type Resolvers<ContextType = ApiContext> = {
+  Alert?: AlertResolvers<ContextType>;
   ComponentHealth?: ComponentHealthResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DecommissionCheck?: DecommissionCheckResolvers<ContextType>;
@@ -568,13 +863,19 @@ export type Resolvers<ContextType = ApiContext> = {
   Health?: HealthResolvers<ContextType>;
   Host?: HostResolvers<ContextType>;
   Impact?: ImpactResolvers<ContextType>;
+  Incident?: IncidentResolvers<ContextType>;
   MaintenancePlan?: MaintenancePlanResolvers<ContextType>;
+  MaintenanceWindow?: MaintenanceWindowResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Resource?: ResourceResolvers<ContextType>;
   Service?: ServiceResolvers<ContextType>;
   ServiceExplanation?: ServiceExplanationResolvers<ContextType>;
   Spof?: SpofResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+  Tag?: TagResolvers<ContextType>;
   Team?: TeamResolvers<ContextType>;
+  TimelineEntry?: TimelineEntryResolvers<ContextType>;
   TopologyInfo?: TopologyInfoResolvers<ContextType>;
   Violation?: ViolationResolvers<ContextType>;
 };

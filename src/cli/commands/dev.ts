@@ -3,6 +3,7 @@ import { nativeSource } from '../../../importers/native/index.ts';
 import { runImport, summaryLine } from '../../../importers/run.ts';
 import { startApiServer } from '../../api/server.ts';
 import { ensureLayout } from '../../bus/layout.ts';
+import { CorrelationView } from '../../correlator/view.ts';
 import { migrate } from '../../graph/migrate.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
 import { PROJECT_ROOT } from '../../stack/process.ts';
@@ -38,11 +39,13 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
       log.info(summaryLine(summary, false));
     }
     const topology = await watchedTopology(connections, config, log);
-    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) });
+    const correlation = await CorrelationView.open(connections.nats, topology.store, config.correlator);
+    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, correlation, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) });
     process.stdout.write(banner(`${server.url}/graphql`));
     await untilSignalled();
     topology.stop();
     await server.close();
+    correlation.stop();
   } finally {
     await connections.close();
     await stackDown('dev', stack.started);

@@ -1,15 +1,12 @@
 import { startApiServer } from '../../api/server.ts';
 import { ensureLayout } from '../../bus/layout.ts';
+import { Correlator } from '../../correlator/correlator.ts';
+import { CorrelationView } from '../../correlator/view.ts';
+import { startNotifier } from '../../notify/notifier.ts';
 import { connectAll, loadRuntime, untilSignalled, watchedTopology, UsageError, VERSION, type GlobalOptions } from '../runtime.ts';
 
 const ROLES = ['api', 'correlator', 'notifier'] as const;
 type Role = (typeof ROLES)[number];
-/** Roles whose work lands with a later issue; asking for them says so rather than pretending. */
-const NOT_YET: Partial<Record<Role, string>> = {
-  correlator: 'the correlator is not available yet (issue #5)',
-  notifier: 'the notifier is not available yet (issue #5)',
-};
-
 export function parseRoles(text: string): Role[] {
   const roles = text.split(',').map((r) => r.trim()).filter(Boolean);
   for (const role of roles) {
@@ -21,25 +18,24 @@ export function parseRoles(text: string): Role[] {
 }
 
 export async function serveCommand(options: { role?: string }, global: GlobalOptions): Promise<void> {
-  const explicit = options.role !== undefined;
   const roles = parseRoles(options.role ?? ROLES.join(','));
   const { loaded, log } = loadRuntime(global);
   const { config } = loaded;
-  for (const role of roles) {
-    const missing = NOT_YET[role];
-    if (!missing) continue;
-    if (explicit) throw new UsageError(missing);
-    log.warn({ role }, missing);
-  }
   if (roles.includes('api') && config.api.auth === 'token' && config.api.tokens.length === 0) {
     throw new UsageError('api.auth is "token" but api.tokens is empty: add a token, or set api.auth: none to serve without auth');
   }
 
   const connections = await connectAll(config, 'faultline-serve');
   await ensureLayout(connections.nats);
-  const topology = roles.includes('api') ? await watchedTopology(connections, config, log) : undefined;
-  const server = topology
-    ? await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) })
+  const needsTopology = roles.includes('api') || roles.includes('correlator');
+  const topology = needsTopology ? await watchedTopology(connections, config, log) : undefined;
+  const correlator = topology && roles.includes('correlator') ? await Correlator.start({ config, log, nats: connections.nats, topology: topology.store }) : undefined;
+  const notifier = roles.includes('notifier') ? await startNotifier({ config, log, nats: connections.nats }) : undefined;
+  // The API answers alerts and incidents from the correlator's view when both run here, else from its own mirror.
+  const ownView = topology && roles.includes('api') && !correlator ? await CorrelationView.open(connections.nats, topology.store, config.correlator) : undefined;
+  const correlation = correlator?.view ?? ownView;
+  const server = topology && correlation && roles.includes('api')
+    ? await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, correlation, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) })
     : undefined;
   if (server) log.info({ url: `${server.url}/graphql`, auth: config.api.auth }, 'API listening');
 
@@ -47,5 +43,8 @@ export async function serveCommand(options: { role?: string }, global: GlobalOpt
   log.info({ signal }, 'shutting down');
   topology?.stop();
   await server?.close();
+  ownView?.stop();
+  await correlator?.stop();
+  await notifier?.stop();
   await connections.close();
 }

@@ -1,0 +1,43 @@
+import type { AlertDecision } from '../../correlator/analysis.ts';
+import type { AlertResolvers, AlertState, QueryResolvers } from '../generated/resolvers.ts';
+import { refOf, refsOf } from '../topology/refs.ts';
+import { alertRef, incidentOfAlert, isoTime, upper, type AlertRef } from './refs.ts';
+
+/** Which decisions each AlertState selects (FIRING: any status but ok, whatever was decided about it). */
+const IN_STATE: Record<AlertState, (d: AlertDecision) => boolean> = {
+  FIRING: (d) => d.status !== 'ok',
+  ROOT: (d) => d.verdict === 'root',
+  SUPPRESSED: (d) => d.verdict === 'suppressed',
+  OK: (d) => d.status === 'ok',
+};
+
+export const alerts: QueryResolvers['alerts'] = (_p, { state }, ctx) => {
+  const analysis = ctx.correlation.analysis();
+  const wanted = state ? IN_STATE[state] : undefined;
+  const refs: AlertRef[] = [];
+  for (const record of ctx.correlation.records().values()) {
+    const ref = alertRef(record, analysis);
+    if (!wanted || (ref.decision && wanted(ref.decision))) refs.push(ref);
+  }
+  return refs.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+};
+
+const suppressed = ({ decision }: AlertRef) => decision?.verdict === 'suppressed';
+
+export const Alert: AlertResolvers = {
+  id: ({ record }) => record.id,
+  host: ({ record }) => record.host,
+  check: ({ record }) => record.check,
+  entity: ({ decision, analysis }) => (decision && decision.entity >= 0 ? refOf(analysis.topology, decision.entity) : null),
+  status: ({ record }) => upper(record.status),
+  suppressed,
+  suppressedBy: ({ decision, analysis }) =>
+    refsOf(analysis.topology, (decision?.suppressedBy ?? []).flatMap((unit) => analysis.units[unit]?.entities ?? [])),
+  reason: (ref) => (suppressed(ref) && ref.decision?.reason ? upper(ref.decision.reason) : null),
+  mapped: ({ decision }) => decision !== undefined && decision.entity >= 0,
+  text: ({ record }) => record.text ?? null,
+  since: ({ record }) => isoTime(record.since),
+  lastSeen: ({ record }) => isoTime(record.time),
+  tags: ({ record }) => Object.entries(record.tags).map(([key, value]) => ({ key, value })),
+  incident: ({ record }, _a, ctx) => incidentOfAlert(ctx, record.id) ?? null,
+};

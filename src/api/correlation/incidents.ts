@@ -1,0 +1,82 @@
+import { jetstream } from '@nats-io/jetstream';
+import { KvConflictError } from '../../bus/kv-mirror.ts';
+import type { Incident as StoredIncident } from '../../correlator/incident.ts';
+import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
+import { refsOf } from '../topology/refs.ts';
+import { alertRefs, badInput, encodeJson, isoTime, notFound, teamsOf, upper } from './refs.ts';
+
+/** How often acknowledging re-reads and retries when the correlator writes the same incident meanwhile. */
+const ACK_ATTEMPTS = 8;
+
+const newestFirst = (a: StoredIncident, b: StoredIncident) => b.openedAt - a.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export const incidents: QueryResolvers['incidents'] = (_p, { status }, ctx) => {
+  const all = [...ctx.correlation.incidents.values()].map((e) => e.value);
+  return (status ? all.filter((i) => upper(i.status) === status) : all).sort(newestFirst);
+};
+
+export const incident: QueryResolvers['incident'] = (_p, { id }, ctx) => ctx.correlation.incidents.get(id)?.value ?? null;
+
+/**
+ * Marks the incident acknowledged by the caller: compare-and-set on the revision the mirror holds (the correlator
+ * may be updating it at the same moment; its writes keep an acknowledgement, see reconciler.ts `merge`), then the
+ * change on `faultline.incidents.<id>.acknowledged`. Acknowledging twice changes nothing the second time.
+ */
+export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = async (_p, { id }, ctx) => {
+  const { incidents: bucket, clock } = ctx.correlation;
+  let stored = bucket.get(id);
+  for (let attempt = 0; attempt < ACK_ATTEMPTS; attempt++) {
+    if (!stored) throw notFound(`no incident ${id}`, { id });
+    const current = stored.value;
+    if (current.status === 'resolved') throw badInput(`incident ${id} is resolved; there is nothing to acknowledge`, { id });
+    if (current.status === 'acknowledged') return current;
+    const now = clock();
+    const by = ctx.principal.name;
+    const next: StoredIncident = {
+      ...current,
+      status: 'acknowledged',
+      acknowledgedAt: now,
+      acknowledgedBy: by,
+      updatedAt: now,
+      timeline: [...current.timeline, { at: now, change: 'acknowledged', text: `acknowledged by ${by}` }],
+    };
+    const encoded = encodeJson(next);
+    try {
+      await bucket.put(id, next, encoded, stored.revision);
+    } catch (err) {
+      if (!(err instanceof KvConflictError)) throw err;
+      stored = await bucket.fetch(id);
+      continue;
+    }
+    await jetstream(ctx.nats).publish(`faultline.incidents.${id}.acknowledged`, encoded, { msgID: `${id}/acknowledged/${now}` });
+    ctx.log.info({ incident: id, by }, 'incident acknowledged');
+    return next;
+  }
+  throw new Error(`incident ${id}: changed under ${ACK_ATTEMPTS} acknowledgement attempts in a row`);
+};
+
+export const Incident: IncidentResolvers = {
+  id: (i) => i.id,
+  status: (i) => upper(i.status),
+  root: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.root),
+  rootIds: (i) => i.root,
+  rootAlerts: (i, _a, ctx) => alertRefs(ctx.correlation, i.rootAlerts),
+  suppressed: (i, _a, ctx) => alertRefs(ctx.correlation, i.suppressed),
+  affectedServices: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.affectedServices),
+  owners: (i, _a, ctx) => teamsOf(ctx.topology.current.topology, i.owners),
+  stakeholders: (i, _a, ctx) => teamsOf(ctx.topology.current.topology, i.stakeholders),
+  severity: (i) => upper(i.severity),
+  openedAt: (i) => isoTime(i.openedAt),
+  updatedAt: (i) => isoTime(i.updatedAt),
+  acknowledgedAt: (i) => (i.acknowledgedAt === undefined ? null : isoTime(i.acknowledgedAt)),
+  acknowledgedBy: (i) => i.acknowledgedBy ?? null,
+  resolvedAt: (i) => (i.resolvedAt === undefined ? null : isoTime(i.resolvedAt)),
+  mergedInto: (i) => i.mergedInto ?? null,
+  timeline: (i) => i.timeline,
+};
+
+export const TimelineEntry: TimelineEntryResolvers = {
+  at: (e) => isoTime(e.at),
+  change: (e) => upper(e.change),
+  text: (e) => e.text,
+};

@@ -1,0 +1,77 @@
+import { GraphQLError } from 'graphql';
+import type { Topology } from '../../engine/index.ts';
+import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
+import type { AlertDecision, Analysis } from '../../correlator/analysis.ts';
+import type { Incident } from '../../correlator/incident.ts';
+import type { MaintenanceWindow } from '../../correlator/maintenance.ts';
+import type { CorrelationView } from '../../correlator/view.ts';
+
+/**
+ * An alert as resolvers pass it around: its record and the analysis that decided it. Entity indexes in the
+ * decision point into `analysis.topology`, the snapshot the decision was taken on.
+ */
+export interface AlertRef {
+  record: AlertRecord;
+  analysis: Analysis;
+  /** Undefined only if the record is newer than the analysis (it never is: the view recomputes on change). */
+  decision: AlertDecision | undefined;
+}
+
+/** A maintenance window; `cancelled` when it is the answer of cancelMaintenanceWindow (no longer in force). */
+export interface MaintenanceWindowRef {
+  window: MaintenanceWindow;
+  cancelled: boolean;
+}
+
+export const alertRef = (record: AlertRecord, analysis: Analysis): AlertRef => ({ record, analysis, decision: analysis.decisions.get(record.id) });
+
+/** Refs for alert ids the view holds (ids whose state is gone are dropped). */
+export function alertRefs(view: CorrelationView, ids: readonly string[]): AlertRef[] {
+  const analysis = view.analysis();
+  const refs: AlertRef[] = [];
+  for (const id of ids) {
+    const record = view.alerts.get(alertKey(id))?.value;
+    if (record) refs.push(alertRef(record, analysis));
+  }
+  return refs;
+}
+
+/**
+ * Alert id → the incident (open or acknowledged) holding it as a root alert or as suppressed, built once per request:
+ * a list of alerts each asking for its incident costs one pass over the incidents, not one per alert.
+ */
+const incidentIndexes = new WeakMap<object, Map<string, Incident>>();
+
+export function incidentOfAlert(ctx: { correlation: CorrelationView }, alertId: string): Incident | undefined {
+  let index = incidentIndexes.get(ctx);
+  if (!index) {
+    index = new Map();
+    const current = [...ctx.correlation.incidents.values()].map((e) => e.value).filter((i) => i.status !== 'resolved');
+    // Oldest first, so the newest incident wins should two ever list the same alert.
+    current.sort((a, b) => a.openedAt - b.openedAt);
+    for (const incident of current) for (const id of [...incident.rootAlerts, ...incident.suppressed]) index.set(id, incident);
+    incidentIndexes.set(ctx, index);
+  }
+  return index.get(alertId);
+}
+
+/** Team objects for team ids (ids the snapshot no longer knows are dropped). */
+export const teamsOf = (topology: Topology, teamIds: Iterable<string>) =>
+  [...teamIds].flatMap((id) => {
+    const t = topology.teamIndexOf(id);
+    return t === undefined ? [] : [topology.teams[t]!];
+  });
+
+export const isoTime = (ms: number) => new Date(ms).toISOString();
+
+/** The internal lower-case enum value as the GraphQL enum value. */
+export const upper = <T extends string>(value: T) => value.toUpperCase() as Uppercase<T>;
+
+export const badInput = (message: string, extensions: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...extensions } });
+
+export const notFound = (message: string, extensions: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code: 'NOT_FOUND', ...extensions } });
+
+export const encodeJson = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+

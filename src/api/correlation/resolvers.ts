@@ -1,0 +1,16 @@
+import type { Resolvers } from '../generated/resolvers.ts';
+import { Alert, alerts } from './alerts.ts';
+import { acknowledgeIncident, Incident, incident, incidents, TimelineEntry } from './incidents.ts';
+import { cancelMaintenanceWindow, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
+import { incidentUpdated } from './subscription.ts';
+
+/** The correlation domain of the API: alerts, incidents, maintenance windows (design section 8). */
+export const correlationResolvers = {
+  Query: { alerts, incidents, incident, maintenanceWindows },
+  Mutation: { createMaintenanceWindow, cancelMaintenanceWindow, acknowledgeIncident },
+  Subscription: { incidentUpdated },
+  Alert,
+  Incident,
+  TimelineEntry,
+  MaintenanceWindow: MaintenanceWindowType,
+} satisfies Resolvers;

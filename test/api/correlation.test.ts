@@ -1,0 +1,368 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../../src/api/server.ts';
+import { STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
+import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
+import type { TopologyStore } from '../../src/engine/store.ts';
+import type { Driver } from '../../src/graph/neo4j.ts';
+import { estate, openIncidents, pages, pipeline, sleep, until, type Pipeline } from '../correlator/harness.ts';
+import { silentLog } from '../support/services.ts';
+
+/**
+ * The correlation answers of design section 8 over real HTTP, from a real correlator deciding on real NATS, on the
+ * estate compiled by real Puppet (test/fixtures/puppet): log1's unbound is the only DNS, which Exim on mail1 and
+ * mail2 needs; db1 and db2 both provide the greylisting MySQL. Settle window 600 ms (harness.ts).
+ */
+const UNBOUND = 'log1.example.com::Service[unbound]';
+const OPERATOR = 'operator-token-0123456789abcdef';
+const VIEWER = 'viewer-token-0123456789abcdef';
+const BOT = 'bot-token-0123456789abcdef-write';
+
+type Gql = { data?: any; errors?: { message: string; extensions?: { code?: string; ids?: string[] } }[] };
+
+const ids = (list: { id: string }[]) => list.map((e) => e.id).sort();
+
+describe('GraphQL correlation answers on a real correlator', () => {
+  let driver: Driver;
+  let topology: TopologyStore;
+  let p: Pipeline;
+  let server: ApiServer;
+  /** The API's own NATS connection: what it receives shows whether a subscription is still alive. */
+  let apiNats: NatsConnection;
+
+  const ask = async (query: string, variables: Record<string, unknown> = {}, token = OPERATOR): Promise<Gql> => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as Gql;
+  };
+  const answer = async (query: string, variables: Record<string, unknown> = {}, token = OPERATOR) => {
+    const { data, errors } = await ask(query, variables, token);
+    expect(errors).toBeUndefined();
+    return data;
+  };
+
+  /**
+   * How many copies of one message on faultline.incidents.> reach the API's NATS connection: one per live
+   * subscription. (The probe is no incident: the subscription skips it, so no client sees it.)
+   */
+  const deliveriesPerProbe = async (): Promise<number> => {
+    await apiNats.flush();
+    const before = apiNats.stats().inMsgs;
+    p.nats.publish('faultline.incidents.probe.updated', '{}');
+    await p.nats.flush();
+    await apiNats.flush();
+    return apiNats.stats().inMsgs - before;
+  };
+
+  async function start(): Promise<void> {
+    p = await pipeline(topology, {
+      api: {
+        port: 0,
+        auth: 'token',
+        tokens: [
+          { name: 'noc-operator', token: OPERATOR, scopes: ['read', 'write'] },
+          { name: 'dashboard', token: VIEWER, scopes: ['read'] },
+          { name: 'bot', token: BOT, scopes: ['write'] },
+        ],
+      },
+    });
+    apiNats = await connectNats(p.config.nats.url, 'faultline-test-api');
+    server = await startApiServer({ config: p.config, log: silentLog, neo4j: driver, nats: apiNats, topology, correlation: p.correlator.view, version: 'test' });
+  }
+
+  beforeAll(async () => {
+    ({ driver, topology } = await estate());
+  });
+  afterEach(async () => {
+    await server?.close();
+    await apiNats?.close();
+    await p?.close();
+  });
+  afterAll(async () => {
+    await driver?.close();
+  });
+
+  it('lists a suppressed alert with the root that explains it, and the root alert with its incident', async () => {
+    await start();
+    await p.send('mail1.example.com', 'mailq', 'critical', { text: 'queue 5000', tags: { dc: 'dc1' } });
+    await p.send('log1.example.com', 'dns', 'critical', { text: 'unbound not answering' });
+    await until('mailq suppressed', () => p.decision('mail1.example.com/mailq')?.verdict === 'suppressed');
+
+    const fields = 'id host check status suppressed reason mapped text since lastSeen tags { key value } entity { id } suppressedBy { id }';
+    const suppressed = await answer(`{ alerts(state: SUPPRESSED) { ${fields} } }`);
+    expect(suppressed.alerts).toEqual([
+      {
+        id: 'mail1.example.com/mailq',
+        host: 'mail1.example.com',
+        check: 'mailq',
+        status: 'CRITICAL',
+        suppressed: true,
+        reason: 'DEPENDENCY',
+        mapped: true,
+        text: 'queue 5000',
+        since: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+        lastSeen: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+        tags: [{ key: 'dc', value: 'dc1' }],
+        entity: { id: expect.stringMatching(/^mail1\.example\.com/) },
+        suppressedBy: [{ id: UNBOUND }],
+      },
+    ]);
+
+    const roots = await answer('{ alerts(state: ROOT) { id suppressed reason suppressedBy { id } entity { id } } }');
+    expect(roots.alerts).toEqual([{ id: 'log1.example.com/dns', suppressed: false, reason: null, suppressedBy: [], entity: { id: UNBOUND } }]);
+    expect(ids((await answer('{ alerts(state: FIRING) { id } }')).alerts)).toEqual(['log1.example.com/dns', 'mail1.example.com/mailq']);
+    expect((await answer('{ alerts(state: OK) { id } }')).alerts).toEqual([]);
+
+    // Once the settle window has passed, both alerts point at the one incident.
+    const incident = await until('the DNS incident', () => openIncidents(p)[0]);
+    const linked = await answer('{ alerts { id incident { id } } }');
+    expect(linked.alerts).toEqual([
+      { id: 'log1.example.com/dns', incident: { id: incident.id } },
+      { id: 'mail1.example.com/mailq', incident: { id: incident.id } },
+    ]);
+
+    await p.send('log1.example.com', 'dns', 'ok');
+    await until('dns clear', () => p.decision('log1.example.com/dns')?.verdict === 'ok');
+    expect((await answer('{ alerts(state: OK) { id status suppressed } }')).alerts).toEqual([{ id: 'log1.example.com/dns', status: 'OK', suppressed: false }]);
+  });
+
+  it('shows open incidents with root, suppressed alerts, affected services and owners; acknowledging needs the write scope', async () => {
+    await start();
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    await p.send('mail2.example.com', 'mailq', 'critical');
+    await p.send('log1.example.com', 'dns', 'critical');
+    const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.suppressed.length === 2));
+
+    const fields = `id status root { id kind } rootIds rootAlerts { id status } suppressed { id suppressedBy { id } }
+      affectedServices { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy timeline { change text }`;
+    const open = await answer(`{ incidents(status: OPEN) { ${fields} } }`, {}, VIEWER);
+    expect(open.incidents).toHaveLength(1);
+    const incident = open.incidents[0];
+    expect(incident).toMatchObject({
+      id: stored.id,
+      status: 'OPEN',
+      root: [{ id: UNBOUND, kind: 'RESOURCE' }],
+      rootIds: [UNBOUND],
+      rootAlerts: [{ id: 'log1.example.com/dns', status: 'CRITICAL' }],
+      suppressed: [
+        { id: 'mail1.example.com/mailq', suppressedBy: [{ id: UNBOUND }] },
+        { id: 'mail2.example.com/mailq', suppressedBy: [{ id: UNBOUND }] },
+      ],
+      owners: [{ id: 'team:netops' }],
+      severity: 'CRITICAL',
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+    });
+    expect(ids(incident.affectedServices)).toContain('service:mail');
+    expect(ids(incident.stakeholders)).toContain('team:mail-team');
+    expect(incident.timeline[0].change).toBe('OPENED');
+    expect((await answer('query($id: ID!) { incident(id: $id) { id } }', { id: stored.id }, VIEWER)).incident).toEqual({ id: stored.id });
+    expect((await answer('{ incident(id: "inc-0000000000000000") { id } }')).incident).toBeNull();
+
+    const acknowledge = 'mutation($id: ID!) { acknowledgeIncident(id: $id) { id status acknowledgedAt acknowledgedBy timeline { change text } } }';
+    const refused = await ask(acknowledge, { id: stored.id }, VIEWER);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(p.incidents().find((i) => i.id === stored.id)?.status).toBe('open');
+
+    const acked = (await answer(acknowledge, { id: stored.id })).acknowledgeIncident;
+    expect(acked).toMatchObject({ id: stored.id, status: 'ACKNOWLEDGED', acknowledgedBy: 'noc-operator', acknowledgedAt: expect.any(String) });
+    expect(acked.timeline.at(-1)).toEqual({ change: 'ACKNOWLEDGED', text: 'acknowledged by noc-operator' });
+    expect((await answer('{ incidents(status: OPEN) { id } }')).incidents).toEqual([]);
+    expect((await answer('{ incidents(status: ACKNOWLEDGED) { id } }')).incidents).toEqual([{ id: stored.id }]);
+
+    // The change is on the incident stream for everyone else, as the correlator's own changes are.
+    const jsm = await jetstreamManager(p.nats);
+    const published = await jsm.streams.getMessage(STREAMS.incidents.name, { last_by_subj: `faultline.incidents.${stored.id}.acknowledged` });
+    expect(published?.json()).toMatchObject({ id: stored.id, status: 'acknowledged', acknowledgedBy: 'noc-operator' });
+
+    // The correlator keeps the acknowledgement when it updates the incident afterwards.
+    await p.send('mail1.example.com', 'smtp', 'critical');
+    await until('the incident updated', () => p.incidents().find((i) => i.id === stored.id && i.suppressed.includes('mail1.example.com/smtp')));
+    const after = (await answer('query($id: ID!) { incident(id: $id) { status acknowledgedBy suppressed { id } } }', { id: stored.id })).incident;
+    expect(after).toMatchObject({ status: 'ACKNOWLEDGED', acknowledgedBy: 'noc-operator' });
+    expect(ids(after.suppressed)).toContain('mail1.example.com/smtp');
+
+    const unknown = await ask(acknowledge, { id: 'inc-0000000000000000' });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    await p.send('log1.example.com', 'dns', 'ok');
+    await until('the incident resolved', () => p.incidents().find((i) => i.id === stored.id && i.status === 'resolved'));
+    const resolved = await ask(acknowledge, { id: stored.id });
+    expect(resolved.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await answer('{ incidents(status: RESOLVED) { id resolvedAt } }')).incidents).toEqual([{ id: stored.id, resolvedAt: expect.any(String) }]);
+  });
+
+  it('a maintenance window suppresses with reason MAINTENANCE and opens no incident; cancelled, the alert pages', async () => {
+    await start();
+    const now = Date.now();
+    const create = `mutation($ids: [ID!]!, $start: DateTime!, $end: DateTime!, $reason: String) {
+      createMaintenanceWindow(ids: $ids, start: $start, end: $end, reason: $reason) { id ids entities { id } start end reason createdBy active downtime { id } } }`;
+    const hour = { start: new Date(now - 60_000).toISOString(), end: new Date(now + 3_600_000).toISOString() };
+
+    const refused = await ask(create, { ids: ['db1.example.com'], ...hour }, VIEWER);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const unknown = await ask(create, { ids: ['db1.example.com', 'db9.example.com', 'nope'], ...hour });
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', ids: ['db9.example.com', 'nope'] });
+    expect(unknown.errors?.[0]?.message).toContain('db9.example.com');
+    const backwards = await ask(create, { ids: ['db1.example.com'], start: hour.end, end: hour.start });
+    expect(backwards.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const tooLong = await ask(create, { ids: ['db1.example.com'], start: hour.start, end: new Date(now + 40 * 86_400_000).toISOString() });
+    expect(tooLong.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const none = await ask(create, { ids: [], ...hour });
+    expect(none.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await answer('{ maintenanceWindows { id } }')).maintenanceWindows).toEqual([]);
+
+    const window = (await answer(create, { ids: ['db1.example.com'], ...hour, reason: 'kernel upgrade' })).createMaintenanceWindow;
+    expect(window).toMatchObject({
+      id: expect.stringMatching(/^mw-[0-9a-f]{16}$/),
+      ids: ['db1.example.com'],
+      entities: [{ id: 'db1.example.com' }],
+      reason: 'kernel upgrade',
+      createdBy: 'noc-operator',
+      active: true,
+    });
+    expect(ids(window.downtime)).toEqual(expect.arrayContaining(['db1.example.com', 'db1.example.com::Service[mysqld]']));
+    expect((await answer('{ maintenanceWindows(active: true) { id } }', {}, VIEWER)).maintenanceWindows).toEqual([{ id: window.id }]);
+    expect((await answer('{ maintenanceWindows(active: false) { id } }')).maintenanceWindows).toEqual([]);
+
+    await p.send('db1.example.com', 'mysql', 'critical', { text: 'connection refused' });
+    await until('mysql decided', () => p.decision('db1.example.com/mysql')?.verdict === 'suppressed');
+    const alerts = await answer('{ alerts(state: SUPPRESSED) { id suppressed reason suppressedBy { id } incident { id } } }');
+    expect(alerts.alerts).toEqual([{ id: 'db1.example.com/mysql', suppressed: true, reason: 'MAINTENANCE', suppressedBy: [], incident: null }]);
+    await sleep(1_300); // more than twice the settle window: nothing may open or page
+    expect((await answer('{ incidents { id } }')).incidents).toEqual([]);
+    expect(p.notifications()).toEqual([]);
+
+    const cancelled = (await answer('mutation($id: ID!) { cancelMaintenanceWindow(id: $id) { id active } }', { id: window.id })).cancelMaintenanceWindow;
+    expect(cancelled).toEqual({ id: window.id, active: false });
+    expect((await answer('{ maintenanceWindows { id } }')).maintenanceWindows).toEqual([]);
+    const again = await ask('mutation($id: ID!) { cancelMaintenanceWindow(id: $id) { id } }', { id: window.id });
+    expect(again.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    // Out of maintenance, the alert is a root again: after the settle window it opens an incident and pages.
+    await until('mysql a root', () => p.decision('db1.example.com/mysql')?.verdict === 'root');
+    const incident = await until('the db1 incident', () => openIncidents(p)[0]);
+    expect(incident.rootAlerts).toEqual(['db1.example.com/mysql']);
+    expect((await answer('{ alerts(state: ROOT) { id incident { id } } }')).alerts).toEqual([{ id: 'db1.example.com/mysql', incident: { id: incident.id } }]);
+    await until('a page for the DBAs', () => pages(p).find((n) => n.team === 'team:dba'));
+  });
+
+  it('streams incident changes over server-sent events, needs the read scope, and lets go of NATS when the client leaves', async () => {
+    await start();
+    const subscription = 'subscription { incidentUpdated { id status rootIds suppressed { id } owners { id } } }';
+
+    const forbidden = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${BOT}` },
+      body: JSON.stringify({ query: subscription }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    // Refused before any NATS subscription is made: one error event, then the stream completes.
+    const refusal = await forbidden.text();
+    expect(refusal).toContain('"code":"FORBIDDEN"');
+    expect(refusal).toContain('event: complete');
+
+    // One client over POST, one over GET (the size limit lets both through); both stay open across changes.
+    const posted = await openStream(server, { method: 'POST', body: JSON.stringify({ query: subscription }) }, VIEWER);
+    const got = await openStream(server, { method: 'GET', query: subscription }, VIEWER);
+    await eventually('both subscribed', async () => (await deliveriesPerProbe()) === 2);
+
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    await p.send('log1.example.com', 'dns', 'critical');
+    for (const stream of [posted, got]) {
+      const opened = await stream.next((i) => i.status === 'OPEN' && i.rootIds.includes(UNBOUND));
+      expect(opened).toMatchObject({ rootIds: [UNBOUND], suppressed: [{ id: 'mail1.example.com/mailq' }], owners: [{ id: 'team:netops' }] });
+    }
+    const incidentId = openIncidents(p)[0]!.id;
+    await answer('mutation($id: ID!) { acknowledgeIncident(id: $id) { id } }', { id: incidentId });
+    expect(await posted.next((i) => i.status === 'ACKNOWLEDGED')).toMatchObject({ id: incidentId });
+    expect(await got.next((i) => i.status === 'ACKNOWLEDGED')).toMatchObject({ id: incidentId });
+
+    // The clients go away: the API's NATS subscriptions end with them.
+    posted.close();
+    got.close();
+    // Checked first without a message on the subject: one would wake a subscription that waits for it to notice.
+    await until('the subscriptions ended', () => subscriptionsOf(apiNats) === 0 || undefined);
+    expect(await deliveriesPerProbe()).toBe(0);
+  });
+});
+
+interface IncidentEvent {
+  id: string;
+  status: string;
+  rootIds: string[];
+  [field: string]: unknown;
+}
+
+/** Subscriptions on faultline.incidents.> the connection holds, from its own bookkeeping (no message sent). */
+function subscriptionsOf(nc: NatsConnection): number {
+  const { subscriptions } = (nc as unknown as { protocol: { subscriptions: { all(): { getSubject(): string }[] } } }).protocol;
+  return subscriptions.all().filter((s) => s.getSubject() === SUBJECTS.incidentsAll).length;
+}
+
+/** Polls an asynchronous probe (an API or NATS round trip) every 50 ms until it holds, for at most 10 s. */
+async function eventually(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * A GraphQL subscription over server-sent events, read off the response body as it arrives. `next(match)` returns
+ * the next incident the predicate accepts (earlier ones are skipped), failing after 10 s.
+ */
+async function openStream(server: ApiServer, request: { method: 'GET'; query: string } | { method: 'POST'; body: string }, token: string) {
+  const abort = new AbortController();
+  const url = request.method === 'GET' ? `${server.url}/graphql?query=${encodeURIComponent(request.query)}` : `${server.url}/graphql`;
+  const res = await fetch(url, {
+    method: request.method,
+    headers: { accept: 'text/event-stream', authorization: `Bearer ${token}`, ...(request.method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+    ...(request.method === 'POST' ? { body: request.body } : {}),
+    signal: abort.signal,
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const queue: IncidentEvent[] = [];
+
+  async function read(): Promise<void> {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the event stream ended');
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const lines = block.split('\n');
+      const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+      const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+      if (event === 'next') {
+        const body = JSON.parse(data) as { data?: { incidentUpdated: IncidentEvent }; errors?: unknown };
+        if (!body.data) throw new Error(`the stream sent errors: ${JSON.stringify(body.errors)}`);
+        queue.push(body.data.incidentUpdated);
+      }
+    }
+  }
+
+  return {
+    async next(match: (incident: IncidentEvent) => boolean): Promise<IncidentEvent> {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const i = queue.findIndex(match);
+        if (i >= 0) return queue.splice(0, i + 1).at(-1)!;
+        if (Date.now() > deadline) throw new Error('timed out waiting for an incident on the stream');
+        await Promise.race([read(), sleep(Math.max(0, deadline - Date.now()))]);
+      }
+    },
+    close() {
+      abort.abort();
+      void reader.cancel().catch(() => undefined);
+    },
+  };
+}
