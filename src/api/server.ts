@@ -124,7 +124,7 @@ function requireScope(): Plugin<ApiContext> {
     const operation = getOperationAST(args.document, args.operationName);
     const needed: Scope = operation?.operation === 'mutation' ? 'write' : 'read';
     if (!args.contextValue.principal.scopes.includes(needed)) {
-      throw new GraphQLError(`this token lacks the ${needed} scope`, { extensions: { code: 'FORBIDDEN' } });
+      throw new GraphQLError(`this token lacks the ${needed} scope`, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
     }
   };
   return { onExecute: check, onSubscribe: check };

@@ -96,7 +96,8 @@ describe('GraphQL API over HTTP', () => {
     const writeOnly = 'write-only-token-0123456789';
     const scoped = await startApiServer({ ...services, config: { ...base, api: { ...base.api, tokens: [...base.api.tokens, { name: 'bot', token: writeOnly, scopes: ['write'] }] } } });
     try {
-      const { body } = await graphql(scoped, '{ health { status } }', { authorization: `Bearer ${writeOnly}` });
+      const { status, body } = await graphql(scoped, '{ health { status } }', { authorization: `Bearer ${writeOnly}` });
+      expect(status).toBe(403);
       expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect(body.errors?.[0]?.message).toBe('this token lacks the read scope');
     } finally {

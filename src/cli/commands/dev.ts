@@ -3,7 +3,8 @@ import { nativeSource } from '../../../importers/native/index.ts';
 import { runImport, summaryLine } from '../../../importers/run.ts';
 import { startApiServer } from '../../api/server.ts';
 import { ensureLayout } from '../../bus/layout.ts';
-import { CorrelationView } from '../../correlator/view.ts';
+import { Correlator } from '../../correlator/correlator.ts';
+import { startNotifier } from '../../notify/notifier.ts';
 import { migrate } from '../../graph/migrate.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
 import { PROJECT_ROOT } from '../../stack/process.ts';
@@ -11,7 +12,7 @@ import { connectAll, loadRuntime, untilSignalled, watchedTopology, VERSION, type
 
 /**
  * The one command to try faultline: a local Neo4j and NATS when none is configured, the graph schema, the
- * example estate, and the API on 127.0.0.1 without auth. Ctrl-C stops what it started; data stays in .faultline/dev.
+ * example estate, and everything `serve` runs (API on 127.0.0.1 without auth, correlator, notifier). Ctrl-C stops what it started; data stays in .faultline/dev.
  */
 const EXAMPLE_ESTATE = join(PROJECT_ROOT, 'examples', 'estate.yaml');
 
@@ -39,20 +40,23 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
       log.info(summaryLine(summary, false));
     }
     const topology = await watchedTopology(connections, config, log);
-    const correlation = await CorrelationView.open(connections.nats, topology.store, config.correlator);
-    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, correlation, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) });
-    process.stdout.write(banner(`${server.url}/graphql`));
+    const correlator = await Correlator.start({ config, log, nats: connections.nats, topology: topology.store });
+    const notifier = await startNotifier({ config, log, nats: connections.nats });
+    const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, correlation: correlator.view, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) });
+    process.stdout.write(banner(server.url));
     await untilSignalled();
     topology.stop();
     await server.close();
-    correlation.stop();
+    await correlator.stop();
+    await notifier.stop();
   } finally {
     await connections.close();
     await stackDown('dev', stack.started);
   }
 }
 
-function banner(url: string): string {
+function banner(base: string): string {
+  const url = `${base}/graphql`;
   return [
     '',
     `faultline ${VERSION} is ready.`,
@@ -60,6 +64,7 @@ function banner(url: string): string {
     '  Try:',
     `    curl -s ${url} -H 'content-type: application/json' \\`,
     `      -d '{"query":"{ impact(ids: [\\"db1.example.com\\", \\"db2.example.com\\"]) { services { id } owners { name contacts } } }"}'`,
+    `    faultline send --host db1.example.com --check mysql --status critical   # then: { incidents { root { id } } }`,
     '  Ctrl-C stops faultline and the services it started.',
     '',
   ].join('\n');
