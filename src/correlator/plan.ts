@@ -54,9 +54,10 @@ export function planIncidents(input: PlanInput): Plan {
   const notifications: Notification[] = [];
   const rootSeen = new Map<string, number>();
   let wakeAt: number | undefined;
-  const current = new Map(input.open.map((i) => [i.id, i]));
+  const openById = new Map(input.open.map((i) => [i.id, i]));
+  const current = new Map(openById);
   const write = (incident: Incident, change: IncidentChange) => {
-    const before = writes.get(incident.id)?.before ?? input.open.find((i) => i.id === incident.id);
+    const before = writes.get(incident.id)?.before ?? openById.get(incident.id);
     writes.set(incident.id, { incident, before, change: writes.get(incident.id)?.change === 'opened' ? 'opened' : change });
     current.set(incident.id, incident);
   };
@@ -64,15 +65,19 @@ export function planIncidents(input: PlanInput): Plan {
     for (const team of teams) notifications.push(notification(incident, kind, team, input.alerts, now, reason, suffix));
   };
 
+  const suppressedOf = suppressedByUnit(analysis);
+  const byRoot = new Map<string, string[]>();
+  for (const i of input.open) for (const id of i.root) byRoot.set(id, [...(byRoot.get(id) ?? []), i.id]);
   const unitIncident = new Map<number, Incident>();
   const claimed = new Set<string>();
   analysis.units.forEach((unit, u) => {
     if (unit.maintenance) return;
-    const overlapping = [...current.values()]
-      .filter((i) => i.status !== 'resolved' && !claimed.has(i.id) && i.root.some((id) => unit.entities.includes(id)))
+    const overlapping = [...new Set(unit.entities.flatMap((id) => byRoot.get(id) ?? []))]
+      .map((id) => current.get(id)!)
+      .filter((i) => i.status !== 'resolved' && !claimed.has(i.id))
       .sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
     const existing = overlapping[0];
-    const suppressed = suppressedBy(analysis, u);
+    const suppressed = suppressedOf[u]!;
     if (existing) {
       claimed.add(existing.id);
       const next = refresh(existing, unit, suppressed, analysis, input.alerts, now);
@@ -152,10 +157,12 @@ export function incidentId(unit: Pick<RootUnit, 'key' | 'since'>, taken: (id: st
   }
 }
 
-function suppressedBy(analysis: Analysis, unit: number): string[] {
-  const out: string[] = [];
-  for (const d of analysis.decisions.values()) if (d.verdict === 'suppressed' && d.suppressedBy.includes(unit)) out.push(d.id);
-  return out.sort();
+/** For each unit, the alert ids it suppresses, sorted. */
+function suppressedByUnit(analysis: Analysis): string[][] {
+  const out = analysis.units.map((): string[] => []);
+  for (const d of analysis.decisions.values()) if (d.verdict === 'suppressed') for (const u of d.suppressedBy) out[u]!.push(d.id);
+  for (const list of out) list.sort();
+  return out;
 }
 
 interface Blast {
