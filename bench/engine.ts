@@ -377,7 +377,7 @@ function syntheticEstate(n: number, random: () => number): Estate {
   return e;
 }
 
-interface SetupRequest {
+export interface SetupRequest {
   settings: Neo4jSettings;
   entities: number;
   seed: number;
@@ -385,7 +385,7 @@ interface SetupRequest {
 const SETUP_ENV = 'FAULTLINE_BENCH_ENGINE_SETUP';
 
 /** Runs this file as a child (the same Node and tsx loader): it wipes, generates and writes, and prints the shape. */
-async function setupInChild(request: SetupRequest): Promise<{ shape: Record<string, unknown> }> {
+export async function setupInChild(request: SetupRequest): Promise<{ shape: Record<string, unknown> }> {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     env: { ...process.env, [SETUP_ENV]: JSON.stringify(request) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -436,7 +436,7 @@ async function writeEstate(driver: Driver, settings: Neo4jSettings, e: Estate): 
   await write('OWNED_BY', relation('OWNED_BY', 'Team'), e.ownedBy);
 }
 
-async function storedCounts(driver: Driver, settings: Neo4jSettings) {
+export async function storedCounts(driver: Driver, settings: Neo4jSettings) {
   const result = await driver.executeQuery(
     `CALL () { MATCH (e:Entity) RETURN count(e) AS entities }
      CALL () { MATCH ()-[d:DEPENDS_ON]->() RETURN count(d) AS dependsOn }
@@ -525,7 +525,7 @@ async function cypherRun(driver: Driver, settings: Neo4jSettings, questions: str
 // ---------------------------------------------------------------------------------------------------------------
 
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
 }

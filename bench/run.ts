@@ -5,6 +5,7 @@
 const benches: Record<string, () => Promise<{ run(args: Record<string, string>): Promise<Record<string, unknown>> }>> = {
   import: () => import('./import.ts'),
   engine: () => import('./engine.ts'),
+  correlator: () => import('./correlator.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,6 +1,7 @@
 import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { CasRejected, CasWriter, WRONG_LAST_SEQUENCE } from './cas-writer.ts';
 
 /**
  * An in-memory copy of a KV bucket, kept current by an ordered consumer on the bucket's stream (last value per
@@ -22,7 +23,7 @@ export class KvConflictError extends Error {
 
 export class KvMirror<T> {
   private readonly entries = new Map<string, Versioned<T>>();
-  private readonly listeners: ((key: string, entry: Versioned<T> | undefined) => void)[] = [];
+  private readonly listeners: ((key: string, entry: Versioned<T> | undefined, previous: Versioned<T> | undefined) => void)[] = [];
   private messages: ConsumerMessages | undefined;
   private readyResolve!: () => void;
   /** Resolves when the initial state is loaded. */
@@ -30,13 +31,15 @@ export class KvMirror<T> {
 
   private constructor(
     readonly kv: KV,
+    private readonly bucket: string,
+    private readonly writer: CasWriter,
     private readonly decode: (data: Uint8Array, key: string) => T | undefined,
   ) {}
 
   /** Opens `bucket` (created by ensureLayout) and starts mirroring it. */
   static async open<T>(nc: NatsConnection, bucket: string, decode: (data: Uint8Array, key: string) => T | undefined): Promise<KvMirror<T>> {
     const kv = await new Kvm(nc).open(bucket);
-    const mirror = new KvMirror<T>(kv, decode);
+    const mirror = new KvMirror<T>(kv, bucket, new CasWriter(nc), decode);
     await mirror.start(nc, bucket);
     return mirror;
   }
@@ -57,14 +60,14 @@ export class KvMirror<T> {
           if (op === 'DEL' || op === 'PURGE') {
             if (known) {
               this.entries.delete(key);
-              this.emit(key, undefined);
+              this.emit(key, undefined, known);
             }
           } else {
             const value = this.decode(m.data, key);
             if (value !== undefined) {
               const entry = { value, revision };
               this.entries.set(key, entry);
-              this.emit(key, entry);
+              this.emit(key, entry, known);
             }
           }
         }
@@ -86,7 +89,7 @@ export class KvMirror<T> {
   }
 
   /** Called for every change, local or remote (entry undefined: deleted). Returns a function that unsubscribes. */
-  onChange(listener: (key: string, entry: Versioned<T> | undefined) => void): () => void {
+  onChange(listener: (key: string, entry: Versioned<T> | undefined, previous: Versioned<T> | undefined) => void): () => void {
     this.listeners.push(listener);
     return () => {
       const i = this.listeners.indexOf(listener);
@@ -101,18 +104,37 @@ export class KvMirror<T> {
   async put(key: string, value: T, encoded: Uint8Array, expected: number | undefined): Promise<Versioned<T>> {
     let revision: number;
     try {
-      revision = expected === undefined ? await this.kv.create(key, encoded) : await this.kv.update(key, encoded, expected);
+      revision = await this.writer.write(`$KV.${this.bucket}.${key}`, encoded, expected ?? 0);
     } catch (err) {
-      if (isConflict(err)) throw new KvConflictError(`${key} changed since revision ${expected ?? 'none'}`);
-      throw err;
+      if (!(err instanceof CasRejected && err.code === WRONG_LAST_SEQUENCE)) throw err;
+      // "No value yet" may still mean a delete marker holds the subject: the client's create handles that case.
+      if (expected !== undefined) throw new KvConflictError(`${key} changed since revision ${expected}`);
+      try {
+        revision = await this.kv.create(key, encoded);
+      } catch (e) {
+        if (isConflict(e)) throw new KvConflictError(`${key} was created meanwhile`);
+        throw e;
+      }
     }
     const entry = { value, revision };
     const known = this.entries.get(key);
     if (!known || known.revision < revision) {
       this.entries.set(key, entry);
-      this.emit(key, entry);
+      this.emit(key, entry, known);
     }
     return entry;
+  }
+
+  /**
+   * Replaces the copy's value at the revision it has, without writing it (the caller persists it later, or never:
+   * see the correlator's refreshes). Listeners are told, with the value before.
+   */
+  touch(key: string, value: T): void {
+    const known = this.entries.get(key);
+    if (!known) return;
+    const entry = { value, revision: known.revision };
+    this.entries.set(key, entry);
+    this.emit(key, entry, known);
   }
 
   /** Reads the bucket directly (after a conflict): the newest value, also taken into the copy. */
@@ -125,22 +147,24 @@ export class KvMirror<T> {
     const known = this.entries.get(key);
     if (!known || known.revision < e.revision) {
       this.entries.set(key, entry);
-      this.emit(key, entry);
+      this.emit(key, entry, known);
     }
     return entry;
   }
 
   async delete(key: string): Promise<void> {
     await this.kv.delete(key);
-    if (this.entries.delete(key)) this.emit(key, undefined);
+    const known = this.entries.get(key);
+    if (this.entries.delete(key)) this.emit(key, undefined, known);
   }
 
   stop(): void {
     this.messages?.stop();
+    this.writer.close();
   }
 
-  private emit(key: string, entry: Versioned<T> | undefined): void {
-    for (const listener of this.listeners) listener(key, entry);
+  private emit(key: string, entry: Versioned<T> | undefined, previous: Versioned<T> | undefined): void {
+    for (const listener of this.listeners) listener(key, entry, previous);
   }
 }
 

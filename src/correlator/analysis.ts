@@ -117,6 +117,16 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
   }
   const unitOfEntity = new Map<number, number>();
   units.forEach((u, i) => u.indexes.forEach((v) => unitOfEntity.set(v, i)));
+  // unitsBelow's walks share typed-array scratch (a stamp per walk) and are memoised per start entity.
+  const unitAt = new Int32Array(topology.size).fill(-1);
+  for (const [v, i] of unitOfEntity) unitAt[v] = i;
+  const walk = { seen: new Int32Array(topology.size), stamp: 0, queue: new Int32Array(topology.size) };
+  const belowMemo = new Map<number, number[]>();
+  const below = (v: number) => {
+    let found = belowMemo.get(v);
+    if (!found) belowMemo.set(v, (found = unitsBelow(topology, v, down, unitAt, walk)));
+    return found;
+  };
   for (const [host, hostAlerts] of [...unmapped].sort(([a], [b]) => a.localeCompare(b))) {
     const i = units.length;
     units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: hostAlerts.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(hostAlerts) });
@@ -132,7 +142,7 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
       continue;
     }
     if (!down[d.entity] && !inMaintenance(d.entity)) continue; // a warning nothing explains: active
-    const by = d.failing ? (result.explainedBy.get(d.entity) ?? []) : down[d.entity] ? unitsBelow(topology, d.entity, down, unitOfEntity) : [];
+    const by = d.failing ? (result.explainedBy.get(d.entity) ?? []) : down[d.entity] ? below(d.entity) : [];
     d.verdict = 'suppressed';
     d.suppressedBy = by;
     d.reason = inMaintenance(d.entity) || (by.length > 0 && by.every((i) => units[i]!.maintenance)) ? 'maintenance' : 'dependency';
@@ -160,22 +170,27 @@ function worstAndFirst(alerts: AlertRecord[]): { severity: Status; since: number
  * The root units a down entity that is not itself failing hangs from (a warning on something a root takes down):
  * a walk down its hard dependencies and, for groups, members, through down entities, stopping at units.
  */
-function unitsBelow(topology: Topology, start: number, down: Uint8Array, unitOf: Map<number, number>): number[] {
+function unitsBelow(topology: Topology, start: number, down: Uint8Array, unitAt: Int32Array, walk: { seen: Int32Array; stamp: number; queue: Int32Array }): number[] {
   const { hardDeps, members, downAt } = topology;
-  const seen = new Set<number>([start]);
+  const { seen, queue } = walk;
+  const stamp = ++walk.stamp;
   const found = new Set<number>();
-  const queue = [start];
-  const visit = (v: number) => {
-    if (seen.has(v) || !down[v]) return;
-    seen.add(v);
-    const unit = unitOf.get(v);
-    if (unit !== undefined) found.add(unit);
-    else queue.push(v);
+  seen[start] = stamp;
+  queue[0] = start;
+  let tail = 1;
+  const visit = (csr: { offsets: Int32Array; targets: Int32Array }, u: number) => {
+    for (let i = csr.offsets[u]!, end = csr.offsets[u + 1]!; i < end; i++) {
+      const v = csr.targets[i]!;
+      if (seen[v] === stamp || !down[v]) continue;
+      seen[v] = stamp;
+      if (unitAt[v]! >= 0) found.add(unitAt[v]!);
+      else queue[tail++] = v;
+    }
   };
-  for (let head = 0; head < queue.length; head++) {
+  for (let head = 0; head < tail; head++) {
     const u = queue[head]!;
-    for (let i = hardDeps.offsets[u]!; i < hardDeps.offsets[u + 1]!; i++) visit(hardDeps.targets[i]!);
-    if (downAt[u]! > 0) for (let i = members.offsets[u]!; i < members.offsets[u + 1]!; i++) visit(members.targets[i]!);
+    visit(hardDeps, u);
+    if (downAt[u]! > 0) visit(members, u);
   }
   return [...found].sort((a, b) => a - b);
 }

@@ -25,6 +25,11 @@ import { CorrelationView } from './view.ts';
  */
 export const CONSUMER = 'faultline-correlator';
 
+/** How often refreshes kept in memory are stored (see `store`). */
+const REFRESH_PERSIST_MS = 5_000;
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
 export interface CorrelatorOptions {
   config: Config;
   log: Logger;
@@ -51,6 +56,13 @@ export class Correlator {
   private pending: { msg: JsMsg; at: number }[] = [];
   private flushing = false;
   private stopped = false;
+  /** Receipt times of events whose batch changed what decisions read: decided by the next analysis. */
+  private undecided: number[] = [];
+  private decision: NodeJS.Timeout | undefined;
+  private lastDecision = { end: 0, took: 0 };
+  /** Alert keys whose newest refresh (time only) is not stored yet; written together every REFRESH_PERSIST_MS. */
+  private readonly refreshed = new Set<string>();
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly view: CorrelationView,
@@ -74,9 +86,8 @@ export class Correlator {
       if (leader) void reconciler.load().then(() => reconciler.schedule());
       else reconciler.stop();
     });
-    view.onChange(() => {
-      if (lease.leader) void reconciler.schedule();
-    });
+    // Other correlators' writes, acknowledgements, windows, a new topology: decide again (throttled).
+    view.onChange(() => correlator.requestDecision());
     await lease.start();
     await correlator.consume();
     log.info({ instance, alerts: view.alerts.size, incidents: view.incidents.size }, 'correlator started');
@@ -98,6 +109,9 @@ export class Correlator {
     this.stopped = true;
     this.messages?.stop();
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    clearTimeout(this.decision);
+    clearInterval(this.refreshTimer);
+    await this.persistRefreshes();
     this.reconciler.stop();
     await this.lease.stop();
     this.view.stop();
@@ -158,9 +172,10 @@ export class Correlator {
       entry.msgs.push(msg);
     }
 
+    let decisive = false;
     const stored = await Promise.allSettled(
       [...byAlert].map(async ([id, { events, msgs }]) => {
-        await this.store(id, events);
+        if ((await this.store(id, events)) === 'changed') decisive = true;
         for (const msg of msgs) done.add(msg);
       }),
     );
@@ -170,19 +185,54 @@ export class Correlator {
     // Events whose state could not be stored are not acknowledged: JetStream redelivers them after ack_wait.
     for (const [, { msgs }] of byAlert) for (const msg of msgs) if (!done.has(msg)) msg.nak(1_000);
 
-    this.view.analysis();
-    const decidedAt = performance.now();
-    for (const { at } of batch) this.stats.latencies.push(decidedAt - at);
+    if (decisive) {
+      for (const { at } of batch) this.undecided.push(at);
+      this.requestDecision();
+    } else {
+      // Nothing a decision reads changed: every event of the batch is decided as it stands.
+      const now = performance.now();
+      for (const { at } of batch) this.stats.latencies.push(now - at);
+    }
   }
 
-  /** Applies one alert's events of this batch and stores the result, re-reading and re-applying on a conflict. */
-  private async store(id: string, events: { event: AlertEvent; seq: number }[]): Promise<void> {
+  /**
+   * Decides (analysis, then incidents on the lease holder) soon, at most half the time: the next analysis starts no
+   * sooner after the last one ended than the last one took. Under a burst many batches share one analysis; alone,
+   * an event is decided at once.
+   */
+  requestDecision(): void {
+    if (this.decision || this.stopped) return;
+    const wait = Math.max(0, this.lastDecision.end + this.lastDecision.took - performance.now());
+    this.decision = setTimeout(() => {
+      this.decision = undefined;
+      const start = performance.now();
+      const waiting = this.undecided;
+      this.undecided = [];
+      try {
+        this.view.analysis();
+      } catch (err) {
+        this.options.log.error({ err }, 'analysis failed');
+      }
+      const end = performance.now();
+      this.lastDecision = { end, took: end - start };
+      for (const at of waiting) this.stats.latencies.push(end - at);
+      if (this.lease.leader) void this.reconciler.schedule();
+    }, wait);
+  }
+
+  /**
+   * Applies one alert's events of this batch. A change of anything a decision reads (status, text, tags, mapping)
+   * is stored now, compare-and-set, re-reading and re-applying on a conflict; the message is acknowledged after.
+   * A refresh (the same state again, only its time newer) is kept in memory and stored with the others every few
+   * seconds: writing every refresh would cap the correlator at the bucket's write rate for no decision's sake.
+   */
+  private async store(id: string, events: { event: AlertEvent; seq: number }[]): Promise<'changed' | 'refreshed' | 'ignored'> {
     const key = alertKey(id);
     const alerts = this.view.alerts;
     let known = alerts.get(key);
     for (let attempt = 0; attempt < 8; attempt++) {
       let record: AlertRecord | undefined = known?.value;
-      let dirty = false;
+      let effect: 'changed' | 'refreshed' | 'ignored' = 'ignored';
       for (const { event, seq } of events) {
         const applied = applyEvent(record, event, seq);
         if (applied.effect === 'ignored') {
@@ -190,18 +240,41 @@ export class Correlator {
           continue;
         }
         record = applied.record;
-        dirty = true;
+        if (applied.effect === 'changed') effect = 'changed';
+        else if (effect === 'ignored') effect = 'refreshed';
       }
-      if (!dirty || !record) return;
+      if (effect === 'ignored' || !record) return 'ignored';
+      if (effect === 'refreshed' && known) {
+        alerts.touch(key, record);
+        this.refreshed.add(key);
+        this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), REFRESH_PERSIST_MS);
+        return 'refreshed';
+      }
       try {
-        await alerts.put(key, record, new TextEncoder().encode(JSON.stringify(record)), known?.revision);
-        return;
+        await alerts.put(key, record, encode(record), known?.revision);
+        this.refreshed.delete(key);
+        return 'changed';
       } catch (err) {
         if (!(err instanceof KvConflictError)) throw err;
         known = await alerts.fetch(key);
       }
     }
     throw new Error(`alert ${id}: state changed under 8 attempts in a row`);
+  }
+
+  /** Stores the refreshes kept in memory. A conflict means another correlator stored a newer state: theirs stands. */
+  private async persistRefreshes(): Promise<void> {
+    const keys = [...this.refreshed];
+    this.refreshed.clear();
+    await Promise.allSettled(
+      keys.map(async (key) => {
+        const entry = this.view.alerts.get(key);
+        if (!entry) return;
+        await this.view.alerts.put(key, entry.value, encode(entry.value), entry.revision).catch((err: unknown) => {
+          if (!(err instanceof KvConflictError)) this.refreshed.add(key);
+        });
+      }),
+    );
   }
 
   private async deadLetter(msg: JsMsg, reason: string): Promise<void> {

@@ -89,7 +89,7 @@ export class Reconciler {
 
     await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n)));
     for (const n of plan.notifications) this.log.info({ kind: n.kind, team: n.team, incident: n.incident.id, dedupKey: n.dedupKey }, 'notification enqueued');
-    for (const w of plan.writes) await this.write(w);
+    await Promise.all(plan.writes.map((w) => this.write(w)));
 
     const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity);
     if (next < Infinity) this.wakeAt(next);

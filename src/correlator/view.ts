@@ -19,6 +19,8 @@ export class CorrelationView {
   private memo: Analysis | undefined;
   private maskValidUntil = Infinity;
   private readonly listeners: (() => void)[] = [];
+  /** Alert records by alert id, kept current from the mirror (the analysis reads it, and so do the planner and API). */
+  private readonly byId = new Map<string, AlertRecord>();
 
   private constructor(
     readonly alerts: KvMirror<AlertRecord>,
@@ -33,7 +35,13 @@ export class CorrelationView {
       this.memo = undefined;
       for (const listener of this.listeners) listener();
     };
-    alerts.onChange(changed);
+    for (const { value } of alerts.values()) this.byId.set(value.id, value);
+    alerts.onChange((_, entry, previous) => {
+      if (entry) this.byId.set(entry.value.id, entry.value);
+      else if (previous) this.byId.delete(previous.value.id);
+      // A refresh (only the time moved) changes no decision: the analysis stays valid.
+      if (!entry || !previous || decides(entry.value) !== decides(previous.value)) changed();
+    });
     maintenance.onChange(changed);
     incidents.onChange(() => {
       for (const listener of this.listeners) listener();
@@ -75,11 +83,9 @@ export class CorrelationView {
     return this.memo;
   }
 
-  /** Alert records by alert id. */
-  records(): Map<string, AlertRecord> {
-    const out = new Map<string, AlertRecord>();
-    for (const { value } of this.alerts.values()) out.set(value.id, value);
-    return out;
+  /** Alert records by alert id (a live map: do not change it). */
+  records(): ReadonlyMap<string, AlertRecord> {
+    return this.byId;
   }
 
   /** When the next window starts or ends, if any. */
@@ -93,6 +99,9 @@ export class CorrelationView {
     this.maintenance.stop();
   }
 }
+
+/** What of an alert record the analysis reads. */
+const decides = (a: AlertRecord) => `${a.status}\u0000${a.entity ?? ''}\u0000${a.since}`;
 
 function decodeJson<T>(data: Uint8Array): T | undefined {
   try {
