@@ -109,7 +109,8 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       latencies.push(...correlator.takeLatencies());
       if (correlator.stats.events >= events) {
         const info = await jsm.consumers.info(STREAMS.events.name, CONSUMER);
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
+        // Done when every event is stored, acknowledged and decided (the last analysis may follow the last ack).
+        if (info.num_pending === 0 && info.num_ack_pending === 0 && latencies.length >= events) break;
         await sleep(5);
         continue;
       }

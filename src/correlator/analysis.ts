@@ -1,4 +1,4 @@
-import { rootIndexes, type Topology } from '../engine/index.ts';
+import { explainUnits, rootIndexes, type Topology } from '../engine/index.ts';
 import type { AlertRecord } from './alert.ts';
 import { SEVERITY_RANK, type Status } from './event.ts';
 import type { AlertMapper, MappedBy } from './mapping.ts';
@@ -60,6 +60,12 @@ export interface Analysis {
   decisions: Map<string, AlertDecision>;
   /** implied(F) as a membership mask over entity indexes. */
   down: Uint8Array;
+  /** Whether `suppressedBy` (and the reasons that depend on it) are filled in: see `attribute`. */
+  attributed: boolean;
+  /** @internal what `attribute` needs. */
+  failing: number[];
+  downList: Int32Array;
+  maintenance: Uint8Array | undefined;
 }
 
 export interface AnalysisInput {
@@ -95,7 +101,9 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
     }
   }
 
-  const result = rootIndexes(topology, failing);
+  // Which units are roots is all a verdict needs; who suppresses what (explain, the walks down) is for the
+  // planner and the API, and costs more: `attribute` adds it when asked.
+  const result = rootIndexes(topology, failing, { explain: false });
   const down = new Uint8Array(topology.size);
   for (const v of result.down) down[v] = 1;
   const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
@@ -117,16 +125,6 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
   }
   const unitOfEntity = new Map<number, number>();
   units.forEach((u, i) => u.indexes.forEach((v) => unitOfEntity.set(v, i)));
-  // unitsBelow's walks share typed-array scratch (a stamp per walk) and are memoised per start entity.
-  const unitAt = new Int32Array(topology.size).fill(-1);
-  for (const [v, i] of unitOfEntity) unitAt[v] = i;
-  const walk = { seen: new Int32Array(topology.size), stamp: 0, queue: new Int32Array(topology.size) };
-  const belowMemo = new Map<number, number[]>();
-  const below = (v: number) => {
-    let found = belowMemo.get(v);
-    if (!found) belowMemo.set(v, (found = unitsBelow(topology, v, down, unitAt, walk)));
-    return found;
-  };
   for (const [host, hostAlerts] of [...unmapped].sort(([a], [b]) => a.localeCompare(b))) {
     const i = units.length;
     units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: hostAlerts.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(hostAlerts) });
@@ -142,12 +140,44 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
       continue;
     }
     if (!down[d.entity] && !inMaintenance(d.entity)) continue; // a warning nothing explains: active
-    const by = d.failing ? (result.explainedBy.get(d.entity) ?? []) : down[d.entity] ? below(d.entity) : [];
     d.verdict = 'suppressed';
+    d.reason = inMaintenance(d.entity) ? 'maintenance' : 'dependency';
+  }
+  const analysis: Analysis = { topology, units, decisions, down, attributed: false, failing, downList: result.down, maintenance };
+  // Suppressed only by roots under maintenance is "maintenance": that needs the attribution.
+  if (units.some((u) => u.maintenance)) attribute(analysis);
+  return analysis;
+}
+
+/**
+ * Fills in who suppresses each suppressed alert (the engine's explanation for failing ones, a walk down through
+ * what is down for the others) and the reasons that follow from it. Idempotent; returns the analysis.
+ */
+export function attribute(analysis: Analysis): Analysis {
+  if (analysis.attributed) return analysis;
+  const { topology, units, decisions, down, maintenance } = analysis;
+  const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
+  const engineUnits = units.filter((u) => u.mapped).map((u, component) => ({ component, entities: Int32Array.from(u.indexes) }));
+  const explainedBy = explainUnits(topology, analysis.failing, { units: engineUnits, down: analysis.downList });
+  const unitAt = new Int32Array(topology.size).fill(-1);
+  units.forEach((u, i) => u.indexes.forEach((v) => (unitAt[v] = i)));
+  // The walks share typed-array scratch (a stamp per walk) and are memoised per start entity.
+  const walk = { seen: new Int32Array(topology.size), stamp: 0, queue: new Int32Array(topology.size) };
+  const belowMemo = new Map<number, number[]>();
+  const below = (v: number) => {
+    let found = belowMemo.get(v);
+    if (!found) belowMemo.set(v, (found = unitsBelow(topology, v, down, unitAt, walk)));
+    return found;
+  };
+  for (const d of decisions.values()) {
+    if (d.verdict !== 'suppressed' || d.entity < 0 || unitAt[d.entity]! >= 0) continue;
+    // Mapped units come first in `units`, in the engine's order: its unit indexes are ours.
+    const by = d.failing ? (explainedBy.get(d.entity) ?? []) : down[d.entity] ? below(d.entity) : [];
     d.suppressedBy = by;
     d.reason = inMaintenance(d.entity) || (by.length > 0 && by.every((i) => units[i]!.maintenance)) ? 'maintenance' : 'dependency';
   }
-  return { topology, units, decisions, down };
+  analysis.attributed = true;
+  return analysis;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -48,10 +48,13 @@ export interface CorrelatorStats {
   ignored: number;
   /** Milliseconds from receipt to the decision, per event, since the last `takeLatencies`. */
   latencies: number[];
+  /** Analyses run, and the milliseconds they took in all. */
+  analyses: number;
+  analysisMs: number;
 }
 
 export class Correlator {
-  readonly stats: CorrelatorStats = { events: 0, invalid: 0, ignored: 0, latencies: [] };
+  readonly stats: CorrelatorStats = { events: 0, invalid: 0, ignored: 0, latencies: [], analyses: 0, analysisMs: 0 };
   private messages: ConsumerMessages | undefined;
   private pending: { msg: JsMsg; at: number }[] = [];
   private flushing = false;
@@ -121,14 +124,14 @@ export class Correlator {
     const { nats } = this.options;
     const jsm = await jetstreamManager(nats);
     const ackWait = this.options.config.correlator.ackWait * 1_000_000;
-    const config = { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_ack_pending: 20_000, filter_subject: SUBJECTS.eventsAll };
+    const config = { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_ack_pending: 2_000, filter_subject: SUBJECTS.eventsAll };
     await jsm.consumers.info(STREAMS.events.name, CONSUMER).then(
       () => jsm.consumers.update(STREAMS.events.name, CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending }),
       () => jsm.consumers.add(STREAMS.events.name, config),
     );
     const consumer = await jetstream(nats).consumers.get(STREAMS.events.name, CONSUMER);
     this.messages = await consumer.consume({
-      max_messages: 2_000,
+      max_messages: 1_000,
       callback: (msg) => {
         this.pending.push({ msg, at: performance.now() });
         if (!this.flushing) {
@@ -209,12 +212,14 @@ export class Correlator {
       const waiting = this.undecided;
       this.undecided = [];
       try {
-        this.view.analysis();
+        this.view.decide();
       } catch (err) {
         this.options.log.error({ err }, 'analysis failed');
       }
       const end = performance.now();
       this.lastDecision = { end, took: end - start };
+      this.stats.analyses++;
+      this.stats.analysisMs += end - start;
       for (const at of waiting) this.stats.latencies.push(end - at);
       if (this.lease.leader) void this.reconciler.schedule();
     }, wait);

@@ -19,7 +19,8 @@ type Rule = Config['correlator']['mappings'][number];
 
 export class AlertMapper {
   private readonly rules: { check: RegExp; host: RegExp | undefined; entity: string }[];
-  private readonly cache = new Map<string, Mapping>();
+  /** By alert id, with the `entity` the alert named when it was mapped. */
+  private readonly cache = new Map<string, { named: string | undefined; mapping: Mapping }>();
 
   constructor(
     readonly topology: Topology,
@@ -29,13 +30,11 @@ export class AlertMapper {
   }
 
   map(alert: Pick<AlertRecord, 'id' | 'host' | 'check' | 'entity'>): Mapping {
-    const key = alert.entity === undefined ? alert.id : `${alert.id}\u0000${alert.entity}`;
-    let m = this.cache.get(key);
-    if (!m) {
-      m = this.resolve(alert);
-      this.cache.set(key, m);
-    }
-    return m;
+    const cached = this.cache.get(alert.id);
+    if (cached && cached.named === alert.entity) return cached.mapping;
+    const mapping = this.resolve(alert);
+    this.cache.set(alert.id, { named: alert.entity, mapping });
+    return mapping;
   }
 
   private resolve(alert: Pick<AlertRecord, 'id' | 'host' | 'check' | 'entity'>): Mapping {

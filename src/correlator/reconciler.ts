@@ -6,7 +6,7 @@ import { KvConflictError } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
-import type { Analysis } from './analysis.ts';
+import { attribute } from './analysis.ts';
 import type { Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
@@ -23,7 +23,9 @@ import type { CorrelationView } from './view.ts';
 export class Reconciler {
   private rootSeen = new Map<string, number>();
   private running: Promise<void> | undefined;
+  private pending: NodeJS.Timeout | undefined;
   private again = false;
+  private last = { end: 0, took: 0 };
   private wake: NodeJS.Timeout | undefined;
 
   constructor(
@@ -47,35 +49,53 @@ export class Reconciler {
     this.rootSeen = seen;
   }
 
-  /** Runs now, or once more after the run in progress. */
-  schedule(): Promise<void> {
+  /**
+   * Runs soon: at most one run at a time, and the next no sooner after the last one ended than twice what it took
+   * (and 100 ms). Incidents wait a settle window of seconds anyway; the correlator's own decisions must not.
+   */
+  schedule(): void {
+    if (this.pending) return;
+    const gap = Math.max(MIN_GAP_MS, 2 * this.last.took);
+    this.pending = setTimeout(() => this.runNow(), Math.max(0, this.last.end + gap - performance.now()));
+  }
+
+  private runNow(): void {
+    this.pending = undefined;
     if (this.running) {
       this.again = true;
-      return this.running;
+      return;
     }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.run(this.view.analysis());
-        } while (this.again);
-      } catch (err) {
+    const start = performance.now();
+    this.running = this.run()
+      .catch((err: unknown) => {
         this.log.error({ err }, 'deciding incidents failed; trying again shortly');
         this.wakeAt(this.view.clock() + 1_000);
-      } finally {
+      })
+      .finally(() => {
         this.running = undefined;
-      }
-    })();
-    return this.running;
+        const end = performance.now();
+        this.last = { end, took: end - start };
+        if (this.again) {
+          this.again = false;
+          this.schedule();
+        }
+      });
   }
 
   stop(): void {
     clearTimeout(this.wake);
+    clearTimeout(this.pending);
+    this.pending = undefined;
   }
 
-  private async run(analysis: Analysis): Promise<void> {
+  private async run(): Promise<void> {
     const now = this.view.clock();
     const open = [...this.view.incidents.values()].map((e) => e.value).filter((i) => i.status !== 'resolved');
+    const analysis = this.view.decide();
+    // Who suppresses what is only read for incidents that exist or open now: while every root is still settling
+    // (a burst, or the first seconds of an outage), the planner only keeps time and the attribution is not paid for.
+    const settle = this.config.correlator.settle;
+    if (open.length > 0 || analysis.units.some((u) => !u.maintenance && now - (this.rootSeen.get(u.key) ?? now) >= settle)) attribute(analysis);
     const plan = planIncidents({
       analysis,
       open,
@@ -144,6 +164,8 @@ function merge(ours: Incident, theirs: Incident): Incident {
   next.timeline = [...entries.values()].sort((a, b) => a.at - b.at);
   return next;
 }
+
+const MIN_GAP_MS = 100;
 
 const rootKey = (unit: string) => `root.${createHash('sha256').update(unit).digest('hex').slice(0, 32)}`;
 

@@ -4,7 +4,7 @@ import { KvMirror } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
 import type { TopologyStore } from '../engine/store.ts';
 import type { AlertRecord } from './alert.ts';
-import { analyse, type Analysis } from './analysis.ts';
+import { analyse, attribute, type Analysis } from './analysis.ts';
 import type { Incident } from './incident.ts';
 import { maintenanceMask, nextMaintenanceChange, type MaintenanceWindow } from './maintenance.ts';
 import { AlertMapper } from './mapping.ts';
@@ -68,8 +68,16 @@ export class CorrelationView {
     this.listeners.push(listener);
   }
 
-  /** The analysis of the current state (cached until something changes or a window starts or ends). */
+  /** The analysis of the current state, with who suppresses what (cached until something changes). */
   analysis(): Analysis {
+    return attribute(this.decide());
+  }
+
+  /**
+   * The verdicts (root, suppressed, active, ok) of the current state, without who suppresses what: what the
+   * correlator needs after every batch. Cached until something changes or a window starts or ends.
+   */
+  decide(): Analysis {
     const now = this.clock();
     if (this.memo && now < this.maskValidUntil) return this.memo;
     const windows = [...this.maintenance.values()].map((e) => e.value);

@@ -9,7 +9,7 @@ export type { Csr } from './csr.ts';
 export { EntitySet } from './entity-set.ts';
 export { degraded, degradedIndexes, implied, impliedIndexes, impliedTrace } from './implied.ts';
 export type { ImpliedTrace } from './implied.ts';
-export { rootIndexes, roots } from './roots.ts';
+export { explainUnits, rootIndexes, roots } from './roots.ts';
 export type { RootAnalysis, RootCause, RootIndexAnalysis, RootUnitIndexes } from './roots.ts';
 export { impact } from './impact.ts';
 export type { Impact, ImpactOptions, ServiceExplanation } from './impact.ts';

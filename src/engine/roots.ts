@@ -70,7 +70,11 @@ export function roots(topology: Topology, failing: Iterable<string>): RootAnalys
   return { roots: causes, suppressedBy, down: new EntitySet(topology, analysis.down), unknown };
 }
 
-export function rootIndexes(topology: Topology, failing: ArrayLike<number>): RootIndexAnalysis {
+/**
+ * `options.explain: false` leaves `explainedBy` empty: which units are roots is then known at the cost of one
+ * propagation and the local fixpoints, and `explainUnits` says who suppresses what later, if anyone asks.
+ */
+export function rootIndexes(topology: Topology, failing: ArrayLike<number>, options: { explain?: boolean } = {}): RootIndexAnalysis {
   const comps = failureComponents(topology);
   const singleCause = singleCauseComponents(topology);
   return withScratch(topology, (s) =>
@@ -102,9 +106,26 @@ export function rootIndexes(topology: Topology, failing: ArrayLike<number>): Roo
         }
       }
 
-      return { units, explainedBy: explain(topology, units, failingByComponent, isDown, local), down };
+      const explainedBy = options.explain === false ? new Map<number, number[]>() : explain(topology, units, failingByComponent, isDown, local);
+      return { units, explainedBy, down };
     }),
   );
+}
+
+/** `explainedBy` of a rootIndexes result computed without it: the same answer, asked for later. */
+export function explainUnits(topology: Topology, failing: ArrayLike<number>, analysis: Pick<RootIndexAnalysis, 'units' | 'down'>): Map<number, number[]> {
+  const mask = new Uint8Array(topology.size);
+  for (let i = 0; i < analysis.down.length; i++) mask[analysis.down[i]!] = 1;
+  const all: number[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i < failing.length; i++) {
+    const v = failing[i]!;
+    if (!seen.has(v)) {
+      seen.add(v);
+      all.push(v);
+    }
+  }
+  return withScratch(topology, (s) => explain(topology, analysis.units, new Map([[0, all]]), (v) => mask[v] === 1, s));
 }
 
 /**

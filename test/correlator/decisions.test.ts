@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alertKey, applyEvent, type AlertRecord } from '../../src/correlator/alert.ts';
-import { analyse } from '../../src/correlator/analysis.ts';
+import { analyse, attribute } from '../../src/correlator/analysis.ts';
+
+const attributed = (input: Parameters<typeof analyse>[0]) => attribute(analyse(input));
 import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
 import { planIncidents } from '../../src/correlator/plan.ts';
@@ -77,7 +79,7 @@ describe('decisions and incidents on the example estate', () => {
   });
 
   it('both MySQLs down: two roots, the mail alerts suppressed by both; a warning below the threshold is suppressed too', () => {
-    const a = analyse({
+    const a = attributed({
       mapper,
       threshold: 'critical',
       alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq'), alert('mail2.example.com', 'smtp', 'warning')],
@@ -90,12 +92,12 @@ describe('decisions and incidents on the example estate', () => {
   });
 
   it('one MySQL down explains nothing: the mail alert is a root of its own', () => {
-    const a = analyse({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
+    const a = attributed({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
     expect(a.decisions.get('mail1.example.com/mailq')).toMatchObject({ verdict: 'root' });
   });
 
   it('waits the settle window, then opens one incident with a page per root owner and stakeholder notices', () => {
-    const a = analyse({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
+    const a = attributed({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
     const alerts = new Map([...a.decisions.keys()].map((id) => [id, alert(id.split('/')[0]!, id.split('/')[1]!)]));
     const input = { analysis: a, open: [], alerts, known: () => false, settleMs: 30_000 };
     const early = planIncidents({ ...input, rootSeen: new Map(), now: 10_000 });
@@ -113,7 +115,7 @@ describe('decisions and incidents on the example estate', () => {
   });
 
   it('the same failure decided twice gets the same incident id and dedup keys', () => {
-    const a = analyse({ mapper, threshold: 'critical', alerts: [alert('lb1.example.com', 'haproxy')] });
+    const a = attributed({ mapper, threshold: 'critical', alerts: [alert('lb1.example.com', 'haproxy')] });
     const alerts = new Map([['lb1.example.com/haproxy', alert('lb1.example.com', 'haproxy')]]);
     const plan = () => planIncidents({ analysis: a, open: [], alerts, known: () => false, rootSeen: new Map([[a.units[0]!.key, 0]]), now: 60_000, settleMs: 30_000 });
     expect(plan().notifications.map((n) => n.dedupKey)).toEqual(plan().notifications.map((n) => n.dedupKey));
