@@ -14,6 +14,8 @@ export const notificationSchema = z.object({
   kind: z.enum(NOTIFICATION_KINDS),
   /** The team told; null when the root has no owner (it still reaches the routes without a team match). */
   team: z.string().nullable(),
+  /** The team's contacts from the graph (`email:…`, `slack:…`, `pagerduty:…`): channels may address them. */
+  contacts: z.array(z.string()).default([]),
   severity: z.enum(STATUSES),
   incident: z.object({
     id: z.string(),
@@ -39,6 +41,10 @@ export const notificationSchema = z.object({
 
 export type Notification = z.infer<typeof notificationSchema>;
 
-/** What travels through the outbox: a notification and the channel (by configured name) to deliver it on. */
-export const outboxMessageSchema = z.object({ channel: z.string(), notification: notificationSchema });
+/**
+ * What travels through the outbox: a notification and the channel (by configured name) to deliver it on.
+ * `useContacts` is the routing decision the channel needs (the route said to address the team's contacts), so
+ * the notifier never looks at the routes: what was routed before a configuration change is delivered as routed.
+ */
+export const outboxMessageSchema = z.object({ channel: z.string(), notification: notificationSchema, useContacts: z.boolean().optional() });
 export type OutboxMessage = z.infer<typeof outboxMessageSchema>;

@@ -54,7 +54,8 @@ export async function startNotifier(options: NotifierOptions): Promise<Notifier>
   };
   const log = options.log.child({ component: 'notifier' });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const channels = new Map(options.config.notify.channels.map((c) => [c.name, createChannel(c, { timeoutMs })]));
+  const { incidentUrl } = options.config.notify;
+  const channels = new Map(options.config.notify.channels.map((c) => [c.name, createChannel(c, { timeoutMs, ...(incidentUrl ? { incidentUrl } : {}) })]));
   const js = jetstream(options.nats);
 
   await ensureConsumer(options.nats, settings);
@@ -157,7 +158,7 @@ function deliverer(ctx: DelivererContext) {
       return giveUp(msg, { reason, payload: msg.string() }, `outbox-seq-${msg.info.streamSequence}`);
     }
 
-    const { channel, notification } = parsed.message;
+    const { channel, notification, useContacts } = parsed.message;
     const fields = { channel, kind: notification.kind, team: notification.team, incident: notification.incident.id, dedupKey: notification.dedupKey };
     const id = outboxMessageId(notification.dedupKey, channel);
     const adapter = channels.get(channel);
@@ -172,10 +173,12 @@ function deliverer(ctx: DelivererContext) {
       return giveUp(msg, { reason, notification, channel, attempts: ctx.maxAttempts }, id);
     }
 
-    const result = await adapter.send(notification);
+    const result = await adapter.send(notification, { useContacts: useContacts === true });
     if (result.ok) {
       const confirmed = await msg.ackAck().catch(() => false);
-      log.info({ ...fields, attempt }, 'notification delivered');
+      if (result.skipped) log.info({ ...fields, attempt, reason: result.skipped }, 'notification skipped by its channel');
+      else log.info({ ...fields, attempt }, 'notification delivered');
+      if (result.warning) log.warn({ ...fields, attempt, warning: result.warning }, 'notification delivered with a warning');
       if (!confirmed) log.warn(fields, 'acknowledgement not confirmed by NATS; the notification may be delivered again');
       return;
     }

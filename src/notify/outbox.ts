@@ -3,7 +3,7 @@ import { SUBJECTS } from '../bus/layout.ts';
 import type { NatsConnection } from '../bus/nats.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import { notificationSchema, type Notification, type OutboxMessage } from './notification.ts';
-import { routeChannels, type NotifyConfig } from './routes.ts';
+import { matchingRoute, type NotifyConfig } from './routes.ts';
 
 /** The JetStream message id of one notification on one channel: a repeat within the outbox window is dropped. */
 export function outboxMessageId(dedupKey: string, channel: string): string {
@@ -16,6 +16,9 @@ export function outboxMessageId(dedupKey: string, channel: string): string {
  * `dedupKey`, in any process, within the hour) stores nothing new. A notification no route takes is
  * dead-lettered and resolves with no channels. Throws on an invalid notification (a bug in the caller) and
  * when NATS does not confirm (the caller may simply try again).
+ *
+ * Routing happens here, once, at `clock()` in `notify.timezone`: a notification decided at 17:59 goes where the
+ * day routes send it even if it is delivered after 18:00.
  */
 export async function enqueueNotification(
   nc: NatsConnection,
@@ -25,18 +28,20 @@ export async function enqueueNotification(
 ): Promise<{ channels: string[] }> {
   const checked = notificationSchema.parse(notification);
   const js = jetstream(nc);
-  const channels = routeChannels(notify.routes, checked);
-  if (channels.length === 0) {
+  const now = clock();
+  const route = matchingRoute(notify.routes, checked, { now, timeZone: notify.timezone });
+  if (!route) {
     await publishDeadLetter(
       js,
-      { reason: 'no route matches the notification', notification: checked, receivedAt: new Date(clock()).toISOString() },
+      { reason: 'no route matches the notification', notification: checked, receivedAt: new Date(now).toISOString() },
       outboxMessageId(checked.dedupKey, 'no-route'),
     );
     return { channels: [] };
   }
+  const channels = [...new Set(route.channels)];
   await Promise.all(
     channels.map((channel) => {
-      const message: OutboxMessage = { channel, notification: checked };
+      const message: OutboxMessage = { channel, notification: checked, ...(route.useContacts ? { useContacts: true } : {}) };
       return js.publish(SUBJECTS.outbox(channel), JSON.stringify(message), { msgID: outboxMessageId(checked.dedupKey, channel) });
     }),
   );

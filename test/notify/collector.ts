@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 
 export interface Received {
   method: string;
@@ -48,3 +48,12 @@ export async function startCollector(answer: (n: number, request: Received) => n
 }
 
 export type Collector = Awaited<ReturnType<typeof startCollector>>;
+
+/** A loopback port nothing listens on: bound, noted, released. */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -7,6 +7,7 @@ export function aNotification(overrides: Partial<Notification> = {}): Notificati
   return {
     kind: 'page',
     team: 'team:dba',
+    contacts: ['email:dba@example.com', 'slack:#dba'],
     severity: 'critical',
     incident: {
       id: 'inc-00000000000000d1',

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
+import { configSchema } from '../../src/config/schema.ts';
 import { createChannel } from '../../src/notify/channel.ts';
-import { startCollector, type Collector } from './collector.ts';
+import { closedPort, startCollector, type Collector } from './collector.ts';
 import { aNotification } from './fixtures.ts';
 
 const SECRET = 'Bearer s3cr3t-webhook-token';
@@ -56,17 +56,22 @@ describe('the generic webhook channel on a real HTTP receiver', () => {
     expect(JSON.stringify(result)).not.toMatch(/s3cr3t|in-the-url/);
   });
 
-  it('fails the channels of issue #6 for good, saying so', async () => {
-    const channel = createChannel({ name: 'dba-mail', type: 'email', to: 'dba@example.com' });
-    expect(await channel.send(aNotification())).toEqual({ ok: false, retryable: false, error: 'the email channel arrives with issue #6' });
+  it('is one of the four channel types createChannel builds', () => {
+    const { notify } = configSchema.parse({
+      notify: {
+        channels: [
+          { name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' },
+          { name: 'chat', type: 'slack', url: 'http://127.0.0.1:9/slack' },
+          { name: 'mail', type: 'email', to: 'dba@example.com' },
+          { name: 'pager', type: 'pagerduty', routingKey: 'key' },
+        ],
+      },
+    });
+    expect(notify.channels.map((c) => createChannel(c)).map((a) => [a.name, a.type])).toEqual([
+      ['hook', 'webhook'],
+      ['chat', 'slack'],
+      ['mail', 'email'],
+      ['pager', 'pagerduty'],
+    ]);
   });
 });
-
-/** A loopback port nothing listens on: bound, noted, released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -1,0 +1,64 @@
+import type { Notification, NotificationKind } from './notification.ts';
+
+/**
+ * What the human-facing channels (Slack, email) say about a notification, in one place so they say the same:
+ * a label per kind and the facts (root, affected services, owners ...) as label and items.
+ */
+export const KIND_LABELS: Record<NotificationKind, string> = {
+  page: 'PAGE',
+  stakeholder: 'NOTICE',
+  update: 'UPDATE',
+  resolved: 'RESOLVED',
+};
+
+/** `PAGE db1.example.com is failing: 1 service affected (service:mail)`: the subject of a mail, the top of a message. */
+export function headline(notification: Notification): string {
+  return `${KIND_LABELS[notification.kind]} ${notification.summary}`;
+}
+
+/** Who this notification is for, and as what: "the owner team team:dba", for the first line of a message. */
+export function addressee(notification: Notification): string {
+  const team = notification.team ?? 'nobody (the root has no owner)';
+  switch (notification.kind) {
+    case 'page':
+      return `Page for ${team}: you own the root cause.`;
+    case 'stakeholder':
+      return `Notice for ${team}: a service of yours is affected; the owners of the root have been paged.`;
+    case 'update':
+      return `Update for ${team}.`;
+    case 'resolved':
+      return `Resolved, for ${team}.`;
+  }
+}
+
+export interface Fact {
+  label: string;
+  /** Shown one per line (email) or joined (Slack); empty lists are left out. */
+  items: string[];
+}
+
+/** The facts every channel shows, in order. Lists are cut at `max` items with "and N more". */
+export function facts(notification: Notification, link: string | undefined, max = 10): Fact[] {
+  const { incident } = notification;
+  const rootAlerts = incident.rootAlerts.map((a) => `${a.id} (${a.status})${a.text ? `: ${a.text}` : ''}`);
+  const suppressed = incident.suppressed.length;
+  const all: Fact[] = [
+    { label: 'Root', items: cut(incident.root, max) },
+    { label: 'Root alerts', items: cut(rootAlerts, max) },
+    { label: 'Affected services', items: cut(incident.affectedServices, max) },
+    { label: 'Owners', items: cut(incident.owners, max) },
+    { label: 'Stakeholders', items: cut(incident.stakeholders, max) },
+    { label: 'Suppressed alerts', items: suppressed === 0 ? [] : [`${suppressed} (${cut(incident.suppressed, 5).join(', ')})`] },
+    { label: 'Reason', items: notification.reason ? [notification.reason] : [] },
+    { label: 'Merged into', items: incident.mergedInto ? [incident.mergedInto] : [] },
+    { label: 'Incident', items: [`${incident.id} (${incident.status}, opened ${incident.openedAt})`] },
+    { label: 'Link', items: link ? [link] : [] },
+  ];
+  return all.filter((f) => f.items.length > 0);
+}
+
+/** The first `max` items, and "and N more" for the rest. */
+export function cut(items: readonly string[], max: number): string[] {
+  if (items.length <= max) return [...items];
+  return [...items.slice(0, max), `and ${items.length - max} more`];
+}

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createChannel } from '../../src/notify/channel.ts';
+import type { SlackMessage } from '../../src/notify/slack/slack.ts';
+import { closedPort, startCollector, type Collector } from './collector.ts';
+import { aNotification } from './fixtures.ts';
+
+const INCIDENT_URL = 'https://faultline.example.com/incidents/{id}';
+
+describe('the Slack channel on a real HTTP receiver standing in for an incoming webhook', () => {
+  let collector: Collector | undefined;
+  afterEach(async () => {
+    await collector?.close();
+    collector = undefined;
+  });
+
+  const messages = () => collector!.bodies() as unknown as (SlackMessage & { channel?: string })[];
+  /** Everything a reader sees: the fallback text and every text of every block. */
+  const shown = (m: SlackMessage): string[] => texts(m);
+  const texts = (node: unknown): string[] =>
+    Array.isArray(node)
+      ? node.flatMap(texts)
+      : node !== null && typeof node === 'object'
+        ? Object.entries(node).flatMap(([key, value]) => (key === 'text' && typeof value === 'string' ? [value] : texts(value)))
+        : [];
+
+  it('posts a message naming the kind, root, affected services, owners, stakeholders, the suppressed count and a link', async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'dba-chat', type: 'slack', url: collector.url }, { incidentUrl: INCIDENT_URL });
+
+    expect(await channel.send(aNotification())).toEqual({ ok: true });
+
+    expect(collector.received[0]!.headers['content-type']).toBe('application/json');
+    const [message] = messages();
+    expect(message!.channel).toBeUndefined();
+    // The fallback text alone (what a phone notification shows) names root, affected services and owners.
+    expect(message!.text).toBe(
+      'PAGE db1.example.com is down: 1 service affected (service:mail). Root: db1.example.com. Affected: service:mail. Owners: team:dba. ' +
+        '<https://faultline.example.com/incidents/inc-00000000000000d1|inc-00000000000000d1>',
+    );
+    expect(message!.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'PAGE: db1.example.com', emoji: true } });
+    const fields = texts(message!.blocks.filter((b) => b.type === 'section' && 'fields' in b));
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        '*Root*\ndb1.example.com',
+        '*Affected services*\nservice:mail',
+        '*Owners*\nteam:dba',
+        '*Stakeholders*\nteam:mail',
+        '*Suppressed alerts*\n2 (mail1.example.com/mailq, mail1.example.com/smtp)',
+      ]),
+    );
+    expect(shown(message!).join('\n')).toContain('<https://faultline.example.com/incidents/inc-00000000000000d1|inc-00000000000000d1>');
+  });
+
+  it('says what a stakeholder notice and a resolution are, and shows no link when none is configured', async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });
+
+    await channel.send(aNotification({ kind: 'stakeholder', team: 'team:mail' }));
+    await channel.send(aNotification({ kind: 'resolved', summary: 'db1.example.com recovered: 1 service affected (service:mail)' }));
+
+    const [notice, resolved] = messages();
+    expect(notice!.text).toMatch(/^NOTICE db1\.example\.com is down/);
+    expect(shown(notice!).join('\n')).toContain('Notice for team:mail: a service of yours is affected');
+    expect(resolved!.text).toMatch(/^RESOLVED db1\.example\.com recovered/);
+    expect(shown(resolved!).join('\n')).not.toContain('http');
+  });
+
+  it("escapes Slack's control characters in what the monitoring said", async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });
+    const base = aNotification();
+    await channel.send(aNotification({ incident: { ...base.incident, rootAlerts: [{ id: 'db1/mysql', status: 'critical', text: '<!channel> & <http://evil|click>' }] } }));
+    const text = shown(messages()[0]!).join('\n');
+    expect(text).toContain('&lt;!channel&gt; &amp; &lt;http://evil|click&gt;');
+    expect(text).not.toContain('<!channel>');
+  });
+
+  it("posts to the configured channel, or to the team's slack: contact when the route says useContacts", async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url, channel: '#ops' });
+
+    await channel.send(aNotification());
+    await channel.send(aNotification(), { useContacts: true });
+    await channel.send(aNotification({ contacts: ['email:dba@example.com'] }), { useContacts: true });
+
+    expect(messages().map((m) => m.channel)).toEqual(['#ops', '#dba', '#ops']);
+  });
+
+  it('retries 5xx and 429, refuses for good on 4xx, and never shows the webhook URL', async () => {
+    const statuses = [500, 429, 400, 404];
+    collector = await startCollector((n) => statuses[n - 1]!);
+    const url = `${collector.url}/T000/B000/s3cr3t-token`;
+    const channel = createChannel({ name: 'chat', type: 'slack', url });
+    const results = [];
+    for (const _ of statuses) results.push(await channel.send(aNotification()));
+    expect(results.map((r) => (r.ok ? 'ok' : r.retryable))).toEqual([true, true, false, false]);
+    expect(collector.received[0]!.path).toBe('/hook/T000/B000/s3cr3t-token');
+
+    const port = await closedPort();
+    const refused = await createChannel({ name: 'chat', type: 'slack', url: `http://127.0.0.1:${port}/services/s3cr3t-token` }).send(aNotification());
+    expect(refused).toMatchObject({ ok: false, retryable: true, error: expect.stringContaining('ECONNREFUSED') });
+    expect(JSON.stringify([...results, refused])).not.toContain('s3cr3t');
+  });
+});
