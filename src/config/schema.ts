@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOTIFICATION_KINDS } from '../notify/notification.ts';
 import { parseDuration } from './duration.ts';
 
 /**
@@ -63,6 +64,66 @@ const apiSection = z.strictObject({
 });
 
 /**
+ * The ingest endpoints of design section 6 beyond `POST /ingest/events` (docs/ingest.md). A field reference in a
+ * webhook mapping is a path when it starts with `$` (`$.labels.host`: into the item, or the body when there is no
+ * `items`; `$$.receiver`: into the whole body; digits index arrays) and a constant otherwise (`check: uptime`).
+ */
+const FIELD_PATH = /^\$\$?(\.[^.]+)*$/;
+const fieldPath = z.string().regex(FIELD_PATH, { error: (issue) => `expected a path like $.labels.host, got "${String(issue.input)}"` });
+const fieldRef = z
+  .string()
+  .min(1)
+  .refine((text) => !text.startsWith('$') || FIELD_PATH.test(text), {
+    error: (issue) => `expected a path like $.labels.host (or a constant without $), got "${String(issue.input)}"`,
+  });
+const sourceName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected letters, digits, _ and - (at most 64)' });
+
+const ingestWebhook = z.strictObject({
+  /** `POST /ingest/webhook/<name>`; also the events' source unless `source` says otherwise. */
+  name: sourceName,
+  source: sourceName.optional(),
+  /** A path to an array in the body: one event per element. Absent: the body is one event. */
+  items: fieldPath.optional(),
+  host: fieldRef,
+  check: fieldRef,
+  status: fieldRef,
+  /** The sender's status words (case-insensitive) to faultline's; words not listed go through as they are. */
+  statusMap: z.record(z.string(), severity).default({}),
+  text: fieldRef.optional(),
+  time: fieldRef.optional(),
+  entity: fieldRef.optional(),
+  /** The producer id for de-duplication; several references are joined with ":". */
+  id: z.union([fieldRef.transform((ref) => [ref]), z.array(fieldRef).min(1)]).optional(),
+  /** A path to an object whose values become tags, or tag names with a reference each. */
+  tags: z.union([fieldPath, z.record(z.string().min(1), fieldRef)]).optional(),
+});
+
+const ingestSection = z
+  .strictObject({
+    /**
+     * A shared secret that ingest endpoints accept instead of a bearer token with the write scope, sent as the
+     * X-Faultline-Secret header or the `secret` query parameter (for tools that can only set a URL).
+     */
+    secret: z.string().min(16, { error: 'the secret must be at least 16 characters' }).optional(),
+    alertmanager: z
+      .strictObject({
+        /** The label whose value sets a firing alert's status. */
+        severityLabel: z.string().min(1).default('severity'),
+        /** Severity words (case-insensitive) to statuses, over the built-in ones (docs/ingest.md). */
+        severities: z.record(z.string(), severity).default({}),
+      })
+      .prefault({}),
+    webhooks: z.array(ingestWebhook).default([]),
+  })
+  .superRefine((ingest, ctx) => {
+    const seen = new Set<string>();
+    ingest.webhooks.forEach((hook, i) => {
+      if (seen.has(hook.name)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'name'], message: `webhook name "${hook.name}" is not unique` });
+      seen.add(hook.name);
+    });
+  });
+
+/**
  * How an alert whose check no `faultline::check` maps finds its entity (design section 6): the first rule whose
  * globs (`*`, `?`) match host and check names the entity by a template with `{host}` and `{check}`.
  */
@@ -82,27 +143,77 @@ const correlatorSection = z.strictObject({
   leaderLease: duration.default(10_000),
   /** How long an event handed to a correlator that died stays unhandled before another correlator gets it. */
   ackWait: duration.default(30_000),
+  /**
+   * An alert that changes status more than `changes` times within `window` is flapping: it pages nobody, and its
+   * incident is not resolved, until it settles. `false` turns this off.
+   */
+  flapping: z
+    .union([
+      z.literal(false),
+      z.strictObject({ changes: z.number().int().min(2).max(19), window: duration }),
+    ])
+    .default({ changes: 6, window: 600_000 }),
 });
 
 const channelBase = { name: z.string().min(1) };
 const httpUrl = urlWithScheme(['http', 'https'], 'an HTTP URL');
+/** PagerDuty's Events API v2 endpoint; `url` points a pagerduty channel elsewhere (a proxy, a test receiver). */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 const channel = z.discriminatedUnion('type', [
   z.strictObject({ ...channelBase, type: z.literal('webhook'), url: httpUrl, headers: z.record(z.string(), z.string()).optional() }),
-  z.strictObject({ ...channelBase, type: z.literal('slack'), url: httpUrl }),
+  z.strictObject({
+    ...channelBase,
+    type: z.literal('slack'),
+    /** The incoming-webhook URL (it carries the token). */
+    url: httpUrl,
+    /** Posts to this channel instead of the webhook's own (`#ops`); legacy webhooks honour it, app webhooks ignore it. */
+    channel: z.string().min(2).optional(),
+  }),
   z.strictObject({
     ...channelBase,
     type: z.literal('email'),
+    /** Recipients; without them the team's `email:` contacts. */
     to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1)]).optional(),
     from: z.string().min(3).optional(),
-    smtp: urlWithScheme(['smtp', 'smtps'], 'an SMTP URL').optional(),
+    /** The SMTP server: `smtp://host:port` (STARTTLS when offered), `smtps://host:465`, credentials as `user:password@`. */
+    smtp: urlWithScheme(['smtp', 'smtps'], 'an SMTP URL').default('smtp://127.0.0.1:25'),
   }),
   z.strictObject({
     ...channelBase,
     type: z.literal('pagerduty'),
+    /** The Events API v2 integration key; without it the team's `pagerduty:` contact. */
     routingKey: z.string().min(1).optional(),
-    url: httpUrl.optional(),
+    url: httpUrl.default(PAGERDUTY_EVENTS_URL),
   }),
 ]);
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const timeOfDay = (to: boolean) =>
+  z.string().refine((text) => /^([01]\d|2[0-3]):[0-5]\d$/.test(text) || (to && text === '24:00'), {
+    error: (issue) => `expected HH:MM${to ? ' (00:00 to 24:00)' : ' (00:00 to 23:59)'}, got "${String(issue.input)}"`,
+  });
+
+/**
+ * A time window in `notify.timezone`: on `days` (all when absent), from `from` to `to` (the whole day when
+ * both are absent). `to` before `from` wraps past midnight, and the hours after midnight belong to the day the
+ * window started on: `{ days: [fri], from: "22:00", to: "06:00" }` holds on Saturday at 02:00.
+ */
+const timeWindow = z
+  .strictObject({
+    days: z.array(z.enum(WEEKDAYS, { error: (issue) => `expected a day (${WEEKDAYS.join(', ')}), got "${String(issue.input)}"` })).min(1).optional(),
+    from: timeOfDay(false).optional(),
+    to: timeOfDay(true).optional(),
+  })
+  .superRefine((w, ctx) => {
+    if ((w.from === undefined) !== (w.to === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [w.from === undefined ? 'from' : 'to'], message: 'a window needs both from and to (or neither, for whole days)' });
+    } else if (w.from !== undefined && w.from === w.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `from and to are both ${w.from}: leave both out for whole days` });
+    }
+    if (w.days === undefined && w.from === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a time window needs days, or from and to' });
+    }
+  });
 
 const route = z.strictObject({
   match: z
@@ -110,15 +221,43 @@ const route = z.strictObject({
       team: z.string().min(1).optional(),
       severity: severity.optional(),
       tags: z.record(z.string(), z.string()).optional(),
+      /** One kind or a list of them. */
+      kind: z
+        .union([z.enum(NOTIFICATION_KINDS), z.array(z.enum(NOTIFICATION_KINDS)).min(1)], {
+          error: (issue) => `expected a kind (${NOTIFICATION_KINDS.join(', ')}) or a list of them, got ${JSON.stringify(issue.input)}`,
+        })
+        .transform((k) => (Array.isArray(k) ? k : [k]))
+        .optional(),
+      time: timeWindow.optional(),
     })
     .optional(),
   channels: z.array(z.string().min(1)).min(1),
+  /** Address the team's contacts from the graph (email:, slack:, pagerduty:) instead of the channels' own recipients. */
+  useContacts: z.boolean().optional(),
 });
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const notifySection = z
   .strictObject({
     channels: z.array(channel).default([]),
     routes: z.array(route).default([]),
+    /** Where routes' time windows are read (IANA name). */
+    timezone: z
+      .string()
+      .refine(isTimeZone, { error: (issue) => `expected an IANA time zone such as Europe/Berlin or UTC, got "${String(issue.input)}"` })
+      .default('UTC'),
+    /** A link to an incident for the channels to show, `{id}` standing for its id. */
+    incidentUrl: httpUrl
+      .refine((t) => t.includes('{id}'), { error: 'expected a URL template with {id}, such as https://faultline.example.com/incidents/{id}' })
+      .optional(),
   })
   .superRefine((notify, ctx) => {
     const seen = new Set<string>();
@@ -183,6 +322,17 @@ const complianceSection = z.strictObject({
   severity: z.record(z.string(), z.enum(['error', 'warning', 'info'])).default({}),
 });
 
+/**
+ * Automation hooks (design sections 1 and 7): when an incident opens whose root matches `when.root` (a glob over
+ * entity ids, `*` and `?`), `faultline.actions.<name>` carries the incident and the entities it takes down that
+ * match `dependents` ("after MySQL fails, stop Exim cleanly").
+ */
+const action = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'an action name may hold letters, digits, _ and - only (it ends a NATS subject)' }),
+  when: z.strictObject({ root: z.string().min(1) }),
+  dependents: z.string().min(1).default('*'),
+});
+
 export const configSchema = z.strictObject({
   neo4j: neo4jSection.prefault({}),
   nats: natsSection.prefault({}),
@@ -192,7 +342,19 @@ export const configSchema = z.strictObject({
   log: logSection.prefault({}),
   facts: factsSection.prefault({}),
   compliance: complianceSection.prefault({}),
+  ingest: ingestSection.prefault({}),
+  actions: z
+    .array(action)
+    .default([])
+    .superRefine((actions, ctx) => {
+      const seen = new Set<string>();
+      actions.forEach((a, i) => {
+        if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `action name "${a.name}" is not unique` });
+        seen.add(a.name);
+      });
+    }),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type FactsMapping = Config['facts'];
+export type WebhookMapping = Config['ingest']['webhooks'][number];

@@ -23,10 +23,19 @@ export interface AlertRecord {
   tags: Record<string, string>;
   /** The graph id the producer named, if any (design section 6: `entity` maps first). */
   entity?: string;
-  /** Heartbeat deadline of `raise: +<duration>` (issue 6 acts on it). */
+  /** `raise: +<duration>`: at this time (ms) the alert takes `pendingStatus` unless an event came first. */
   raiseAt?: number;
+  pendingStatus?: Status;
+  /** `ttl`: when no event arrives within it after `time`, the alert goes stale (critical). `retire` ends it. */
   ttlMs?: number;
+  /** Raised by the ttl, not by an event. */
+  stale?: boolean;
+  /** Times (ms) of the last status changes, newest last, for flapping (at most FLAP_MEMORY). */
+  changes?: number[];
 }
+
+/** How many status changes an alert remembers (the flapping threshold cannot be larger). */
+export const FLAP_MEMORY = 20;
 
 export type Applied =
   /** The event was older than the state (or a redelivery): nothing changes. */
@@ -52,18 +61,72 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
   };
   if (event.text !== undefined) next.text = event.text;
   if (event.entity !== undefined) next.entity = event.entity;
-  if (event.raise.kind === 'after') next.raiseAt = event.time + event.raise.ms;
-  if (event.ttlMs !== undefined && !event.retire) next.ttlMs = event.ttlMs;
-  if (!current) return { effect: 'changed', record: next, statusChanged: status !== 'ok' };
-  const statusChanged = current.status !== status;
+  if (event.raise.kind === 'after') {
+    next.raiseAt = event.time + event.raise.ms;
+    next.pendingStatus = event.status;
+  }
+  // A ttl holds until an event retires it; an event that does not repeat it keeps the one in force.
+  const ttl = event.retire ? undefined : (event.ttlMs ?? current?.ttlMs);
+  if (ttl !== undefined) next.ttlMs = ttl;
+  const statusChanged = current ? current.status !== status : status !== 'ok';
+  const changes = current?.changes ?? [];
+  next.changes = statusChanged ? [...changes, event.time].slice(-FLAP_MEMORY) : changes;
+  if (!current) return { effect: 'changed', record: next, statusChanged };
   const same =
     !statusChanged &&
+    !current.stale &&
     current.text === next.text &&
     current.entity === next.entity &&
     current.raiseAt === next.raiseAt &&
+    current.pendingStatus === next.pendingStatus &&
     current.ttlMs === next.ttlMs &&
     sameTags(current.tags, next.tags);
   return same ? { effect: 'refreshed', record: next } : { effect: 'changed', record: next, statusChanged };
+}
+
+/**
+ * What the clock does to an alert with no event: `raise: +<duration>` comes due, or the ttl runs out. Returns the
+ * record as it is at `now`, or undefined when nothing is due. A ttl runs out `ttlGraceMs` late: refreshes are
+ * stored every few seconds, so another correlator (or this one after a restart) may not have seen the newest yet.
+ */
+export function dueAt(record: AlertRecord, now: number, ttlGraceMs = 0): AlertRecord | undefined {
+  if (record.raiseAt !== undefined && record.pendingStatus !== undefined && record.raiseAt <= now) {
+    const { raiseAt, pendingStatus, ...rest } = record;
+    const changed = pendingStatus !== record.status;
+    return {
+      ...rest,
+      status: pendingStatus,
+      since: changed ? raiseAt : record.since,
+      text: `not refreshed within the time its last event gave${record.text ? `: ${record.text}` : ''}`,
+      changes: changed ? [...(record.changes ?? []), raiseAt].slice(-FLAP_MEMORY) : record.changes ?? [],
+    };
+  }
+  if (record.ttlMs !== undefined && !record.stale && record.time + record.ttlMs + ttlGraceMs <= now) {
+    const changed = record.status !== 'critical';
+    return {
+      ...record,
+      status: 'critical',
+      stale: true,
+      since: changed ? now : record.since,
+      text: `stale: no event for ${Math.round(record.ttlMs / 1000)} s`,
+      changes: changed ? [...(record.changes ?? []), now].slice(-FLAP_MEMORY) : record.changes ?? [],
+    };
+  }
+  return undefined;
+}
+
+/** When `dueAt` will next have something for this record (ms), if ever. */
+export function nextDue(record: AlertRecord, ttlGraceMs = 0): number | undefined {
+  const raise = record.raiseAt !== undefined && record.pendingStatus !== undefined ? record.raiseAt : Infinity;
+  const ttl = record.ttlMs !== undefined && !record.stale ? record.time + record.ttlMs + ttlGraceMs : Infinity;
+  const next = Math.min(raise, ttl);
+  return next === Infinity ? undefined : next;
+}
+
+/** Whether the alert changed status more than `changes` times within `windowMs` before `now`. */
+export function isFlapping(record: AlertRecord, now: number, flapping: { changes: number; windowMs: number }): boolean {
+  const recent = (record.changes ?? []).filter((t) => t > now - flapping.windowMs);
+  return recent.length > flapping.changes;
 }
 
 function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -231,7 +231,7 @@ function unitsBelow(topology: Topology, start: number, down: Uint8Array, unitAt:
  * alone: when two roots together take a service down (both MySQLs of a redundant pair), each one's incident names
  * the service, so its owners hear of it whichever root they look at. O(what it reaches).
  */
-export function downBecauseOf(analysis: Analysis, unit: RootUnit): number[] {
+export function downBecauseOf(analysis: Analysis, unit: Pick<RootUnit, 'indexes'>): number[] {
   const { topology, down } = analysis;
   const { hardDependents, memberOf } = topology;
   const seen = new Set<number>(unit.indexes);

@@ -10,6 +10,7 @@ import type { TopologyStore } from '../engine/store.ts';
 import type { Logger } from '../log.ts';
 import { alertKey, applyEvent, type AlertRecord } from './alert.ts';
 import { alertId, parseEventBytes, type AlertEvent, type DeadEvent } from './event.ts';
+import { Heartbeats } from './heartbeats.ts';
 import { Lease } from './lease.ts';
 import { Reconciler } from './reconciler.ts';
 import { CorrelationView } from './view.ts';
@@ -39,6 +40,8 @@ export interface CorrelatorOptions {
   clock?: () => number;
   /** Name of this process in logs and in the lease (default host:pid:random). */
   instance?: string;
+  /** How often refreshes kept in memory are stored (default 5 s); a ttl runs out this much late. Tests shorten it. */
+  refreshPersistMs?: number;
 }
 
 export interface CorrelatorStats {
@@ -71,7 +74,8 @@ export class Correlator {
     readonly view: CorrelationView,
     private readonly lease: Lease,
     private readonly reconciler: Reconciler,
-    private readonly options: Required<Pick<CorrelatorOptions, 'config' | 'log' | 'nats' | 'clock'>>,
+    private readonly heartbeats: Heartbeats,
+    private readonly options: Required<Pick<CorrelatorOptions, 'config' | 'log' | 'nats' | 'clock' | 'refreshPersistMs'>>,
   ) {}
 
   static async start(options: CorrelatorOptions): Promise<Correlator> {
@@ -83,7 +87,9 @@ export class Correlator {
     const timers = await new Kvm(nats).open(KV_BUCKETS.timers);
     const reconciler = new Reconciler(nats, view, timers, config, log);
     const lease = new Lease(timers, instance, config.correlator.leaderLease, clock, log);
-    const correlator = new Correlator(view, lease, reconciler, { config, log, nats, clock });
+    const refreshPersistMs = options.refreshPersistMs ?? REFRESH_PERSIST_MS;
+    const heartbeats = new Heartbeats(view, () => lease.leader, refreshPersistMs, log);
+    const correlator = new Correlator(view, lease, reconciler, heartbeats, { config, log, nats, clock, refreshPersistMs });
 
     lease.onChange((leader) => {
       if (leader) void reconciler.load().then(() => reconciler.schedule());
@@ -92,6 +98,7 @@ export class Correlator {
     // Other correlators' writes, acknowledgements, windows, a new topology: decide again (throttled).
     view.onChange(() => correlator.requestDecision());
     await lease.start();
+    heartbeats.start();
     await correlator.consume();
     log.info({ instance, alerts: view.alerts.size, incidents: view.incidents.size }, 'correlator started');
     return correlator;
@@ -114,6 +121,7 @@ export class Correlator {
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
     clearTimeout(this.decision);
     clearInterval(this.refreshTimer);
+    this.heartbeats.stop();
     await this.persistRefreshes();
     this.reconciler.stop();
     await this.lease.stop();
@@ -252,7 +260,7 @@ export class Correlator {
       if (effect === 'refreshed' && known) {
         alerts.touch(key, record);
         this.refreshed.add(key);
-        this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), REFRESH_PERSIST_MS);
+        this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), this.options.refreshPersistMs);
         return 'refreshed';
       }
       try {

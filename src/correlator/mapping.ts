@@ -56,7 +56,8 @@ export class AlertMapper {
   }
 }
 
-function glob(pattern: string): RegExp {
+/** `*` and `?` globs, anchored. */
+export function glob(pattern: string): RegExp {
   const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
   return new RegExp(`^${body}$`);
 }

@@ -30,6 +30,8 @@ export interface PlanInput {
   rootSeen: ReadonlyMap<string, number>;
   now: number;
   settleMs: number;
+  /** Flap detection (correlator.flapping); absent: off. */
+  flapping?: { changes: number; windowMs: number } | undefined;
 }
 
 export interface IncidentWrite {
@@ -61,8 +63,12 @@ export function planIncidents(input: PlanInput): Plan {
     writes.set(incident.id, { incident, before, change: writes.get(incident.id)?.change === 'opened' ? 'opened' : change });
     current.set(incident.id, incident);
   };
+  const contactsOf = (team: string | null): string[] => {
+    const t = team === null ? undefined : analysis.topology.teamIndexOf(team);
+    return t === undefined ? [] : [...analysis.topology.teams[t]!.contacts];
+  };
   const tell = (incident: Incident, kind: NotificationKind, teams: (string | null)[], reason?: string, suffix = '') => {
-    for (const team of teams) notifications.push(notification(incident, kind, team, input.alerts, now, reason, suffix));
+    for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, reason, suffix), contacts: contactsOf(team) });
   };
 
   const suppressedOf = suppressedByUnit(analysis);
@@ -96,6 +102,11 @@ export function planIncidents(input: PlanInput): Plan {
       wakeAt = Math.min(wakeAt ?? Infinity, seen + settleMs);
       return;
     }
+    const calm = flappingUntil(unit.alerts, input, now);
+    if (calm > now) {
+      wakeAt = Math.min(wakeAt ?? Infinity, calm);
+      return;
+    }
     const incident = open(unit, suppressed, analysis, input.alerts, now, (id) => input.known(id) || writes.has(id));
     write(incident, 'opened');
     unitIncident.set(u, incident);
@@ -108,6 +119,12 @@ export function planIncidents(input: PlanInput): Plan {
     const decisions = incident.rootAlerts.map((id) => analysis.decisions.get(id));
     const teams = [...(incident.owners.length > 0 ? incident.owners : [null]), ...incident.stakeholders];
     if (decisions.every((d) => !d || !d.failing)) {
+      // A root that flaps back to ok is not believed until it settles: no resolve, no new page when it fails again.
+      const calm = flappingUntil(incident.rootAlerts, input, now);
+      if (calm > now) {
+        wakeAt = Math.min(wakeAt ?? Infinity, calm);
+        continue;
+      }
       const resolved = close(incident, now, 'resolved', 'the root recovered');
       write(resolved, 'resolved');
       tell(resolved, 'resolved', teams);
@@ -155,6 +172,18 @@ export function incidentId(unit: Pick<RootUnit, 'key' | 'since'>, taken: (id: st
     const id = `inc-${createHash('sha256').update(`${unit.key}|${unit.since}${n > 0 ? `|${n}` : ''}`).digest('hex').slice(0, 16)}`;
     if (!taken(id)) return id;
   }
+}
+
+/** When the flapping alerts among `ids` settle (now or earlier when none flaps). */
+function flappingUntil(ids: readonly string[], input: PlanInput, now: number): number {
+  const f = input.flapping;
+  if (!f) return now;
+  let until = now;
+  for (const id of ids) {
+    const recent = (input.alerts.get(id)?.changes ?? []).filter((t) => t > now - f.windowMs);
+    if (recent.length > f.changes) until = Math.max(until, recent[recent.length - f.changes - 1]! + f.windowMs);
+  }
+  return until;
 }
 
 /** For each unit, the alert ids it suppresses, sorted. */
@@ -256,6 +285,7 @@ function notification(
   const n: Notification = {
     kind,
     team,
+    contacts: [],
     severity: incident.severity,
     incident: {
       id: incident.id,

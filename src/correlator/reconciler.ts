@@ -6,7 +6,8 @@ import { KvConflictError } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
-import { attribute } from './analysis.ts';
+import { attribute, downBecauseOf, type Analysis } from './analysis.ts';
+import { glob } from './mapping.ts';
 import type { Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
@@ -104,12 +105,14 @@ export class Reconciler {
       rootSeen: this.rootSeen,
       now,
       settleMs: this.config.correlator.settle,
+      flapping: this.config.correlator.flapping ? { changes: this.config.correlator.flapping.changes, windowMs: this.config.correlator.flapping.window } : undefined,
     });
     this.keepRootSeen(plan.rootSeen);
 
-    await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n)));
+    await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n, this.view.clock)));
     for (const n of plan.notifications) this.log.info({ kind: n.kind, team: n.team, incident: n.incident.id, dedupKey: n.dedupKey }, 'notification enqueued');
     await Promise.all(plan.writes.map((w) => this.write(w)));
+    await Promise.all(plan.writes.filter((w) => w.change === 'opened').map((w) => this.act(w.incident, analysis)));
 
     const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity);
     if (next < Infinity) this.wakeAt(next);
@@ -134,6 +137,26 @@ export class Reconciler {
       }
     }
     throw new Error(`incident ${incident.id}: could not store the ${change} after 5 conflicting writes`);
+  }
+
+  /**
+   * The configured actions whose `when.root` matches a root entity of a newly opened incident: published on
+   * `faultline.actions.<name>` with the incident and the matching entities it takes down, once per incident
+   * (the message id is the incident's and the action's).
+   */
+  private async act(incident: Incident, analysis: Analysis): Promise<void> {
+    const t = analysis.topology;
+    for (const action of this.config.actions) {
+      const root = glob(action.when.root);
+      if (!incident.root.some((id) => root.test(id))) continue;
+      const indexes = incident.root.map((id) => t.indexOf(id)).filter((v): v is number => v !== undefined);
+      const selector = glob(action.dependents);
+      const taken = downBecauseOf(analysis, { indexes });
+      const dependents = t.idsOf(taken).filter((id) => !incident.root.includes(id) && selector.test(id)).sort();
+      const body = { action: action.name, incident, dependents };
+      await jetstream(this.nats).publish(`faultline.actions.${action.name}`, encode(body), { msgID: `${incident.id}/${action.name}` });
+      this.log.info({ action: action.name, incident: incident.id, dependents: dependents.length }, 'action published');
+    }
   }
 
   private keepRootSeen(next: Map<string, number>): void {

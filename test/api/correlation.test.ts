@@ -288,6 +288,23 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await until('the subscriptions ended', () => subscriptionsOf(apiNats) === 0 || undefined);
     expect(await deliveriesPerProbe()).toBe(0);
   });
+
+  it('names the noisiest checks: status changes per check within a window', async () => {
+    await start();
+    const base = Date.now() - 5_000;
+    for (let i = 0; i < 4; i++) await p.send('web1.example.com', 'http', i % 2 === 0 ? 'critical' : 'ok', { time: new Date(base + i).toISOString() });
+    await p.send('web2.example.com', 'http', 'warning', { time: new Date(base + 10).toISOString() });
+    await p.send('db1.example.com', 'mysql', 'critical', { time: new Date(base + 20).toISOString() });
+    await p.send('db1.example.com', 'disk', 'ok', { time: new Date(base + 30).toISOString() });
+    await until('all stored', () => p.correlator.view.records().size === 4);
+    const data = await answer('{ topChecks(window: "1h", limit: 2) { check changes alerts firing } }');
+    expect(data.topChecks).toEqual([
+      { check: 'http', changes: 5, alerts: 2, firing: 1 }, // web1 four times, web2 once (new and not ok)
+      { check: 'mysql', changes: 1, alerts: 1, firing: 1 },
+    ]);
+    const bad = await ask('{ topChecks(window: "soon") { check } }');
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
 });
 
 interface IncidentEvent {

@@ -29,7 +29,7 @@ describe('configuration', () => {
     expect(config.neo4j.uri).toBe('bolt://127.0.0.1:7687');
     expect(config.nats.url).toBe('nats://127.0.0.1:4222');
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 4000, auth: 'token' });
-    expect(config.correlator).toEqual({ settle: 30_000, threshold: 'critical', mappings: [], leaderLease: 10_000, ackWait: 30_000 });
+    expect(config.correlator).toEqual({ settle: 30_000, threshold: 'critical', mappings: [], leaderLease: 10_000, ackWait: 30_000, flapping: { changes: 6, window: 600_000 } });
   });
 
   it('reads the keys the design makes a contract', () => {
@@ -118,5 +118,43 @@ describe('API tokens from the environment', () => {
     expect(problemsOf(() => loadConfig({ env: { FAULTLINE_API_TOKEN: 'short-secret' }, cwd: tmpdir() }))).toEqual([
       'FAULTLINE_API_TOKEN: a token must be at least 16 characters',
     ]);
+  });
+});
+
+describe('ingest', () => {
+  it('has no secret and no webhooks by default, and reads severities from the severity label', () => {
+    const { config } = loadConfig({ env: {}, cwd: tmpdir() });
+    expect(config.ingest).toEqual({ alertmanager: { severityLabel: 'severity', severities: {} }, webhooks: [] });
+  });
+
+  it('reads the example configuration the README points to', () => {
+    const { config } = loadConfig({ file: join(import.meta.dirname, '..', '..', 'examples', 'ingest', 'faultline.yaml'), env: {} });
+    expect(config.ingest.webhooks.map((hook) => hook.name)).toEqual(['grafana', 'uptime']);
+    expect(config.ingest.webhooks[0]).toMatchObject({ items: '$.alerts', id: ['$.fingerprint', '$.status', '$.startsAt'], statusMap: { firing: 'critical', resolved: 'ok' } });
+    expect(config.ingest.webhooks[1]).toMatchObject({ check: 'uptime', statusMap: { '0': 'critical', '1': 'ok' }, tags: { monitor: '$.monitor.name' } });
+    expect(config.ingest.alertmanager.severities).toEqual({ P1: 'critical', P2: 'critical', P3: 'warning' });
+  });
+
+  it('names a short secret without echoing it, a duplicate webhook, a bad path, a bad status and a misspelt key', () => {
+    const file = withFile(`
+ingest:
+  secret: too-short
+  webhooks:
+    - { name: hook, host: $.host, check: $..check, status: $.state, statusMap: { alerting: on-fire } }
+    - { name: hook, host: $.host, check: c, status: s, item: $.alerts }
+    - { name: "a/b", host: h, check: c, status: s }
+`);
+    const problems = problemsOf(() => loadConfig({ file, env: {} }));
+    expect(problems).toEqual([
+      `${file}: ingest.secret: the secret must be at least 16 characters`,
+      `${file}: ingest.webhooks[0].check: expected a path like $.labels.host (or a constant without $), got "$..check"`,
+      expect.stringMatching(new RegExp(`^${file}: ingest.webhooks\\[0\\].statusMap.alerting: `)),
+      `${file}: unknown key "item" in ingest.webhooks[1]`,
+      `${file}: ingest.webhooks[2].name: expected letters, digits, _ and - (at most 64)`,
+    ]);
+    expect(problems.join('\n')).not.toContain('too-short');
+
+    const twice = withFile('ingest:\n  webhooks:\n    - { name: hook, host: $.h, check: c, status: s }\n    - { name: hook, host: $.h, check: c, status: s }\n');
+    expect(problemsOf(() => loadConfig({ file: twice, env: {} }))).toEqual([`${twice}: ingest.webhooks[1].name: webhook name "hook" is not unique`]);
   });
 });

@@ -52,7 +52,7 @@ export async function pipeline(topology: TopologyStore, overrides: Record<string
   const nats = await freshBus();
   const hook = await startCollector();
   const config = correlatorConfig(hook.url, overrides);
-  const correlator = await Correlator.start({ config, log: silentLog, nats, topology });
+  const correlator = await Correlator.start({ config, log: silentLog, nats, topology, refreshPersistMs: 300 });
   const notifier: Notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
   return {
     nats,

@@ -3,10 +3,11 @@ import { Alert, alerts } from './alerts.ts';
 import { acknowledgeIncident, Incident, incident, incidents, TimelineEntry } from './incidents.ts';
 import { cancelMaintenanceWindow, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
 import { incidentUpdated } from './subscription.ts';
+import { topChecks } from './top-checks.ts';
 
 /** The correlation domain of the API: alerts, incidents, maintenance windows (design section 8). */
 export const correlationResolvers = {
-  Query: { alerts, incidents, incident, maintenanceWindows },
+  Query: { alerts, incidents, incident, maintenanceWindows, topChecks },
   Mutation: { createMaintenanceWindow, cancelMaintenanceWindow, acknowledgeIncident },
   Subscription: { incidentUpdated },
   Alert,

@@ -54,6 +54,17 @@ export type AlertState =
   /** On an entity a root cause or a maintenance window takes down: shown, pages nobody. */
   | 'SUPPRESSED';
 
+export type CheckNoise = {
+  __typename?: 'CheckNoise';
+  /** Alerts (identities host/check) with this check. */
+  alerts: Scalars['Int']['output'];
+  /** Status changes within the window, all alerts of the check together. */
+  changes: Scalars['Int']['output'];
+  check: Scalars['String']['output'];
+  /** Of those, how many are not ok now. */
+  firing: Scalars['Int']['output'];
+};
+
 export type ComponentHealth = {
   __typename?: 'ComponentHealth';
   error?: Maybe<Scalars['String']['output']>;
@@ -281,6 +292,11 @@ export type Query = {
   maintenanceWindows: Array<MaintenanceWindow>;
   /** Single points of failure, ranked by the services then the teams they take down. */
   spofs: Array<Spof>;
+  /**
+   * The noisiest checks: status changes per check name within `window` (a duration such as 30m, 1h, 1d), over every
+   * alert of that check, noisiest first. Refreshes do not count; flapping does.
+   */
+  topChecks: Array<CheckNoise>;
   /** Size and age of the topology snapshot the answers come from. */
   topology: TopologyInfo;
 };
@@ -387,6 +403,16 @@ export type QueryMaintenanceWindowsArgs = {
  */
 export type QuerySpofsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
+export type QueryTopChecksArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  window?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Resource = Entity & {
@@ -568,6 +594,7 @@ export type ResolversTypes = {
   Alert: ResolverTypeWrapper<AlertRef>;
   AlertState: AlertState;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CheckNoise: ResolverTypeWrapper<CheckNoise>;
   ComponentHealth: ResolverTypeWrapper<ComponentHealth>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DecommissionCheck: ResolverTypeWrapper<Omit<DecommissionCheck, 'breaks' | 'removed'> & { breaks: Array<ResolversTypes['Entity']>, removed: Array<ResolversTypes['Entity']> }>;
@@ -609,6 +636,7 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Alert: AlertRef;
   Boolean: Scalars['Boolean']['output'];
+  CheckNoise: CheckNoise;
   ComponentHealth: ComponentHealth;
   DateTime: Scalars['DateTime']['output'];
   DecommissionCheck: Omit<DecommissionCheck, 'breaks' | 'removed'> & { breaks: Array<ResolversParentTypes['Entity']>, removed: Array<ResolversParentTypes['Entity']> };
@@ -653,6 +681,13 @@ export type AlertResolvers<ContextType = ApiContext, ParentType extends Resolver
   suppressedBy?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type CheckNoiseResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['CheckNoise'] = ResolversParentTypes['CheckNoise']> = {
+  alerts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  changes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  check?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  firing?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ComponentHealthResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ComponentHealth'] = ResolversParentTypes['ComponentHealth']> = {
@@ -778,6 +813,7 @@ export type QueryResolvers<ContextType = ApiContext, ParentType extends Resolver
   maintenancePlan?: Resolver<ResolversTypes['MaintenancePlan'], ParentType, ContextType, RequireFields<QueryMaintenancePlanArgs, 'end' | 'ids' | 'start'>>;
   maintenanceWindows?: Resolver<Array<ResolversTypes['MaintenanceWindow']>, ParentType, ContextType, Partial<QueryMaintenanceWindowsArgs>>;
   spofs?: Resolver<Array<ResolversTypes['Spof']>, ParentType, ContextType, RequireFields<QuerySpofsArgs, 'limit'>>;
+  topChecks?: Resolver<Array<ResolversTypes['CheckNoise']>, ParentType, ContextType, RequireFields<QueryTopChecksArgs, 'limit' | 'window'>>;
   topology?: Resolver<ResolversTypes['TopologyInfo'], ParentType, ContextType>;
 };
 
@@ -855,6 +891,7 @@ export type ViolationResolvers<ContextType = ApiContext, ParentType extends Reso
 
 export type Resolvers<ContextType = ApiContext> = {
   Alert?: AlertResolvers<ContextType>;
+  CheckNoise?: CheckNoiseResolvers<ContextType>;
   ComponentHealth?: ComponentHealthResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DecommissionCheck?: DecommissionCheckResolvers<ContextType>;
