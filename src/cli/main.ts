@@ -59,7 +59,7 @@ program
   .description('send one monitoring event (like Nagios send-alert)')
   .requiredOption('--host <host>', 'host (certname)')
   .requiredOption('--check <check>', 'check name')
-  .requiredOption('--status <status>', 'ok | warning | critical | unknown, or 0-3')
+  .requiredOption('--status <status>', 'ok | warning | critical | unknown, 0-3, or a Nagios/Icinga host state UP | DOWN | UNREACHABLE (any case)')
   .option('--raise <when>', 'now | clear | +<duration>', 'now')
   .option('--ttl <duration>', 'raise "stale" when no event arrives within it')
   .option('--text <text>', 'free text')

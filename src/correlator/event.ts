@@ -10,8 +10,30 @@ import { parseDuration } from '../config/duration.ts';
 export const STATUSES = ['ok', 'warning', 'critical', 'unknown'] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** Nagios plugin exit codes. */
-const NAGIOS_CODES: Record<string, Status> = { '0': 'ok', '1': 'warning', '2': 'critical', '3': 'unknown' };
+/**
+ * What a status may also be written as, after trimming and lower-casing: Nagios plugin exit codes (service
+ * states), and the host states of Nagios and Icinga (`$HOSTSTATE$`, `$host.state$`; their service states are the
+ * four words themselves). UNREACHABLE is `unknown`, not `critical`: Nagios says it when a parent of the host is
+ * down, which is no evidence that the host itself failed, and `unknown` ranks below `critical`, so the host does
+ * not compete with the real root. Numeric codes are service codes: host state ids (1 = DOWN) would read as warning.
+ */
+const STATUS_ALIASES: Record<string, Status> = {
+  '0': 'ok',
+  '1': 'warning',
+  '2': 'critical',
+  '3': 'unknown',
+  up: 'ok',
+  down: 'critical',
+  unreachable: 'unknown',
+};
+
+/** The status a word or code stands for, or undefined; case-insensitive (Nagios' OK, CRITICAL, DOWN...). */
+export function normaliseStatus(value: unknown): Status | undefined {
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  const word = String(value).trim().toLowerCase();
+  if (Object.hasOwn(STATUS_ALIASES, word)) return STATUS_ALIASES[word];
+  return STATUSES.find((status) => status === word);
+}
 
 /**
  * How bad a status is, for the propagation threshold: ok < warning < unknown < critical. Unknown sits below
@@ -20,11 +42,7 @@ const NAGIOS_CODES: Record<string, Status> = { '0': 'ok', '1': 'warning', '2': '
 export const SEVERITY_RANK: Record<Status, number> = { ok: 0, warning: 1, unknown: 2, critical: 3 };
 
 const statusField = z.preprocess(
-  (value) => {
-    if (typeof value === 'number') return NAGIOS_CODES[String(value)] ?? value;
-    if (typeof value === 'string') return NAGIOS_CODES[value.trim()] ?? value.trim().toLowerCase();
-    return value;
-  },
+  (value) => normaliseStatus(value) ?? value,
   z.enum(STATUSES, {
     error: (issue) => (issue.input === undefined ? 'required' : `expected ok, warning, critical, unknown or 0-3, got ${JSON.stringify(issue.input)}`),
   }),

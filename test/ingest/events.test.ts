@@ -156,6 +156,10 @@ describe('POST /ingest/events on a real API server and JetStream', () => {
     expect(readOnly.status).toBe(403);
     expect(readOnly.body.error).toBe('the token "noc" lacks the write scope');
 
+    const secret = await post(server, db1, { 'x-faultline-secret': 'a-secret-nobody-configured' });
+    expect(secret.status).toBe(401);
+    expect(secret.body.error).toBe('a shared secret was sent, but none is configured (ingest.secret); use a bearer token');
+
     expect(await events()).toHaveLength(0);
     expect(await dead()).toHaveLength(0);
   });

@@ -1,8 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '../../src/bus/layout.ts';
+import { parseEvent } from '../../src/correlator/event.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
-import { runCli } from '../support/cli.ts';
+import { PROJECT_ROOT } from '../../src/stack/process.ts';
+import { BIN, runCli } from '../support/cli.ts';
 import { freshNats, testEnv } from '../support/services.ts';
 import { closedPort, freshEventStreams, storedMessages } from './stored.ts';
 
@@ -49,6 +55,54 @@ describe('faultline send against a real JetStream', () => {
     const stored = await events();
     expect(stored).toHaveLength(1);
     expect(stored[0]!.body).toMatchObject({ source: 'nagios', retire: true, id: 'hook-17' });
+  });
+
+  it("takes Nagios' and Icinga's state words and codes as their macros give them", async () => {
+    // As the notification commands of docs/ingest.md run it: $SERVICESTATE$ / $HOSTSTATE$ / $service.state$ verbatim.
+    const states = { OK: 'ok', WARNING: 'warning', CRITICAL: 'critical', UNKNOWN: 'unknown', UP: 'ok', DOWN: 'critical', UNREACHABLE: 'unknown' };
+    for (const [state, status] of Object.entries(states)) {
+      const { code, stderr } = await runCli(['send', '--host', 'db1.example.com', '--check', `nagios-${state}`, '--status', state, '--text', 'PING CRITICAL - Packet loss = 100%', '--source', 'nagios'], testEnv());
+      expect({ state, code, stderr }).toEqual({ state, code: 0, stderr: '' });
+      const stored = (await events()).at(-1)!;
+      expect(stored.subject).toBe('faultline.events.nagios');
+      // Stored as sent; read by the one set of rules every consumer uses.
+      expect(stored.body.status).toBe(state);
+      expect(parseEvent(stored.body, { time: 0 })).toMatchObject({ ok: true, event: { check: `nagios-${state}`, status } });
+    }
+    expect(await events()).toHaveLength(Object.keys(states).length);
+  });
+
+  it('runs the Nagios notification commands of examples/ingest/nagios.cfg as Nagios runs them, through sh', async () => {
+    const cfg = readFileSync(join(PROJECT_ROOT, 'examples', 'ingest', 'nagios.cfg'), 'utf8');
+    const commands = new Map([...cfg.matchAll(/command_name\s+(\S+)\s+command_line\s+(.+)/g)].map((m) => [m[1]!, m[2]!.trim()]));
+    expect([...commands.keys()]).toEqual(['faultline-service', 'faultline-host']);
+    // What Nagios substitutes (with its default illegal_macro_output_chars already removed from the output).
+    const macros: Record<string, string> = {
+      HOSTNAME: 'db1.example.com',
+      SERVICEDESC: 'MySQL connections',
+      SERVICESTATE: 'CRITICAL',
+      SERVICEOUTPUT: 'CRITICAL - Cant connect to local MySQL server through socket /run/mysqld/mysqld.sock (2)',
+      HOSTSTATE: 'UNREACHABLE',
+      HOSTOUTPUT: 'CRITICAL - Host Unreachable (10.0.0.5)',
+    };
+    for (const name of commands.keys()) {
+      const line = commands
+        .get(name)!
+        .replace(/^\S+\/faultline --config \S+/, `"${process.execPath}" "${BIN}"`)
+        .replace(/\$([A-Z]+)\$/g, (_, macro: string) => macros[macro]!);
+      const run = spawnSync('sh', ['-c', line], { env: testEnv(), cwd: mkdtempSync(join(tmpdir(), 'faultline-nagios-')), encoding: 'utf8' });
+      expect({ name, status: run.status, stderr: run.stderr }).toEqual({ name, status: 0, stderr: '' });
+    }
+    const stored = await events();
+    const read = (body: unknown) => {
+      const parsed = parseEvent(body, { time: 0 });
+      return parsed.ok ? parsed.event.status : parsed.reason;
+    };
+    expect(stored.map((m) => [m.subject, m.body.host, m.body.check, m.body.status, read(m.body)])).toEqual([
+      ['faultline.events.nagios', 'db1.example.com', 'MySQL connections', 'CRITICAL', 'critical'],
+      ['faultline.events.nagios', 'db1.example.com', 'host', 'UNREACHABLE', 'unknown'],
+    ]);
+    expect(stored[0]!.body.text).toBe(macros.SERVICEOUTPUT);
   });
 
   it('refuses a bad flag with one line naming it, exit 2, storing nothing', async () => {

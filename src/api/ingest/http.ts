@@ -1,13 +1,18 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../../config/schema.ts';
 import { authenticate } from '../auth.ts';
 import type { Principal } from '../context.ts';
 
 /**
- * What every ingest endpoint (design section 6) does before looking at the payload: the write scope, the
- * method, a JSON content type, and a body read within the size limit. Each helper answers the request itself
- * when it refuses, and returns undefined.
+ * What every ingest endpoint (design section 6) does before looking at the payload: the write scope (or the
+ * shared secret), the method, a JSON content type, and a body read within the size limit. Each helper answers the
+ * request itself when it refuses, and returns undefined.
  */
+
+/** The header that carries `ingest.secret`; `?secret=` in the URL is the fallback for tools that set only a URL. */
+export const SECRET_HEADER = 'x-faultline-secret';
+const SECRET_PRINCIPAL: Principal = { name: 'ingest.secret', scopes: ['write'] };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
@@ -16,11 +21,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** The principal when it may write; else 401 (no or unknown token) or 403 (a token without the write scope). */
-export function authorizeWrite(req: IncomingMessage, res: ServerResponse, api: Config['api']): Principal | undefined {
+export function authorizeWrite(req: IncomingMessage, res: ServerResponse, api: Config['api'], secretAccepted = false): Principal | undefined {
   const header = req.headers.authorization;
   const principal = authenticate(header, api);
   if (!principal) {
-    const error = /^Bearer\s+\S+/i.test(header ?? '') ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
+    const required = `an Authorization: Bearer <token> header${secretAccepted ? ' or an X-Faultline-Secret header' : ''} is required`;
+    const error = /^Bearer\s+\S+/i.test(header ?? '') ? 'the bearer token is not valid' : required;
     sendJson(res, 401, { error }, { 'www-authenticate': 'Bearer realm="faultline"' });
     return undefined;
   }
@@ -29,6 +35,42 @@ export function authorizeWrite(req: IncomingMessage, res: ServerResponse, api: C
     return undefined;
   }
   return principal;
+}
+
+/**
+ * Who may ingest: anyone with `api.auth: none`; else a bearer token with the write scope, or the shared secret
+ * `ingest.secret` when one is configured. 401 when neither is presented or what was presented is wrong, 403 for a
+ * token without the write scope. The secret is never logged nor echoed.
+ */
+export function authorizeIngest(req: IncomingMessage, res: ServerResponse, config: Pick<Config, 'api' | 'ingest'>): Principal | undefined {
+  const { api, ingest } = config;
+  if (api.auth === 'none') return authenticate(undefined, api);
+  const presented = presentedSecret(req);
+  if (presented === undefined) return authorizeWrite(req, res, api, ingest.secret !== undefined);
+  if (ingest.secret !== undefined && sameSecret(presented, ingest.secret)) return SECRET_PRINCIPAL;
+  // A valid write token next to a wrong secret still writes: the token is the stronger credential.
+  if (req.headers.authorization !== undefined) {
+    const principal = authenticate(req.headers.authorization, api);
+    if (principal?.scopes.includes('write')) return principal;
+  }
+  const error = ingest.secret === undefined ? 'a shared secret was sent, but none is configured (ingest.secret); use a bearer token' : 'the shared secret is not valid';
+  sendJson(res, 401, { error }, { 'www-authenticate': 'Bearer realm="faultline"' });
+  return undefined;
+}
+
+/** The X-Faultline-Secret header, else the `secret` query parameter; undefined when neither is there. */
+function presentedSecret(req: IncomingMessage): string | undefined {
+  const header = req.headers[SECRET_HEADER];
+  if (typeof header === 'string' && header !== '') return header;
+  const query = (req.url ?? '').indexOf('?');
+  if (query < 0) return undefined;
+  return new URLSearchParams((req.url ?? '').slice(query + 1)).get('secret') ?? undefined;
+}
+
+/** Constant time, whatever the lengths: both sides are hashed to the same size first. */
+function sameSecret(presented: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
 }
 
 export function allowMethod(req: IncomingMessage, res: ServerResponse, method: string): boolean {

@@ -7,7 +7,9 @@ import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
 /**
  * `faultline send`, like Nagios' send-alert: one event, validated here, stored on JetStream; exit 0 once the
  * stream has acknowledged it. A mistake in a flag is one line naming the flag (exit 2); a bus that does not
- * store the event is exit 1 naming the address.
+ * store the event is exit 1 naming the address. `--status` takes Nagios' and Icinga's state macros as they come
+ * (`$SERVICESTATE$` OK/WARNING/CRITICAL/UNKNOWN, `$HOSTSTATE$` UP/DOWN/UNREACHABLE, `$SERVICESTATEID$` 0-3):
+ * src/correlator/event.ts reads them, so the notification commands of docs/ingest.md need no wrapper script.
  */
 
 export interface SendOptions {
