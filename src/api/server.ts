@@ -5,7 +5,8 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import type { ApiContext, ApiServices, HostFacts, Scope } from './context.ts';
 import { checkComponents } from './health/resolvers.ts';
-import { ingestEvents, INGEST_EVENTS_PATH } from './ingest/events.ts';
+import { registry, watch } from '../metrics/metrics.ts';
+import { ingestRoute } from './ingest/routes.ts';
 import { operationLimitsRule } from './limits.ts';
 import { batchLoader } from './loader.ts';
 import { buildSchema } from './schema.ts';
@@ -18,11 +19,12 @@ export interface ApiServer {
 
 /**
  * The HTTP face of faultline: GraphQL (with GraphiQL) on /graphql, GET /healthz, and the ingest endpoints of
- * design section 6 (POST /ingest/events). Every request passes the size limit first; GraphQL and ingest then
- * check the token.
+ * design section 6 (POST /ingest/events, /ingest/alertmanager, /ingest/webhook/<name>). Every request passes the
+ * size limit first; GraphQL and ingest then check the token.
  */
 export async function startApiServer(services: ApiServices): Promise<ApiServer> {
   const { api } = services.config;
+  watch({ view: services.correlation, topology: services.topology, nats: services.nats });
   const yoga = createYoga<object, ApiContext>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -49,12 +51,17 @@ export async function startApiServer(services: ApiServices): Promise<ApiServer> 
   const server = createServer((req, res) => {
     if (!withinSizeLimit(req, res, api.maxBodyBytes)) return;
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics' && req.method === 'GET') {
+      void metricsEndpoint(req, res, api);
+      return;
+    }
     if (path === '/healthz' && req.method === 'GET') {
       void healthz(services, res);
       return;
     }
-    if (path === INGEST_EVENTS_PATH) {
-      void ingestEvents(req, res, services);
+    const ingest = ingestRoute(path);
+    if (ingest) {
+      void ingest(req, res, services);
       return;
     }
     if (path === '/graphql') {
@@ -143,6 +150,29 @@ function withinSizeLimit(req: IncomingMessage, res: ServerResponse, maxBytes: nu
     return false;
   }
   return true;
+}
+
+/** Prometheus text; with token auth, a token with the read scope (Prometheus sends it as `authorization`). */
+async function metricsEndpoint(req: IncomingMessage, res: ServerResponse, api: ApiServices['config']['api']): Promise<void> {
+  const principal = authenticate(req.headers.authorization ?? null, api);
+  if (!principal) {
+    res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="faultline"' });
+    res.end('a valid bearer token is required\n');
+    return;
+  }
+  if (!principal.scopes.includes('read')) {
+    res.writeHead(403, { 'content-type': 'text/plain' });
+    res.end('this token lacks the read scope\n');
+    return;
+  }
+  try {
+    const body = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType });
+    res.end(body);
+  } catch (err) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end(`metrics could not be collected: ${(err as Error).message}\n`);
+  }
 }
 
 async function healthz(services: ApiServices, res: ServerResponse): Promise<void> {

@@ -10,6 +10,7 @@ import type { TopologyStore } from '../engine/store.ts';
 import type { Logger } from '../log.ts';
 import { alertKey, applyEvent, type AlertRecord } from './alert.ts';
 import { alertId, parseEventBytes, type AlertEvent, type DeadEvent } from './event.ts';
+import { checkEvents, decisionSeconds, eventsIn, eventsInvalid, watch } from '../metrics/metrics.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { Lease } from './lease.ts';
 import { Reconciler } from './reconciler.ts';
@@ -97,6 +98,7 @@ export class Correlator {
     });
     // Other correlators' writes, acknowledgements, windows, a new topology: decide again (throttled).
     view.onChange(() => correlator.requestDecision());
+    watch({ view, topology: options.topology, nats });
     await lease.start();
     heartbeats.start();
     await correlator.consume();
@@ -173,9 +175,12 @@ export class Correlator {
       const parsed = parseEventBytes(msg.data, { time: Math.floor(msg.info.timestampNanos / 1e6), source: msg.subject.split('.')[2] });
       if (!parsed.ok) {
         this.stats.invalid++;
+        eventsInvalid.inc();
         dead.push(this.deadLetter(msg, parsed.reason).then(() => msg.ack()));
         continue;
       }
+      eventsIn.inc({ source: parsed.event.source, status: parsed.event.status });
+      checkEvents.inc({ check: parsed.event.check });
       const id = alertId(parsed.event.host, parsed.event.check);
       let entry = byAlert.get(id);
       if (!entry) byAlert.set(id, (entry = { events: [], msgs: [] }));
@@ -202,8 +207,13 @@ export class Correlator {
     } else {
       // Nothing a decision reads changed: every event of the batch is decided as it stands.
       const now = performance.now();
-      for (const { at } of batch) this.stats.latencies.push(now - at);
+      for (const { at } of batch) this.decided(now - at);
     }
+  }
+
+  private decided(ms: number): void {
+    this.stats.latencies.push(ms);
+    decisionSeconds.observe(ms / 1000);
   }
 
   /**
@@ -228,7 +238,7 @@ export class Correlator {
       this.lastDecision = { end, took: end - start };
       this.stats.analyses++;
       this.stats.analysisMs += end - start;
-      for (const at of waiting) this.stats.latencies.push(end - at);
+      for (const at of waiting) this.decided(end - at);
       if (this.lease.leader) void this.reconciler.schedule();
     }, wait);
   }

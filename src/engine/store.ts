@@ -28,6 +28,11 @@ export class TopologyStore {
     private readonly log: Logger,
   ) {}
 
+  /** The current snapshot, or undefined before the first load completed. */
+  get loaded(): Snapshot | undefined {
+    return this.snapshot;
+  }
+
   /** The current snapshot; throws before the first load completed (callers load at start). */
   get current(): Snapshot {
     if (!this.snapshot) throw new Error('the topology is not loaded yet');

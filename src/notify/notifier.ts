@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import { createChannel, DEFAULT_TIMEOUT_MS, type ChannelAdapter } from './channel.ts';
 import { publishDeadLetter, type NotificationDeadLetter } from './dead-letter.ts';
 import { outboxMessageSchema, type OutboxMessage } from './notification.ts';
+import { notifications } from '../metrics/metrics.ts';
 import { outboxMessageId } from './outbox.ts';
 import { retryDelay } from './retry.ts';
 
@@ -176,6 +177,7 @@ function deliverer(ctx: DelivererContext) {
     const result = await adapter.send(notification, { useContacts: useContacts === true });
     if (result.ok) {
       const confirmed = await msg.ackAck().catch(() => false);
+      notifications.inc({ channel, kind: notification.kind, outcome: result.skipped ? 'skipped' : 'delivered' });
       if (result.skipped) log.info({ ...fields, attempt, reason: result.skipped }, 'notification skipped by its channel');
       else log.info({ ...fields, attempt }, 'notification delivered');
       if (result.warning) log.warn({ ...fields, attempt, warning: result.warning }, 'notification delivered with a warning');
@@ -184,6 +186,7 @@ function deliverer(ctx: DelivererContext) {
     }
     if (result.retryable && attempt < ctx.maxAttempts) {
       const retryInMs = retryDelay(attempt, ctx.retryBaseMs, ctx.retryMaxMs);
+      notifications.inc({ channel, kind: notification.kind, outcome: 'retried' });
       log.warn({ ...fields, attempt, retryInMs, error: result.error }, 'delivery failed; will retry');
       msg.nak(retryInMs);
       return;
@@ -191,6 +194,7 @@ function deliverer(ctx: DelivererContext) {
     const reason = result.retryable
       ? `channel "${channel}" failed ${attempts(attempt)}, last: ${result.error}`
       : `channel "${channel}" refused the notification: ${result.error}`;
+    notifications.inc({ channel, kind: notification.kind, outcome: 'dead' });
     log.error({ ...fields, attempt, reason }, 'notification dead-lettered');
     return giveUp(msg, { reason, notification, channel, error: result.error, attempts: attempt }, id);
   };

@@ -1,0 +1,159 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { STREAMS } from '../bus/layout.ts';
+import type { CorrelationView } from '../correlator/view.ts';
+import type { TopologyStore } from '../engine/store.ts';
+
+/**
+ * What faultline counts, for Prometheus (`GET /metrics`, design sections 6 and 7). One registry per process:
+ * the correlator, the notifier and the API of one process report together. Counters are bumped where things
+ * happen; gauges are read from the current state when Prometheus scrapes (`watch` says where from).
+ * "Top 10 noisiest checks" is `topk(10, rate(faultline_check_events_total[1h]))`, or GraphQL `topChecks`.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'faultline_' });
+
+export const eventsIn = new Counter({
+  name: 'faultline_events_total',
+  help: 'Valid events the correlator handled, by source and status.',
+  labelNames: ['source', 'status'] as const,
+  registers: [registry],
+});
+
+export const eventsInvalid = new Counter({
+  name: 'faultline_events_invalid_total',
+  help: 'Events refused as invalid and dead-lettered on faultline.dead.events.',
+  registers: [registry],
+});
+
+export const checkEvents = new Counter({
+  name: 'faultline_check_events_total',
+  help: 'Events per check name (the noisiest checks: topk over its rate).',
+  labelNames: ['check'] as const,
+  registers: [registry],
+});
+
+export const decisionSeconds = new Histogram({
+  name: 'faultline_decision_seconds',
+  help: 'From receipt of an event to the suppression decision on it.',
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const notifications = new Counter({
+  name: 'faultline_notifications_total',
+  help: 'Notification deliveries by channel, kind and outcome (delivered, skipped, retried, dead).',
+  labelNames: ['channel', 'kind', 'outcome'] as const,
+  registers: [registry],
+});
+
+interface Sources {
+  view?: CorrelationView | undefined;
+  topology?: TopologyStore | undefined;
+  nats?: NatsConnection | undefined;
+}
+
+let sources: Sources = {};
+
+/** Where the gauges read from in this process (the last call wins). */
+export function watch(next: Sources): void {
+  sources = { ...sources, ...next };
+}
+
+new Gauge({
+  name: 'faultline_alerts',
+  help: 'Alerts by what the correlator decided about them (ok, active, root, suppressed).',
+  labelNames: ['verdict'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    const analysis = sources.view?.decide();
+    if (!analysis) return;
+    const counts: Record<string, number> = { ok: 0, active: 0, root: 0, suppressed: 0 };
+    for (const d of analysis.decisions.values()) counts[d.verdict] = (counts[d.verdict] ?? 0) + 1;
+    for (const [verdict, n] of Object.entries(counts)) this.set({ verdict }, n);
+  },
+});
+
+new Gauge({
+  name: 'faultline_suppressed_alerts',
+  help: 'Suppressed alerts by reason (dependency, maintenance).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    const analysis = sources.view?.decide();
+    if (!analysis) return;
+    const counts: Record<string, number> = { dependency: 0, maintenance: 0 };
+    for (const d of analysis.decisions.values()) if (d.verdict === 'suppressed' && d.reason) counts[d.reason] = (counts[d.reason] ?? 0) + 1;
+    for (const [reason, n] of Object.entries(counts)) this.set({ reason }, n);
+  },
+});
+
+new Gauge({
+  name: 'faultline_incidents',
+  help: 'Incidents by status.',
+  labelNames: ['status'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    const view = sources.view;
+    if (!view) return;
+    const counts: Record<string, number> = { open: 0, acknowledged: 0, resolved: 0 };
+    for (const { value } of view.incidents.values()) counts[value.status] = (counts[value.status] ?? 0) + 1;
+    for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+  },
+});
+
+new Gauge({
+  name: 'faultline_topology_entities',
+  help: 'Entities in the topology snapshot in use.',
+  registers: [registry],
+  collect() {
+    const snapshot = sources.topology?.loaded;
+    if (snapshot) this.set(snapshot.topology.size);
+  },
+});
+
+new Gauge({
+  name: 'faultline_topology_loaded_timestamp_seconds',
+  help: 'When the topology snapshot in use was loaded.',
+  registers: [registry],
+  collect() {
+    const snapshot = sources.topology?.loaded;
+    if (snapshot) this.set(snapshot.loadedAt.getTime() / 1000);
+  },
+});
+
+new Gauge({
+  name: 'faultline_outbox_pending',
+  help: 'Notifications waiting in the outbox (stored, not yet delivered or dead-lettered).',
+  registers: [registry],
+  async collect() {
+    const info = await streamInfo(STREAMS.outbox.name);
+    if (info) this.set(info.state.messages);
+  },
+});
+
+new Gauge({
+  name: 'faultline_correlator_lag_events',
+  help: 'Events stored in FAULTLINE_EVENTS that the correlators have not finished (pending plus unacknowledged).',
+  registers: [registry],
+  async collect() {
+    const nats = sources.nats;
+    if (!nats) return;
+    const info = await jetstreamManager(nats)
+      .then((jsm) => jsm.consumers.info(STREAMS.events.name, 'faultline-correlator'))
+      .catch(() => undefined);
+    if (info) this.set(info.num_pending + info.num_ack_pending);
+  },
+});
+
+async function streamInfo(name: string) {
+  const nats = sources.nats;
+  if (!nats) return undefined;
+  return jetstreamManager(nats)
+    .then((jsm) => jsm.streams.info(name))
+    .catch(() => undefined);
+}

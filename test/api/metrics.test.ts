@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../../src/api/server.ts';
+import type { TopologyStore } from '../../src/engine/store.ts';
+import type { Driver } from '../../src/graph/neo4j.ts';
+import { estate, openIncidents, pages, pipeline, until, type Pipeline } from '../correlator/harness.ts';
+import { silentLog } from '../support/services.ts';
+
+/**
+ * GET /metrics after a real outage, checked by Prometheus's own `promtool check metrics` (Debian's prometheus
+ * package; .ci/run installs it).
+ */
+const PROMTOOL = process.env.FAULTLINE_PROMTOOL ?? '/usr/bin/promtool';
+const TOKEN = 'scraper-token-0123456789abcdef';
+const WRITER = 'writer-token-0123456789abcdef';
+
+describe('GET /metrics', () => {
+  let driver: Driver;
+  let topology: TopologyStore;
+  let p: Pipeline;
+  let server: ApiServer;
+
+  beforeAll(async () => {
+    if (!existsSync(PROMTOOL)) throw new Error(`promtool is not installed: ${PROMTOOL} is missing (Debian: apt-get install prometheus; or set FAULTLINE_PROMTOOL)`);
+    ({ driver, topology } = await estate());
+  });
+  afterEach(async () => {
+    await server?.close();
+    await p?.close();
+  });
+  afterAll(async () => {
+    await driver?.close();
+  });
+
+  it('is valid Prometheus text counting events, suppressions, incidents and notifications, and needs a read token', async () => {
+    p = await pipeline(topology, {
+      api: { port: 0, auth: 'token', tokens: [{ name: 'prometheus', token: TOKEN, scopes: ['read'] }, { name: 'bot', token: WRITER, scopes: ['write'] }] },
+    });
+    server = await startApiServer({ config: p.config, log: silentLog, neo4j: driver, nats: p.nats, topology, correlation: p.correlator.view, version: 'test' });
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    await p.send('log1.example.com', 'dns', 'critical');
+    await p.nats.publish('faultline.events.test', 'not an event');
+    await until('the page delivered', () => openIncidents(p).length === 1 && pages(p).length === 1);
+
+    const scrape = (token?: string) => fetch(`${server.url}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    expect((await scrape()).status).toBe(401);
+    expect((await scrape(WRITER)).status).toBe(403);
+    const res = await scrape(TOKEN);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+
+    const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    // promtool exits 1 for lint warnings too; it must report no error at all.
+    expect(`${check.stdout}${check.stderr}`).not.toMatch(/error/i);
+
+    const value = (line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').at(-1));
+    expect(value(/^faultline_events_total\{source="test",status="critical"\}/)).toBe(2);
+    expect(value(/^faultline_events_invalid_total /)).toBe(1);
+    expect(value(/^faultline_check_events_total\{check="mailq"\}/)).toBe(1);
+    expect(value(/^faultline_alerts\{verdict="suppressed"\}/)).toBe(1);
+    expect(value(/^faultline_alerts\{verdict="root"\}/)).toBe(1);
+    expect(value(/^faultline_suppressed_alerts\{reason="dependency"\}/)).toBe(1);
+    expect(value(/^faultline_incidents\{status="open"\}/)).toBe(1);
+    expect(value(/^faultline_notifications_total\{channel="hook",kind="page",outcome="delivered"\}/)).toBeGreaterThanOrEqual(1);
+    expect(value(/^faultline_topology_entities /)).toBe(topology.current.topology.size);
+    expect(value(/^faultline_correlator_lag_events /)).toBe(0);
+    expect(value(/^faultline_outbox_pending /)).toBeGreaterThanOrEqual(0);
+    expect(text).toMatch(/^faultline_decision_seconds_bucket\{le="0\.05"\} \d+$/m);
+  });
+});
