@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { estate, openIncidents, pages, pipeline, until, type Pipeline } from '../correlator/harness.ts';
+import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { silentLog } from '../support/services.ts';
 
 /**
@@ -68,5 +70,11 @@ describe('GET /metrics', () => {
     expect(value(/^faultline_correlator_lag_events /)).toBe(0);
     expect(value(/^faultline_outbox_pending /)).toBeGreaterThanOrEqual(0);
     expect(text).toMatch(/^faultline_decision_seconds_bucket\{le="0\.05"\} \d+$/m);
+
+    // The example Grafana dashboard asks only for metrics that exist.
+    const dashboard = readFileSync(join(PROJECT_ROOT, 'examples', 'grafana', 'faultline-dashboard.json'), 'utf8');
+    const asked = new Set([...dashboard.matchAll(/faultline_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+    const exposed = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    expect([...asked].filter((name) => !exposed.has(name))).toEqual([]);
   });
 });
