@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS } from '../../src/bus/layout.ts';
+import { Correlator } from '../../src/correlator/correlator.ts';
+import { silentLog } from '../support/services.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { postJson, startIngestApi, WRITER } from './api.ts';
 import { closedPort, storedMessages, type Stored } from './stored.ts';
@@ -54,12 +56,16 @@ describe('a real Alertmanager sending its webhook to faultline', () => {
   let alertmanager: ChildProcess | undefined;
   let amUrl: string;
   let amLog = '';
+  /** A real correlator on the same bus: the events become alerts. */
+  let correlator: Correlator;
+  const alert = (id: string) => correlator.view.records().get(id);
   const events = () => storedMessages(api.nc, STREAMS.events.name);
   const dead = () => storedMessages(api.nc, STREAMS.dead.name);
 
   beforeAll(async () => {
     const binary = alertmanagerBinary();
     api = await startIngestApi({ ingest: { alertmanager: { severities: { p1: 'critical' } } } });
+    correlator = await Correlator.start({ config: api.services.config, log: silentLog, nats: api.nc, topology: api.services.topology });
     const port = await closedPort();
     amUrl = `http://127.0.0.1:${port}`;
     const dir = mkdtempSync(join(tmpdir(), 'faultline-alertmanager-'));
@@ -101,6 +107,7 @@ receivers:
   });
 
   afterAll(async () => {
+    await correlator?.stop();
     if (alertmanager && alertmanager.exitCode === null) {
       const gone = new Promise((resolve) => alertmanager!.once('exit', resolve));
       alertmanager.kill('SIGTERM');
@@ -151,6 +158,9 @@ receivers:
     expect(byCheck.get('DiskAlmostFull')!.body).toMatchObject({ host: 'web1.example.com', status: 'warning', text: '91% used' });
     // the configured severity word, and the port stripped from an IPv6 instance
     expect(byCheck.get('ExporterDown')!.body).toMatchObject({ host: '2001:db8::7', status: 'critical' });
+    await until('the alerts in the correlator', async () => (alert('db1.example.com/MySQLDown') && alert('web1.example.com/DiskAlmostFull') ? true : undefined), 10_000);
+    expect(alert('db1.example.com/MySQLDown')).toMatchObject({ status: 'critical', source: 'alertmanager', tags: { dc: 'dc1' } });
+    expect(alert('web1.example.com/DiskAlmostFull')).toMatchObject({ status: 'warning' });
 
     // The alert without a host label is not lost: dead-lettered with the reason (Alertmanager got a 422).
     const letters = await until('the Watchdog alert was not dead-lettered', async () => {
@@ -174,6 +184,7 @@ receivers:
     expect(ok.body).toMatchObject({ source: 'alertmanager', host: 'db1.example.com', check: 'MySQLDown', status: 'ok' });
     expect(Date.parse(ok.body.time)).toBe(Date.parse(endsAt));
     expect(ok.msgId).toMatch(/:resolved:/);
+    await until('the alert ok in the correlator', async () => (alert('db1.example.com/MySQLDown')?.status === 'ok' ? true : undefined), 10_000);
     // Nothing else changed, so nothing else was sent again.
     expect((await events()).filter((m) => m.body.check === 'DiskAlmostFull')).toHaveLength(1);
   });
