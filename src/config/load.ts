@@ -14,6 +14,7 @@ const ENV_KEYS = {
   FAULTLINE_API_HOST: ['api', 'host'],
   FAULTLINE_API_PORT: ['api', 'port'],
   FAULTLINE_LOG_LEVEL: ['log', 'level'],
+  FAULTLINE_INGEST_SECRET: ['ingest', 'secret'],
 } as const;
 
 const DEFAULT_FILE = 'faultline.yaml';
