@@ -1,32 +1,24 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
-import { ensureLayout, STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
-import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
+import { STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
+import type { NatsConnection } from '../../src/bus/nats.ts';
 import { enqueueNotification } from '../../src/notify/outbox.ts';
-import { startNotifier, type Notifier, type NotifierOptions } from '../../src/notify/notifier.ts';
-import type { Logger } from '../../src/log.ts';
-import { freshNats, silentLog, testConfig } from '../support/services.ts';
-import { deadNotifications, outboxDepth, storedMessages } from './bus.ts';
+import { testConfig } from '../support/services.ts';
+import { deadNotifications, notifierBus, outboxDepth, storedMessages } from './bus.ts';
 import { startCollector, type Collector } from './collector.ts';
 import { aNotification, capturedLog, pause, until } from './fixtures.ts';
 
 const SECRET = 'Bearer s3cr3t-webhook-token';
 
 describe('the outbox and the notifier on real JetStream and a real webhook receiver', () => {
+  const bus = notifierBus();
   let nc: NatsConnection;
   let collector: Collector;
-  const notifiers: Notifier[] = [];
-  const connections: NatsConnection[] = [];
-
-  beforeEach(async () => {
-    nc = await freshNats();
-    await ensureLayout(nc);
+  beforeEach(() => {
+    nc = bus.nc();
   });
   afterEach(async () => {
-    for (const notifier of notifiers.splice(0)) await notifier.stop();
-    for (const connection of connections.splice(0)) await connection.close();
     await collector?.close();
-    await nc.close();
   });
 
   /** One webhook channel named `channel` on the collector, and routes (a catch-all to it by default). */
@@ -40,16 +32,8 @@ describe('the outbox and the notifier on real JetStream and a real webhook recei
     });
   }
 
-  /** A notifier on its own connection, as another process would run it; quick retries. */
-  async function notifier(cfg: ReturnType<typeof config>, options: Partial<NotifierOptions> & { log?: Logger } = {}) {
-    const connection = await connectNats(inject('natsUrl'), 'notifier-test');
-    connections.push(connection);
-    const started = await startNotifier({ config: cfg, log: silentLog, nats: connection, retryBaseMs: 50, ...options });
-    notifiers.push(started);
-    return started;
-  }
-
-  const settled = () => until('the outbox to drain', async () => (await outboxDepth(nc)) === 0);
+  const notifier = bus.notifier;
+  const settled = bus.settled;
 
   it('stores one message per routed channel on its own subject, and a repeated dedupKey is stored and delivered once', async () => {
     collector = await startCollector();
@@ -232,7 +216,7 @@ describe('the outbox and the notifier on real JetStream and a real webhook recei
     await notifier(cfg, { ackWaitMs: 1_000, timeoutMs: 3_000 });
     await enqueueNotification(nc, cfg.notify, aNotification());
     await until('the first attempt', () => collector.received.length === 1);
-    await connections[0]!.close();
+    await bus.connections[0]!.close();
 
     const captured = capturedLog();
     await notifier(cfg, { ackWaitMs: 1_000, log: captured.log });
@@ -249,7 +233,7 @@ describe('the outbox and the notifier on real JetStream and a real webhook recei
     await notifier(cfg, { ackWaitMs: 1_000, timeoutMs: 3_000, maxAttempts: 1 });
     await enqueueNotification(nc, cfg.notify, aNotification());
     await until('the only attempt', () => collector.received.length === 1);
-    await connections[0]!.close();
+    await bus.connections[0]!.close();
 
     await notifier(cfg, { ackWaitMs: 1_000, maxAttempts: 1 });
     await until('a dead letter', async () => (await deadNotifications(nc)).length === 1);

@@ -1,13 +1,11 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { ensureLayout } from '../../src/bus/layout.ts';
-import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '../../src/bus/nats.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { createChannel, type ChannelOptions } from '../../src/notify/channel.ts';
 import { enqueueNotification } from '../../src/notify/outbox.ts';
-import { startNotifier, type Notifier } from '../../src/notify/notifier.ts';
 import type { PagerDutyEvent } from '../../src/notify/pagerduty/pagerduty.ts';
-import { freshNats, testConfig } from '../support/services.ts';
-import { deadNotifications, outboxDepth } from './bus.ts';
+import { testConfig } from '../support/services.ts';
+import { deadNotifications, notifierBus } from './bus.ts';
 import { startCollector, type Collector } from './collector.ts';
 import { aNotification, capturedLog, until } from './fixtures.ts';
 
@@ -126,20 +124,14 @@ describe('the PagerDuty channel on a real HTTP receiver standing in for the Even
 });
 
 describe('PagerDuty deliveries through the outbox and the notifier', () => {
+  const bus = notifierBus();
   let nc: NatsConnection;
   let collector: Collector;
-  const notifiers: Notifier[] = [];
-  const connections: NatsConnection[] = [];
-
-  beforeEach(async () => {
-    nc = await freshNats();
-    await ensureLayout(nc);
+  beforeEach(() => {
+    nc = bus.nc();
   });
   afterEach(async () => {
-    for (const notifier of notifiers.splice(0)) await notifier.stop();
-    for (const connection of connections.splice(0)) await connection.close();
     await collector?.close();
-    await nc.close();
   });
 
   const config = () =>
@@ -147,12 +139,8 @@ describe('PagerDuty deliveries through the outbox and the notifier', () => {
       notify: { channels: [{ name: 'dba-pager', type: 'pagerduty', url: collector.url, routingKey: ROUTING_KEY }], routes: [{ channels: ['dba-pager'] }] },
     });
 
-  async function notifier(cfg: ReturnType<typeof config>, log = capturedLog().log) {
-    const connection = await connectNats(inject('natsUrl'), 'notifier-test');
-    connections.push(connection);
-    notifiers.push(await startNotifier({ config: cfg, log, nats: connection, retryBaseMs: 50 }));
-  }
-  const settled = () => until('the outbox to drain', async () => (await outboxDepth(nc)) === 0);
+  const notifier = (cfg: ReturnType<typeof config>, log = capturedLog().log) => bus.notifier(cfg, { log });
+  const settled = bus.settled;
 
   it('retries a trigger PagerDuty rate-limits with 429, then delivers it once; the resolve follows with the same key', async () => {
     collector = await startCollector((n) => (n === 1 ? 429 : 202));
