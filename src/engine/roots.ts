@@ -78,7 +78,7 @@ export function rootIndexes(topology: Topology, failing: ArrayLike<number>, opti
   const comps = failureComponents(topology);
   const singleCause = singleCauseComponents(topology);
   return withScratch(topology, (s) =>
-    withScratch(topology, (local) => {
+    withScratch(topology, (local) => withScratch(topology, (base) => {
       // s.stamp marks D = implied(F); s.stamp2 marks F (same epoch).
       const tail = propagate(topology, s, failing);
       const down = s.queue.slice(0, tail);
@@ -97,7 +97,7 @@ export function rootIndexes(topology: Topology, failing: ArrayLike<number>, opti
 
       const units: RootUnitIndexes[] = [];
       for (const [c, failingHere] of failingByComponent) {
-        const within = new Within(topology, comps.of, comps.members, c, isDown, local);
+        const within = new Within(topology, comps.of, comps.members, c, isDown, local, base);
         const explained = within.close([]);
         const unexplained = failingHere.filter((v) => !explained(v));
         if (unexplained.length === 0) continue;
@@ -108,7 +108,7 @@ export function rootIndexes(topology: Topology, failing: ArrayLike<number>, opti
 
       const explainedBy = options.explain === false ? new Map<number, number[]>() : explain(topology, units, failingByComponent, isDown, local);
       return { units, explainedBy, down };
-    }),
+    })),
   );
 }
 
@@ -132,12 +132,18 @@ export function explainUnits(topology: Topology, failing: ArrayLike<number>, ana
  * Fixpoints inside one failure component C, with everything outside C at its state in implied(F). Since every hard
  * dependency and every member of a vertex of C lies in C or below it, and below C the state under F \ C is the state
  * under F (locality of implied), `close(seeds)` = C ∩ implied((F \ C) ∪ seeds) for seeds ⊆ C.
+ *
+ * The closure of what comes from outside (the base) is the same for every call: it is computed once, in its own
+ * scratch, and each call only extends it from its seeds. refineUnit calls `close` once per independent failure
+ * inside C, and when much of a large component is down from outside, that is the difference between the size of
+ * the base and the size of what one failure adds to it.
  */
 class Within {
   /** Members of C taken down from outside, before any seed. */
   private readonly external: number[] = [];
   /** Groups of C: down members outside C. */
   private readonly outside = new Map<number, number>();
+  private baseEpoch: number | undefined;
 
   constructor(
     private readonly topology: Topology,
@@ -146,6 +152,7 @@ class Within {
     private readonly c: number,
     private readonly isDown: (v: number) => boolean,
     private readonly s: Scratch,
+    private readonly b: Scratch,
   ) {
     const { hardDeps, members: groupMembers, downAt } = topology;
     for (let i = members.offsets[c]!; i < members.offsets[c + 1]!; i++) {
@@ -172,16 +179,31 @@ class Within {
 
   /** The closure, as a membership test valid until the next call (it reads the scratch marks). */
   close(seeds: readonly number[]): (v: number) => boolean {
-    const { s, c, of, isDown } = this;
+    const base = this.base();
+    const { b } = this;
+    const extra = this.extend(this.s, seeds, (v) => b.stamp[v] === base, (g) => (b.countStamp[g] === base ? b.count[g]! : 0));
+    return (v) => b.stamp[v] === base || extra(v);
+  }
+
+  /** The closure of the external members alone, marked in the base scratch; its epoch. */
+  private base(): number {
+    if (this.baseEpoch !== undefined) return this.baseEpoch;
+    this.extend(this.b, this.external, () => false, () => 0);
+    this.baseEpoch = this.b.epoch;
+    return this.baseEpoch;
+  }
+
+  /** Marks in `s` what `seeds` add to a closed set (`inSet`, with `counted` down members per group already). */
+  private extend(s: Scratch, seeds: readonly number[], inSet: (v: number) => boolean, counted: (g: number) => number): (v: number) => boolean {
+    const { c, of, isDown } = this;
     const { hardDependents, memberOf, downAt } = this.topology;
     const epoch = s.begin();
     let tail = 0;
     const mark = (v: number) => {
-      if (s.stamp[v] === epoch) return;
+      if (s.stamp[v] === epoch || inSet(v)) return;
       s.stamp[v] = epoch;
       s.queue[tail++] = v;
     };
-    for (const v of this.external) mark(v);
     for (const v of seeds) mark(v);
     for (let head = 0; head < tail; head++) {
       const u = s.queue[head]!;
@@ -192,11 +214,11 @@ class Within {
       for (let i = memberOf.offsets[u]!; i < memberOf.offsets[u + 1]!; i++) {
         const g = memberOf.targets[i]!;
         const at = downAt[g]!;
-        if (at === 0 || of[g] !== c || !isDown(g) || s.stamp[g] === epoch) continue;
+        if (at === 0 || of[g] !== c || !isDown(g) || s.stamp[g] === epoch || inSet(g)) continue;
         const count = s.countStamp[g] === epoch ? s.count[g]! + 1 : 1;
         s.countStamp[g] = epoch;
         s.count[g] = count;
-        if (count + (this.outside.get(g) ?? 0) >= at) mark(g);
+        if (count + counted(g) + (this.outside.get(g) ?? 0) >= at) mark(g);
       }
     }
     return (v) => s.stamp[v] === epoch;
