@@ -29,6 +29,7 @@ export const CONSUMER = 'faultline-correlator';
 
 /** How often refreshes kept in memory are stored (see `store`). */
 const REFRESH_PERSIST_MS = 5_000;
+const REFRESH_CHUNK = 250;
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
@@ -285,19 +286,24 @@ export class Correlator {
     throw new Error(`alert ${id}: state changed under 8 attempts in a row`);
   }
 
-  /** Stores the refreshes kept in memory. A conflict means another correlator stored a newer state: theirs stands. */
+  /**
+   * Stores the refreshes kept in memory, a few hundred at a time so that events keep flowing between them. A
+   * conflict means another correlator stored a newer state: theirs stands.
+   */
   private async persistRefreshes(): Promise<void> {
     const keys = [...this.refreshed];
     this.refreshed.clear();
-    await Promise.allSettled(
-      keys.map(async (key) => {
-        const entry = this.view.alerts.get(key);
-        if (!entry) return;
-        await this.view.alerts.put(key, entry.value, encode(entry.value), entry.revision).catch((err: unknown) => {
-          if (!(err instanceof KvConflictError)) this.refreshed.add(key);
-        });
-      }),
-    );
+    for (let i = 0; i < keys.length; i += REFRESH_CHUNK) {
+      await Promise.allSettled(
+        keys.slice(i, i + REFRESH_CHUNK).map(async (key) => {
+          const entry = this.view.alerts.get(key);
+          if (!entry) return;
+          await this.view.alerts.put(key, entry.value, encode(entry.value), entry.revision).catch((err: unknown) => {
+            if (!(err instanceof KvConflictError)) this.refreshed.add(key);
+          });
+        }),
+      );
+    }
   }
 
   private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
