@@ -61,8 +61,9 @@ export interface CorrelatorStats {
 export class Correlator {
   readonly stats: CorrelatorStats = { events: 0, invalid: 0, ignored: 0, latencies: [], analyses: 0, analysisMs: 0 };
   private messages: ConsumerMessages | undefined;
-  private pending: { msg: JsMsg; at: number }[] = [];
-  private flushing = false;
+  /** The last write in flight per alert id: the next event of that alert waits for it. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
   /** Receipt times of events whose batch changed what decisions read: decided by the next analysis. */
   private undecided: number[] = [];
@@ -121,7 +122,7 @@ export class Correlator {
   async stop(): Promise<void> {
     this.stopped = true;
     this.messages?.stop();
-    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    await Promise.allSettled([...this.chains.values(), ...this.inflight]);
     clearTimeout(this.decision);
     clearInterval(this.refreshTimer);
     this.heartbeats.stop();
@@ -143,73 +144,69 @@ export class Correlator {
     const consumer = await jetstream(nats).consumers.get(STREAMS.events.name, CONSUMER);
     this.messages = await consumer.consume({
       max_messages: 1_000,
-      callback: (msg) => {
-        this.pending.push({ msg, at: performance.now() });
-        if (!this.flushing) {
-          this.flushing = true;
-          setImmediate(() => void this.flushLoop());
-        }
-      },
+      callback: (msg) => this.handle(msg, performance.now()),
     });
   }
 
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.pending.length > 0 && !this.stopped) {
-        const batch = this.pending;
-        this.pending = [];
-        await this.flush(batch);
-      }
-    } finally {
-      this.flushing = false;
+  /**
+   * One event, as it arrives: validate, apply, store, acknowledge. Events of one alert are chained (one write at a
+   * time per alert in this process, in arrival order); events of different alerts overlap, so nothing waits for a
+   * batch to finish. A change of what decisions read asks for a decision; a refresh is decided as it stands.
+   */
+  private handle(msg: JsMsg, at: number): void {
+    if (this.stopped) return; // not acknowledged: redelivered to whoever consumes next
+    this.stats.events++;
+    const parsed = parseEventBytes(msg.data, { time: Math.floor(msg.info.timestampNanos / 1e6), source: msg.subject.split('.')[2] });
+    if (!parsed.ok) {
+      this.stats.invalid++;
+      eventsInvalid.inc();
+      this.track(
+        this.deadLetter(msg, parsed.reason).then(
+          () => {
+            msg.ack();
+            this.decided(performance.now() - at);
+          },
+          (err: unknown) => {
+            this.options.log.error({ err }, 'dead-lettering failed; the event will be redelivered');
+            msg.nak(1_000);
+          },
+        ),
+      );
+      return;
     }
+    const { event } = parsed;
+    eventsIn.inc({ source: event.source, status: event.status });
+    checkEvents.inc({ check: event.check });
+    const id = alertId(event.host, event.check);
+    const before = this.chains.get(id) ?? Promise.resolve();
+    const done = before
+      .then(() => this.store(id, [{ event, seq: msg.seq }]))
+      .then(
+        (effect) => {
+          msg.ack();
+          if (effect === 'changed') {
+            this.undecided.push(at);
+            this.requestDecision();
+          } else {
+            this.decided(performance.now() - at);
+          }
+        },
+        (err: unknown) => {
+          // Not acknowledged: JetStream redelivers it, and applying it again changes nothing that is newer.
+          this.options.log.error({ err, alert: id }, 'storing alert state failed; the event will be redelivered');
+          msg.nak(1_000);
+        },
+      );
+    const tail = done.finally(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    this.chains.set(id, tail);
   }
 
-  /** One micro-batch: everything that arrived while the previous one was being stored. */
-  private async flush(batch: { msg: JsMsg; at: number }[]): Promise<void> {
-    const { log, nats } = this.options;
-    const byAlert = new Map<string, { events: { event: AlertEvent; seq: number }[]; msgs: JsMsg[] }>();
-    const done = new Set<JsMsg>();
-    const dead: Promise<unknown>[] = [];
-    for (const { msg } of batch) {
-      this.stats.events++;
-      const parsed = parseEventBytes(msg.data, { time: Math.floor(msg.info.timestampNanos / 1e6), source: msg.subject.split('.')[2] });
-      if (!parsed.ok) {
-        this.stats.invalid++;
-        eventsInvalid.inc();
-        dead.push(this.deadLetter(msg, parsed.reason).then(() => msg.ack()));
-        continue;
-      }
-      eventsIn.inc({ source: parsed.event.source, status: parsed.event.status });
-      checkEvents.inc({ check: parsed.event.check });
-      const id = alertId(parsed.event.host, parsed.event.check);
-      let entry = byAlert.get(id);
-      if (!entry) byAlert.set(id, (entry = { events: [], msgs: [] }));
-      entry.events.push({ event: parsed.event, seq: msg.seq });
-      entry.msgs.push(msg);
-    }
-
-    let decisive = false;
-    const stored = await Promise.allSettled(
-      [...byAlert].map(async ([id, { events, msgs }]) => {
-        if ((await this.store(id, events)) === 'changed') decisive = true;
-        for (const msg of msgs) done.add(msg);
-      }),
-    );
-    for (const s of stored) if (s.status === 'rejected') log.error({ err: s.reason }, 'storing alert state failed; the events will be redelivered');
-    await Promise.allSettled(dead);
-    for (const msg of done) msg.ack();
-    // Events whose state could not be stored are not acknowledged: JetStream redelivers them after ack_wait.
-    for (const [, { msgs }] of byAlert) for (const msg of msgs) if (!done.has(msg)) msg.nak(1_000);
-
-    if (decisive) {
-      for (const { at } of batch) this.undecided.push(at);
-      this.requestDecision();
-    } else {
-      // Nothing a decision reads changed: every event of the batch is decided as it stands.
-      const now = performance.now();
-      for (const { at } of batch) this.decided(now - at);
-    }
+  /** Work a clean stop waits for. */
+  private track(work: Promise<unknown>): void {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
   }
 
   private decided(ms: number): void {
