@@ -79,17 +79,17 @@ export interface AnalysisInput {
 export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInput): Analysis {
   const topology = mapper.topology;
   const bar = SEVERITY_RANK[threshold];
-  const decisions = new Map<string, AlertDecision>();
   const failing: number[] = [];
   const failingMask = new Uint8Array(topology.size);
   const unmapped = new Map<string, AlertRecord[]>();
   const byEntity = new Map<number, AlertRecord[]>();
+  // A snapshot: records are replaced, never changed, so holding them keeps what was decided on.
+  const snapshot: AlertRecord[] = [];
 
   for (const alert of alerts) {
-    const { entity, by } = mapper.map(alert);
-    const isFailing = SEVERITY_RANK[alert.status] >= bar;
-    decisions.set(alert.id, { id: alert.id, status: alert.status, mappedBy: by, entity, failing: isFailing, verdict: alert.status === 'ok' ? 'ok' : 'active', suppressedBy: [] });
-    if (!isFailing) continue;
+    snapshot.push(alert);
+    if (SEVERITY_RANK[alert.status] < bar) continue;
+    const { entity } = mapper.map(alert);
     if (entity < 0) {
       push(unmapped, alert.host, alert);
       continue;
@@ -126,24 +126,49 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
   const unitOfEntity = new Map<number, number>();
   units.forEach((u, i) => u.indexes.forEach((v) => unitOfEntity.set(v, i)));
   for (const [host, hostAlerts] of [...unmapped].sort(([a], [b]) => a.localeCompare(b))) {
-    const i = units.length;
     units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: hostAlerts.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(hostAlerts) });
-    for (const a of hostAlerts) Object.assign(decisions.get(a.id)!, { verdict: 'root', unit: i });
   }
 
-  for (const d of decisions.values()) {
-    if (d.entity < 0 || d.verdict === 'ok') continue;
-    const unit = d.failing ? unitOfEntity.get(d.entity) : undefined;
-    if (unit !== undefined) {
-      if (units[unit]!.maintenance) Object.assign(d, { verdict: 'suppressed', reason: 'maintenance' });
-      else Object.assign(d, { verdict: 'root', unit });
-      continue;
+  // The verdict of every alert follows from the units and the down set; it is worked out when first read (the
+  // planner, the API, the metrics), not after every batch of events.
+  let decisions: Map<string, AlertDecision> | undefined;
+  const verdicts = (): Map<string, AlertDecision> => {
+    decisions = new Map();
+    const unmappedUnit = new Map(units.flatMap((u, i): [string, number][] => (u.mapped ? [] : [[u.entities[0]!, i]])));
+    for (const alert of snapshot) {
+      const { entity, by } = mapper.map(alert);
+      const failingNow = SEVERITY_RANK[alert.status] >= bar;
+      const d: AlertDecision = { id: alert.id, status: alert.status, mappedBy: by, entity, failing: failingNow, verdict: alert.status === 'ok' ? 'ok' : 'active', suppressedBy: [] };
+      decisions.set(alert.id, d);
+      if (d.verdict === 'ok') continue;
+      if (entity < 0) {
+        if (failingNow) Object.assign(d, { verdict: 'root', unit: unmappedUnit.get(alert.host) });
+        continue;
+      }
+      const unit = failingNow ? unitOfEntity.get(entity) : undefined;
+      if (unit !== undefined) {
+        if (units[unit]!.maintenance) Object.assign(d, { verdict: 'suppressed', reason: 'maintenance' });
+        else Object.assign(d, { verdict: 'root', unit });
+        continue;
+      }
+      if (!down[entity] && !inMaintenance(entity)) continue; // a warning nothing explains: active
+      d.verdict = 'suppressed';
+      d.reason = inMaintenance(entity) ? 'maintenance' : 'dependency';
     }
-    if (!down[d.entity] && !inMaintenance(d.entity)) continue; // a warning nothing explains: active
-    d.verdict = 'suppressed';
-    d.reason = inMaintenance(d.entity) ? 'maintenance' : 'dependency';
-  }
-  const analysis: Analysis = { topology, units, decisions, down, attributed: false, failing, downList: result.down, maintenance };
+    return decisions;
+  };
+  const analysis: Analysis = {
+    topology,
+    units,
+    get decisions() {
+      return decisions ?? verdicts();
+    },
+    down,
+    attributed: false,
+    failing,
+    downList: result.down,
+    maintenance,
+  };
   // Suppressed only by roots under maintenance is "maintenance": that needs the attribution.
   if (units.some((u) => u.maintenance)) attribute(analysis);
   return analysis;

@@ -136,14 +136,14 @@ export class Correlator {
     const { nats } = this.options;
     const jsm = await jetstreamManager(nats);
     const ackWait = this.options.config.correlator.ackWait * 1_000_000;
-    const config = { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_ack_pending: 2_000, filter_subject: SUBJECTS.eventsAll };
+    const config = { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_ack_pending: 500, filter_subject: SUBJECTS.eventsAll };
     await jsm.consumers.info(STREAMS.events.name, CONSUMER).then(
       () => jsm.consumers.update(STREAMS.events.name, CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending }),
       () => jsm.consumers.add(STREAMS.events.name, config),
     );
     const consumer = await jetstream(nats).consumers.get(STREAMS.events.name, CONSUMER);
     this.messages = await consumer.consume({
-      max_messages: 1_000,
+      max_messages: 250,
       callback: (msg) => this.handle(msg, performance.now()),
     });
   }
@@ -220,29 +220,40 @@ export class Correlator {
    * an event is decided at once.
    */
   requestDecision(): void {
-    if (this.decision || this.stopped) return;
-    const wait = Math.max(0, this.lastDecision.end + this.lastDecision.took - performance.now());
-    this.decision = setTimeout(() => {
+    if (this.stopped) return;
+    const due = this.lastDecision.end + 2 * this.lastDecision.took;
+    if (performance.now() >= due) {
+      // Due already: decide here rather than behind a timer a busy event loop would run late.
+      clearTimeout(this.decision);
       this.decision = undefined;
-      const start = performance.now();
-      const waiting = this.undecided;
-      this.undecided = [];
-      try {
-        this.view.decide();
-      } catch (err) {
-        this.options.log.error({ err }, 'analysis failed');
-      }
-      const end = performance.now();
-      this.lastDecision = { end, took: end - start };
-      this.stats.analyses++;
-      this.stats.analysisMs += end - start;
-      for (const at of waiting) this.decided(end - at);
-      if (this.lease.leader) void this.reconciler.schedule();
-    }, wait);
+      this.decideNow();
+      return;
+    }
+    this.decision ??= setTimeout(() => {
+      this.decision = undefined;
+      this.decideNow();
+    }, due - performance.now());
+  }
+
+  private decideNow(): void {
+    const start = performance.now();
+    const waiting = this.undecided;
+    this.undecided = [];
+    try {
+      this.view.decide();
+    } catch (err) {
+      this.options.log.error({ err }, 'analysis failed');
+    }
+    const end = performance.now();
+    this.lastDecision = { end, took: end - start };
+    this.stats.analyses++;
+    this.stats.analysisMs += end - start;
+    for (const at of waiting) this.decided(end - at);
+    if (this.lease.leader) this.reconciler.schedule();
   }
 
   /**
-   * Applies one alert's events of this batch. A change of anything a decision reads (status, text, tags, mapping)
+   * Applies one alert's events. A change of anything a decision reads (status, text, tags, mapping)
    * is stored now, compare-and-set, re-reading and re-applying on a conflict; the message is acknowledged after.
    * A refresh (the same state again, only its time newer) is kept in memory and stored with the others every few
    * seconds: writing every refresh would cap the correlator at the bucket's write rate for no decision's sake.

@@ -92,7 +92,7 @@ export class Reconciler {
   private async run(): Promise<void> {
     const now = this.view.clock();
     const open = [...this.view.incidents.values()].map((e) => e.value).filter((i) => i.status !== 'resolved');
-    const analysis = this.view.decide();
+    const analysis = this.view.latest();
     // Who suppresses what is only read for incidents that exist or open now: while every root is still settling
     // (a burst, or the first seconds of an outage), the planner only keeps time and the attribution is not paid for.
     const settle = this.config.correlator.settle;

@@ -17,6 +17,7 @@ import { AlertMapper } from './mapping.ts';
 export class CorrelationView {
   private mapper: AlertMapper;
   private memo: Analysis | undefined;
+  private last: Analysis | undefined;
   private maskValidUntil = Infinity;
   private readonly listeners: (() => void)[] = [];
   /** Alert records by alert id, kept current from the mirror (the analysis reads it, and so do the planner and API). */
@@ -80,15 +81,28 @@ export class CorrelationView {
   decide(): Analysis {
     const now = this.clock();
     if (this.memo && now < this.maskValidUntil) return this.memo;
+    this.memo = this.analyse(now);
+    this.last = this.memo;
+    return this.memo;
+  }
+
+  /**
+   * The analysis computed last, even if something changed since (the correlator decides again right after a
+   * change and then runs the planner): the planner does not pay for an analysis of its own.
+   */
+  latest(): Analysis {
+    return this.last ?? this.decide();
+  }
+
+  private analyse(now: number): Analysis {
     const windows = [...this.maintenance.values()].map((e) => e.value);
     this.maskValidUntil = nextMaintenanceChange(windows, now) ?? Infinity;
-    this.memo = analyse({
+    return analyse({
       mapper: this.mapper,
       alerts: this.records().values(),
       threshold: this.config.threshold,
       maintenance: maintenanceMask(this.mapper.topology, windows, now),
     });
-    return this.memo;
   }
 
   /** Alert records by alert id (a live map: do not change it). */
