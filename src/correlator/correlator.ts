@@ -17,7 +17,7 @@ import { Reconciler } from './reconciler.ts';
 import { CorrelationView } from './view.ts';
 
 /**
- * The correlator (design sections 5 and 6), as stages over micro-batches of events:
+ * The correlator (design sections 5 and 6), as stages each event goes through:
  *   validate (invalid → faultline.dead.events) → update alert state (KV, compare-and-set) → acknowledge →
  *   decide (analysis.ts) → incidents and notifications (reconciler.ts, on the lease holder only).
  * Events are read from the durable consumer `faultline-correlator`, which every correlator process shares; a
