@@ -153,7 +153,7 @@ function withinSizeLimit(req: IncomingMessage, res: ServerResponse, maxBytes: nu
 }
 
 /** Prometheus text; with token auth, a token with the read scope (Prometheus sends it as `authorization`). */
-async function metricsEndpoint(req: IncomingMessage, res: ServerResponse, api: ApiServices['config']['api']): Promise<void> {
+export async function metricsEndpoint(req: IncomingMessage, res: ServerResponse, api: ApiServices['config']['api']): Promise<void> {
   const principal = authenticate(req.headers.authorization ?? null, api);
   if (!principal) {
     res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="faultline"' });
@@ -175,18 +175,18 @@ async function metricsEndpoint(req: IncomingMessage, res: ServerResponse, api: A
   }
 }
 
-async function healthz(services: ApiServices, res: ServerResponse): Promise<void> {
+export async function healthz(services: Pick<ApiServices, 'config' | 'neo4j' | 'nats' | 'version'>, res: ServerResponse): Promise<void> {
   const components = await checkComponents(services);
   const ok = components.every((c) => c.ok);
   sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: services.version, components });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
-function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((err) => (err ? reject(err) : resolve()));
     server.closeAllConnections();

@@ -99,11 +99,17 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
         'notify:',
         `  channels: [{ name: hook, type: webhook, url: "${hook.url}" }]`,
         '  routes: [{ channels: [hook] }]',
+        'api: { port: 0 }',
         'log: { level: info }',
       ].join('\n'),
     );
-    const start = () => startCli(['serve', '--role', 'correlator', '--config', file], testEnv({ FAULTLINE_CONFIG: file }), /correlator started/);
-    let child: ChildProcess | undefined = (await start()).child;
+    const start = () => startCli(['serve', '--role', 'correlator', '--config', file], testEnv({ FAULTLINE_CONFIG: file }), /"url":"(http:[^"]+)"[^\n]*health and metrics listening/);
+    const first = await start();
+    let child: ChildProcess | undefined = first.child;
+    // A correlator-only process still answers /healthz and /metrics.
+    const health = await fetch(`${first.match[1]}/healthz`);
+    expect(health.status).toBe(200);
+    expect((await fetch(`${first.match[1]}/graphql`)).status).toBe(404);
     try {
       await publishEvent(nats, { host: 'mail1.example.com', check: 'mailq', status: 'critical' }, { source: 'test' });
       await publishEvent(nats, { host: 'log1.example.com', check: 'dns', status: 'critical' }, { source: 'test' });

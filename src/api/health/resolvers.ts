@@ -8,7 +8,7 @@ export const health: QueryResolvers['health'] = async (_parent, _args, ctx) => {
 };
 
 /** Round trips to Neo4j and NATS; shared by the `health` query and GET /healthz. */
-export function checkComponents(services: ApiServices): Promise<ComponentHealth[]> {
+export function checkComponents(services: Pick<ApiServices, 'config' | 'neo4j' | 'nats'>): Promise<ComponentHealth[]> {
   return Promise.all([
     probe('neo4j', () => pingNeo4j(services.neo4j, services.config.neo4j)),
     probe('nats', () => services.nats.flush()),

@@ -1,3 +1,4 @@
+import { startProbeServer } from '../../api/probe.ts';
 import { startApiServer } from '../../api/server.ts';
 import { ensureLayout } from '../../bus/layout.ts';
 import { Correlator } from '../../correlator/correlator.ts';
@@ -38,11 +39,15 @@ export async function serveCommand(options: { role?: string }, global: GlobalOpt
     ? await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, correlation, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) })
     : undefined;
   if (server) log.info({ url: `${server.url}/graphql`, auth: config.api.auth }, 'API listening');
+  // Without the api role, the process still answers /healthz and /metrics.
+  const probe = server ? undefined : await startProbeServer({ config, neo4j: connections.neo4j, nats: connections.nats, version: VERSION });
+  if (probe) log.info({ url: probe.url, roles }, 'health and metrics listening');
 
   const signal = await untilSignalled();
   log.info({ signal }, 'shutting down');
   topology?.stop();
   await server?.close();
+  await probe?.close();
   ownView?.stop();
   await correlator?.stop();
   await notifier?.stop();

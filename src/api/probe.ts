@@ -1,0 +1,26 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApiServices } from './context.ts';
+import { closeServer, healthz, metricsEndpoint, sendJson, type ApiServer } from './server.ts';
+
+/**
+ * What a `faultline serve` process without the api role still answers on api.host:api.port: GET /healthz and
+ * GET /metrics (a correlator's lag and decision latency are worth scraping too). Nothing else: no GraphQL, no ingest.
+ * Run several roles on one machine with a port each (FAULTLINE_API_PORT).
+ */
+export async function startProbeServer(services: Pick<ApiServices, 'config' | 'neo4j' | 'nats' | 'version'>): Promise<ApiServer> {
+  const { api } = services.config;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') return void healthz(services, res);
+    if (req.method === 'GET' && path === '/metrics') return void metricsEndpoint(req, res, api);
+    sendJson(res, 404, { error: `no such endpoint here: ${req.method} ${path} (this process runs without the api role)` });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(api.port, api.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = api.host.includes(':') ? `[${api.host}]` : api.host;
+  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
