@@ -111,6 +111,11 @@ const ingestSection = z
         severityLabel: z.string().min(1).default('severity'),
         /** Severity words (case-insensitive) to statuses, over the built-in ones (docs/ingest.md). */
         severities: z.record(z.string(), severity).default({}),
+        /**
+         * Labels whose values join the alertname in the check, so alerts that differ only in them stay apart:
+         * `[mountpoint]` makes `DiskFull:/var` and `DiskFull:/` two alerts of one host.
+         */
+        checkLabels: z.array(z.string().min(1)).default([]),
       })
       .prefault({}),
     webhooks: z.array(ingestWebhook).default([]),

@@ -124,7 +124,7 @@ describe('API tokens from the environment', () => {
 describe('ingest', () => {
   it('has no secret and no webhooks by default, and reads severities from the severity label', () => {
     const { config } = loadConfig({ env: {}, cwd: tmpdir() });
-    expect(config.ingest).toEqual({ alertmanager: { severityLabel: 'severity', severities: {} }, webhooks: [] });
+    expect(config.ingest).toEqual({ alertmanager: { severityLabel: 'severity', severities: {}, checkLabels: [] }, webhooks: [] });
   });
 
   it('reads the example configuration the README points to', () => {

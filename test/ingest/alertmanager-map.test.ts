@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostOf, hostOfInstance, mapAlertmanager, parseAlertmanagerPayload, statusOf } from '../../src/api/ingest/alertmanager-map.ts';
 import { parseEvent } from '../../src/correlator/event.ts';
 
-const defaults = { severityLabel: 'severity', severities: {} };
+const defaults = { severityLabel: 'severity', severities: {}, checkLabels: [] as string[] };
 
 /** An Alertmanager v4 payload as its webhook notifier writes it. */
 function payload(alerts: unknown[], receiver = 'faultline') {
@@ -30,7 +30,7 @@ const firing = {
   fingerprint: 'a1b2c3d4e5f60718',
 };
 
-function mapOne(alert: unknown, options = defaults) {
+function mapOne(alert: unknown, options: typeof defaults = defaults) {
   const parsed = parseAlertmanagerPayload(payload([alert]));
   if (!parsed.ok) throw new Error(parsed.error);
   return mapAlertmanager(parsed.payload, options)[0]!;
@@ -98,7 +98,15 @@ describe('Alertmanager webhook payload → events', () => {
 
   it('reads the severity from the configured label', () => {
     const alert = { ...firing, labels: { ...firing.labels, severity: 'critical', priority: 'P3' } };
-    expect(mapOne(alert, { severityLabel: 'priority', severities: { P3: 'warning' } })).toMatchObject({ event: { status: 'warning' } });
+    expect(mapOne(alert, { ...defaults, severityLabel: 'priority', severities: { P3: 'warning' } })).toMatchObject({ event: { status: 'warning' } });
+  });
+
+  it('keeps alerts that differ only in a configured check label apart', () => {
+    const disk = (mountpoint: string) => ({ ...firing, labels: { ...firing.labels, alertname: 'DiskFull', mountpoint } });
+    const options = { ...defaults, checkLabels: ['mountpoint', 'device'] };
+    expect(mapOne(disk('/var'), options)).toMatchObject({ event: { check: 'DiskFull:/var' } });
+    expect(mapOne(disk('/'), options)).toMatchObject({ event: { check: 'DiskFull:/' } });
+    expect(mapOne(disk('/'))).toMatchObject({ event: { check: 'DiskFull' } });
   });
 
   it('falls back to the description for text, and shortens text beyond 4096 characters', () => {

@@ -95,8 +95,10 @@ export function mapAlertmanager(payload: AlertmanagerPayload, options: Alertmana
 export function alertToEvent(alert: AlertmanagerAlert, receiver: string, options: AlertmanagerOptions): { event: Record<string, unknown> } | { reason: string } {
   const host = hostOf(alert.labels);
   if (host === undefined) return { reason: `no host: the alert has none of the labels ${HOST_LABELS.join(', ')}` };
-  const check = nonEmpty(alert.labels.alertname);
-  if (check === undefined) return { reason: 'no check: the alert has no alertname label' };
+  const alertname = nonEmpty(alert.labels.alertname);
+  if (alertname === undefined) return { reason: 'no check: the alert has no alertname label' };
+  const qualifiers = options.checkLabels.map((label) => nonEmpty(alert.labels[label])).filter((v): v is string => v !== undefined);
+  const check = [alertname, ...qualifiers].join(':');
 
   const resolved = alert.status === 'resolved';
   const event: Record<string, unknown> = {
