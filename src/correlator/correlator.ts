@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import { alertKey, applyEvent, type AlertRecord } from './alert.ts';
 import { alertId, parseEventBytes, type AlertEvent, type DeadEvent } from './event.ts';
 import { checkEvents, decisionSeconds, eventsIn, eventsInvalid, watch } from '../metrics/metrics.ts';
+import type { Analysis } from './analysis.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { Lease } from './lease.ts';
 import { Reconciler } from './reconciler.ts';
@@ -69,6 +70,8 @@ export class Correlator {
   private undecided: number[] = [];
   private decision: NodeJS.Timeout | undefined;
   private lastDecision = { end: 0, took: 0 };
+  private lastAnalysis: Analysis | undefined;
+  private elsewhere = false;
   /** Alert keys whose newest refresh (time only) is not stored yet; written together every REFRESH_PERSIST_MS. */
   private readonly refreshed = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -98,8 +101,9 @@ export class Correlator {
       if (leader) void reconciler.load().then(() => reconciler.schedule());
       else reconciler.stop();
     });
-    // Other correlators' writes, acknowledgements, windows, a new topology: decide again (throttled).
-    view.onChange(() => correlator.requestDecision());
+    // Other correlators' writes, acknowledgements, windows, a new topology: decide again. Deferred a turn, so that
+    // this correlator's own writes are decided with the events that caused them (see `handle`).
+    view.onChange(() => correlator.changedElsewhere());
     watch({ view, topology: options.topology, nats });
     await lease.start();
     heartbeats.start();
@@ -239,17 +243,30 @@ export class Correlator {
     const start = performance.now();
     const waiting = this.undecided;
     this.undecided = [];
+    let analysis: Analysis | undefined;
     try {
-      this.view.decide();
+      analysis = this.view.decide();
     } catch (err) {
       this.options.log.error({ err }, 'analysis failed');
     }
     const end = performance.now();
+    for (const at of waiting) this.decided(end - at);
+    if (analysis === this.lastAnalysis) return; // nothing had changed: no analysis ran
+    this.lastAnalysis = analysis;
     this.lastDecision = { end, took: end - start };
     this.stats.analyses++;
     this.stats.analysisMs += end - start;
-    for (const at of waiting) this.decided(end - at);
     if (this.lease.leader) this.reconciler.schedule();
+  }
+
+  /** Something changed that this process did not write itself (or a topology, window or incident changed). */
+  changedElsewhere(): void {
+    if (this.elsewhere) return;
+    this.elsewhere = true;
+    setImmediate(() => {
+      this.elsewhere = false;
+      this.requestDecision();
+    });
   }
 
   /**
