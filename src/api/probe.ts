@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ApiServices } from './context.ts';
-import { closeServer, healthz, metricsEndpoint, sendJson, type ApiServer } from './server.ts';
+import { healthz, listen, metricsEndpoint, sendJson, type ApiServer } from './server.ts';
 
 /**
  * What a `faultline serve` process without the api role still answers on api.host:api.port: GET /healthz and
@@ -16,11 +15,5 @@ export async function startProbeServer(services: Pick<ApiServices, 'config' | 'n
     if (req.method === 'GET' && path === '/metrics') return void metricsEndpoint(req, res, api);
     sendJson(res, 404, { error: `no such endpoint here: ${req.method} ${path} (this process runs without the api role)` });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(api.port, api.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = api.host.includes(':') ? `[${api.host}]` : api.host;
-  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+  return listen(server, api);
 }

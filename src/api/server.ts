@@ -71,6 +71,11 @@ export async function startApiServer(services: ApiServices): Promise<ApiServer> 
     sendJson(res, 404, { error: `no such endpoint: ${req.method} ${path}` });
   });
 
+  return listen(server, api);
+}
+
+/** Listens on api.host:api.port (0: any free port) and says where. */
+export async function listen(server: Server, api: ApiServices['config']['api']): Promise<ApiServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(api.port, api.host, () => resolve());
@@ -186,7 +191,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(JSON.stringify(body));
 }
 
-export function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((err) => (err ? reject(err) : resolve()));
     server.closeAllConnections();
