@@ -148,6 +148,8 @@ const correlatorSection = z.strictObject({
   leaderLease: duration.default(10_000),
   /** How long an event handed to a correlator that died stays unhandled before another correlator gets it. */
   ackWait: duration.default(30_000),
+  /** How long resolved incidents and ended maintenance windows are kept (the incident stream keeps 90 days). */
+  retention: duration.default(30 * 86_400_000),
   /**
    * An alert that changes status more than `changes` times within `window` is flapping: it pages nobody, and its
    * incident is not resolved, until it settles. `false` turns this off.

@@ -13,6 +13,7 @@ import { alertId, parseEventBytes, type AlertEvent, type DeadEvent } from './eve
 import { checkEvents, decisionSeconds, eventsIn, eventsInvalid, watch } from '../metrics/metrics.ts';
 import type { Analysis } from './analysis.ts';
 import { Heartbeats } from './heartbeats.ts';
+import { Housekeeping } from './housekeeping.ts';
 import { Lease } from './lease.ts';
 import { Reconciler } from './reconciler.ts';
 import { CorrelationView } from './view.ts';
@@ -81,6 +82,7 @@ export class Correlator {
     private readonly lease: Lease,
     private readonly reconciler: Reconciler,
     private readonly heartbeats: Heartbeats,
+    readonly housekeeping: Housekeeping,
     private readonly options: Required<Pick<CorrelatorOptions, 'config' | 'log' | 'nats' | 'clock' | 'refreshPersistMs'>>,
   ) {}
 
@@ -95,11 +97,14 @@ export class Correlator {
     const lease = new Lease(timers, instance, config.correlator.leaderLease, clock, log);
     const refreshPersistMs = options.refreshPersistMs ?? REFRESH_PERSIST_MS;
     const heartbeats = new Heartbeats(view, () => lease.leader, refreshPersistMs, log);
-    const correlator = new Correlator(view, lease, reconciler, heartbeats, { config, log, nats, clock, refreshPersistMs });
+    const housekeeping = new Housekeeping(view, () => lease.leader, config.correlator.retention, log);
+    const correlator = new Correlator(view, lease, reconciler, heartbeats, housekeeping, { config, log, nats, clock, refreshPersistMs });
 
     lease.onChange((leader) => {
-      if (leader) void reconciler.load().then(() => reconciler.schedule());
-      else reconciler.stop();
+      if (leader) {
+        void reconciler.load().then(() => reconciler.schedule());
+        void housekeeping.sweep();
+      } else reconciler.stop();
     });
     // Other correlators' writes, acknowledgements, windows, a new topology: decide again. Deferred a turn, so that
     // this correlator's own writes are decided with the events that caused them (see `handle`).
@@ -107,6 +112,7 @@ export class Correlator {
     watch({ view, topology: options.topology, nats });
     await lease.start();
     heartbeats.start();
+    housekeeping.start();
     await correlator.consume();
     log.info({ instance, alerts: view.alerts.size, incidents: view.incidents.size }, 'correlator started');
     return correlator;
@@ -130,6 +136,7 @@ export class Correlator {
     clearTimeout(this.decision);
     clearInterval(this.refreshTimer);
     this.heartbeats.stop();
+    this.housekeeping.stop();
     await this.persistRefreshes();
     this.reconciler.stop();
     await this.lease.stop();

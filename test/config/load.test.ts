@@ -29,7 +29,7 @@ describe('configuration', () => {
     expect(config.neo4j.uri).toBe('bolt://127.0.0.1:7687');
     expect(config.nats.url).toBe('nats://127.0.0.1:4222');
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 4000, auth: 'token' });
-    expect(config.correlator).toEqual({ settle: 30_000, threshold: 'critical', mappings: [], leaderLease: 10_000, ackWait: 30_000, flapping: { changes: 6, window: 600_000 } });
+    expect(config.correlator).toEqual({ settle: 30_000, threshold: 'critical', mappings: [], leaderLease: 10_000, ackWait: 30_000, retention: 2_592_000_000, flapping: { changes: 6, window: 600_000 } });
   });
 
   it('reads the keys the design makes a contract', () => {

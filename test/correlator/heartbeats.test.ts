@@ -102,4 +102,22 @@ describe('heartbeats, flapping and actions', () => {
       sub.unsubscribe();
     }
   });
+
+  it('forgets resolved incidents and ended maintenance windows past retention, and nothing open', async () => {
+    p = await pipeline(topology, { correlator: { settle: '300ms', leaderLease: '2s', ackWait: '5s', retention: '1s' } });
+    await p.send('lb1.example.com', 'haproxy', 'critical');
+    const first = await until('an incident', () => openIncidents(p)[0]);
+    await p.send('lb1.example.com', 'haproxy', 'ok');
+    await until('resolved', () => p.incidents().find((i) => i.id === first.id && i.status === 'resolved'));
+    await p.send('db1.example.com', 'mysql', 'critical');
+    const open = await until('a second incident', () => openIncidents(p).find((i) => i.id !== first.id));
+    const now = Date.now();
+    const ended = { id: 'mw-ended', entities: ['db2.example.com'], start: now - 10_000, end: now - 5_000, createdBy: 'test', createdAt: now - 10_000 };
+    await p.correlator.view.maintenance.put(ended.id, ended, new TextEncoder().encode(JSON.stringify(ended)), undefined);
+    await sleep(1_100);
+
+    expect(await p.correlator.housekeeping.sweep()).toEqual({ incidents: 1, windows: 1 });
+    expect(p.incidents().map((i) => i.id)).toEqual([open.id]);
+    expect(p.correlator.view.maintenance.get('mw-ended')).toBeUndefined();
+  });
 });
