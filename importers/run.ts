@@ -121,10 +121,19 @@ export async function runImport(
 
   const queue = units();
   // Hosts are independent transactions; two at once keep both the database and this process busy (more
-  // only queue on the locks of shared vertices on a 2-core machine).
+  // only queue on the locks of shared vertices on a 2-core machine). The same host twice in one import (one
+  // node's catalog in two encodings) is written in turn, never at once: both would take the fresh-host path and
+  // CREATE its relations twice.
+  const writing = new Map<string, Promise<void>>();
   const worker = async () => {
     for (let next = await queue.next(); !next.done; next = await queue.next()) {
-      if (write) await writeUnit(next.value, write, stamp, tally, log);
+      if (!write) continue;
+      const unit = next.value;
+      const certname = unit.host?.certname ?? unit.facts!.certname;
+      const turn = (writing.get(certname) ?? Promise.resolve()).then(() => writeUnit(unit, write, stamp, tally, log));
+      writing.set(certname, turn);
+      await turn;
+      if (writing.get(certname) === turn) writing.delete(certname);
     }
   };
   await Promise.all(Array.from({ length: write ? (options.concurrency ?? DEFAULT_CONCURRENCY) : 1 }, worker));

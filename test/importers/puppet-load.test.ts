@@ -27,6 +27,19 @@ describe('Puppet catalogs into a real Neo4j', () => {
     nats = n;
   });
 
+  it('writes one node given twice in one import once: no duplicate relations, whichever file comes first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-twice-'));
+    const copies = [join(dir, 'a.json'), join(dir, 'b.json')];
+    for (const copy of copies) copyFileSync(corpusPath(HOST0), copy);
+    const summary = await importPaths(copies);
+    expect(summary).toMatchObject({ failedFiles: 0, failedHosts: 0 });
+    const duplicated = await driver.executeQuery(
+      `MATCH (a)-[r]->(b) WHERE a.id STARTS WITH 'host-0'
+       WITH a, b, type(r) AS type, count(r) AS n WHERE n > 1 RETURN count(*) AS pairs`,
+    );
+    expect(duplicated.records[0]!.get('pairs')).toBe(0);
+  });
+
   it('imports the whole corpus: every catalog file loads, none fails', async () => {
     const catalogs = corpusFiles().filter((f) => /\/catalogs?\/|catalog.*\.(json|pson)$|\.pson$/.test(f) && !/\/facts\//.test(f)).map(corpusPath);
     const summary = await importPaths(catalogs);
