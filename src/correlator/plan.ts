@@ -71,7 +71,9 @@ export function planIncidents(input: PlanInput): Plan {
     for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, reason, suffix), contacts: contactsOf(team) });
   };
 
-  const suppressedOf = suppressedByUnit(analysis);
+  // Built on first need: while every root is still settling, the planner only keeps time.
+  let bySuppressor: string[][] | undefined;
+  const suppressedOf = (u: number): string[] => (bySuppressor ??= suppressedByUnit(analysis))[u]!;
   const byRoot = new Map<string, string[]>();
   for (const i of input.open) for (const id of i.root) byRoot.set(id, [...(byRoot.get(id) ?? []), i.id]);
   const unitIncident = new Map<number, Incident>();
@@ -83,10 +85,9 @@ export function planIncidents(input: PlanInput): Plan {
       .filter((i) => i.status !== 'resolved' && !claimed.has(i.id))
       .sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
     const existing = overlapping[0];
-    const suppressed = suppressedOf[u]!;
     if (existing) {
       claimed.add(existing.id);
-      const next = refresh(existing, unit, suppressed, analysis, input.alerts, now);
+      const next = refresh(existing, unit, suppressedOf(u), analysis, input.alerts, now);
       if (next) {
         write(next, 'updated');
         // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
@@ -107,7 +108,7 @@ export function planIncidents(input: PlanInput): Plan {
       wakeAt = Math.min(wakeAt ?? Infinity, calm);
       return;
     }
-    const incident = open(unit, suppressed, analysis, input.alerts, now, (id) => input.known(id) || writes.has(id));
+    const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, (id) => input.known(id) || writes.has(id));
     write(incident, 'opened');
     unitIncident.set(u, incident);
     tell(incident, 'page', incident.owners.length > 0 ? incident.owners : [null]);
