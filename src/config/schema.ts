@@ -168,6 +168,8 @@ const httpUrl = urlWithScheme(['http', 'https'], 'an HTTP URL');
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 const channel = z.discriminatedUnion('type', [
   z.strictObject({ ...channelBase, type: z.literal('webhook'), url: httpUrl, headers: z.record(z.string(), z.string()).optional() }),
+  /** Notifications printed on the process's standard output: what `faultline dev` uses when nothing is configured. */
+  z.strictObject({ ...channelBase, type: z.literal('console') }),
   z.strictObject({
     ...channelBase,
     type: z.literal('slack'),

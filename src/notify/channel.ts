@@ -1,5 +1,6 @@
 import type { NotifyConfig } from './routes.ts';
 import type { Notification } from './notification.ts';
+import { consoleChannel } from './console/console.ts';
 import { emailChannel } from './email/email.ts';
 import { pagerdutyChannel } from './pagerduty/pagerduty.ts';
 import { slackChannel } from './slack/slack.ts';
@@ -50,6 +51,8 @@ export function createChannel(config: ChannelConfig, options: ChannelOptions = {
       return emailChannel(config, options);
     case 'pagerduty':
       return pagerdutyChannel(config, options);
+    case 'console':
+      return consoleChannel(config, options);
   }
 }
 

@@ -22,6 +22,11 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
     ...loaded.config,
     // Loopback only, auth off (design section 8): dev is for one person on one machine.
     api: { ...loaded.config.api, host: '127.0.0.1', auth: 'none' as const, ...(options.port ? { port: Number(options.port) } : {}) },
+    // With no channel configured, pages are printed here, where the person trying faultline is looking.
+    notify:
+      loaded.config.notify.channels.length > 0
+        ? loaded.config.notify
+        : { ...loaded.config.notify, channels: [{ name: 'console', type: 'console' as const }], routes: [{ channels: ['console'] }] },
   };
 
   const want = { neo4j: !loaded.configured.neo4j, nats: !loaded.configured.nats };
@@ -43,7 +48,7 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
     const correlator = await Correlator.start({ config, log, nats: connections.nats, topology: topology.store });
     const notifier = await startNotifier({ config, log, nats: connections.nats });
     const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, correlation: correlator.view, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) });
-    process.stdout.write(banner(server.url));
+    process.stdout.write(banner(server.url, config));
     await untilSignalled();
     topology.stop();
     await server.close();
@@ -55,7 +60,7 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
   }
 }
 
-function banner(base: string): string {
+function banner(base: string, config: { correlator: { settle: number } }): string {
   const url = `${base}/graphql`;
   return [
     '',
@@ -64,7 +69,8 @@ function banner(base: string): string {
     '  Try:',
     `    curl -s ${url} -H 'content-type: application/json' \\`,
     `      -d '{"query":"{ impact(ids: [\\"db1.example.com\\", \\"db2.example.com\\"]) { services { id } owners { name contacts } } }"}'`,
-    `    faultline send --host db1.example.com --check mysql --status critical   # then: { incidents { root { id } } }`,
+    `    faultline send --host db1.example.com --check mysql --status critical`,
+    `    (after the ${Math.round(config.correlator.settle / 1000)} s settle window the page is printed here; then ask { incidents { rootIds } })`,
     '  Ctrl-C stops faultline and the services it started.',
     '',
   ].join('\n');
