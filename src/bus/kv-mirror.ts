@@ -33,13 +33,12 @@ export class KvMirror<T> {
     readonly kv: KV,
     private readonly bucket: string,
     private readonly writer: CasWriter,
-    private readonly decode: (data: Uint8Array, key: string) => T | undefined,
   ) {}
 
-  /** Opens `bucket` (created by ensureLayout) and starts mirroring it. */
-  static async open<T>(nc: NatsConnection, bucket: string, decode: (data: Uint8Array, key: string) => T | undefined): Promise<KvMirror<T>> {
+  /** Opens `bucket` (created by ensureLayout; values are JSON) and starts mirroring it. */
+  static async open<T>(nc: NatsConnection, bucket: string): Promise<KvMirror<T>> {
     const kv = await new Kvm(nc).open(bucket);
-    const mirror = new KvMirror<T>(kv, bucket, new CasWriter(nc), decode);
+    const mirror = new KvMirror<T>(kv, bucket, new CasWriter(nc));
     await mirror.start(nc, bucket);
     return mirror;
   }
@@ -53,23 +52,14 @@ export class KvMirror<T> {
     this.messages = await consumer.consume({
       callback: (m) => {
         const key = m.subject.slice(prefix.length);
-        const revision = m.seq;
-        const known = this.entries.get(key);
-        if (!known || known.revision < revision) {
-          const op = m.headers?.get('KV-Operation');
-          if (op === 'DEL' || op === 'PURGE') {
-            if (known) {
-              this.entries.delete(key);
-              this.emit(key, undefined, known);
-            }
-          } else {
-            const value = this.decode(m.data, key);
-            if (value !== undefined) {
-              const entry = { value, revision };
-              this.entries.set(key, entry);
-              this.emit(key, entry, known);
-            }
-          }
+        const op = m.headers?.get('KV-Operation');
+        // The echo of this process's own write is not even decoded.
+        if ((this.entries.get(key)?.revision ?? 0) >= m.seq) {
+          /* known already */
+        } else if (op === 'DEL' || op === 'PURGE') this.accept(key, m.seq, undefined);
+        else {
+          const value = decode<T>(m.data);
+          if (value !== undefined) this.accept(key, m.seq, value);
         }
         if (m.info.pending === 0) this.readyResolve();
       },
@@ -101,7 +91,8 @@ export class KvMirror<T> {
    * Stores `value` if the bucket still holds `expected` (a revision, or undefined for "no value yet"); throws
    * KvConflictError when someone else wrote first (the caller re-reads with `fetch` and tries again).
    */
-  async put(key: string, value: T, encoded: Uint8Array, expected: number | undefined): Promise<Versioned<T>> {
+  async put(key: string, value: T, expected: number | undefined): Promise<Versioned<T>> {
+    const encoded = new TextEncoder().encode(JSON.stringify(value));
     let revision: number;
     try {
       revision = await this.writer.write(`$KV.${this.bucket}.${key}`, encoded, expected ?? 0);
@@ -116,13 +107,8 @@ export class KvMirror<T> {
         throw e;
       }
     }
-    const entry = { value, revision };
-    const known = this.entries.get(key);
-    if (!known || known.revision < revision) {
-      this.entries.set(key, entry);
-      this.emit(key, entry, known);
-    }
-    return entry;
+    this.accept(key, revision, value);
+    return { value, revision };
   }
 
   /**
@@ -141,15 +127,10 @@ export class KvMirror<T> {
   async fetch(key: string): Promise<Versioned<T> | undefined> {
     const e = await this.kv.get(key);
     if (!e || e.operation !== 'PUT') return undefined;
-    const value = this.decode(e.value, key);
+    const value = decode<T>(e.value);
     if (value === undefined) return undefined;
-    const entry = { value, revision: e.revision };
-    const known = this.entries.get(key);
-    if (!known || known.revision < e.revision) {
-      this.entries.set(key, entry);
-      this.emit(key, entry, known);
-    }
-    return entry;
+    this.accept(key, e.revision, value);
+    return { value, revision: e.revision };
   }
 
   async delete(key: string): Promise<void> {
@@ -163,8 +144,30 @@ export class KvMirror<T> {
     this.writer.close();
   }
 
+  /** Takes what a revision says of a key (a value, or undefined: deleted) when it is newer than the copy's. */
+  private accept(key: string, revision: number, value: T | undefined): void {
+    const known = this.entries.get(key);
+    if (known && known.revision >= revision) return;
+    if (value === undefined) {
+      if (known && this.entries.delete(key)) this.emit(key, undefined, known);
+      return;
+    }
+    const entry = { value, revision };
+    this.entries.set(key, entry);
+    this.emit(key, entry, known);
+  }
+
   private emit(key: string, entry: Versioned<T> | undefined, previous: Versioned<T> | undefined): void {
     for (const listener of this.listeners) listener(key, entry, previous);
+  }
+}
+
+/** A value as stored, or undefined when it is not JSON (left out of the copy rather than crashing the mirror). */
+function decode<T>(data: Uint8Array): T | undefined {
+  try {
+    return JSON.parse(new TextDecoder().decode(data)) as T;
+  } catch {
+    return undefined;
   }
 }
 

@@ -13,12 +13,16 @@ export const SUBJECTS = {
   /** Invalid input, with the reason; never dropped silently. */
   deadEvents: 'faultline.dead.events',
   deadAll: 'faultline.dead.>',
+  /** faultline.incidents.<id>.<change>: every change of an incident, the incident as it is after it. */
+  incident: (id: string, change: string) => `faultline.incidents.${id}.${change}`,
   incidentsAll: 'faultline.incidents.>',
   outboxAll: 'faultline.outbox.>',
   /** faultline.outbox.<channel>: one notification for one configured channel (the name as a subject token). */
   outbox: (channel: string) => `faultline.outbox.${subjectToken(channel)}`,
   /** Notifications no route takes, invalid outbox messages and deliveries that failed for good, with the reason. */
   deadNotifications: 'faultline.dead.notifications',
+  /** faultline.actions.<name>: an incident an action rule matched, for automation. */
+  action: (name: string) => `faultline.actions.${name}`,
   actionsAll: 'faultline.actions.>',
   /** Core NATS (not stored): an import finished; engines reload the topology. */
   topologyChanged: 'faultline.topology.changed',

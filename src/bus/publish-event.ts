@@ -94,11 +94,12 @@ export async function publishEvent(nc: NatsConnection, input: unknown, options: 
 }
 
 /** Stores a refused event on `faultline.dead.events` with its reason, and waits for JetStream to store it. */
-export async function deadLetterEvent(nc: NatsConnection, dead: DeadEvent): Promise<{ stream: string; seq: number }> {
+export async function deadLetterEvent(nc: NatsConnection, dead: DeadEvent, options: { msgID?: string } = {}): Promise<{ stream: string; seq: number }> {
   try {
     const ack = await jetstream(nc).publish(SUBJECTS.deadEvents, withinPayloadLimit(dead, maxBytesOf(nc).maxBytes ?? 1_048_576), {
       timeout: ACK_TIMEOUT_MS,
       expect: { streamName: STREAMS.dead.name },
+      ...options,
     });
     return { stream: ack.stream, seq: ack.seq };
   } catch (err) {

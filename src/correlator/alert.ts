@@ -35,7 +35,7 @@ export interface AlertRecord {
 }
 
 /** How many status changes an alert remembers (the flapping threshold cannot be larger). */
-export const FLAP_MEMORY = 20;
+const FLAP_MEMORY = 20;
 
 export type Applied =
   /** The event was older than the state (or a redelivery): nothing changes. */
@@ -92,41 +92,22 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
 export function dueAt(record: AlertRecord, now: number, ttlGraceMs = 0): AlertRecord | undefined {
   if (record.raiseAt !== undefined && record.pendingStatus !== undefined && record.raiseAt <= now) {
     const { raiseAt, pendingStatus, ...rest } = record;
-    const changed = pendingStatus !== record.status;
-    return {
-      ...rest,
-      status: pendingStatus,
-      since: changed ? raiseAt : record.since,
-      text: `not refreshed within the time its last event gave${record.text ? `: ${record.text}` : ''}`,
-      changes: changed ? [...(record.changes ?? []), raiseAt].slice(-FLAP_MEMORY) : record.changes ?? [],
-    };
+    return { ...rest, ...becomes(record, pendingStatus, raiseAt), text: `not refreshed within the time its last event gave${record.text ? `: ${record.text}` : ''}` };
   }
   if (record.ttlMs !== undefined && !record.stale && record.time + record.ttlMs + ttlGraceMs <= now) {
-    const changed = record.status !== 'critical';
-    return {
-      ...record,
-      status: 'critical',
-      stale: true,
-      since: changed ? now : record.since,
-      text: `stale: no event for ${Math.round(record.ttlMs / 1000)} s`,
-      changes: changed ? [...(record.changes ?? []), now].slice(-FLAP_MEMORY) : record.changes ?? [],
-    };
+    return { ...record, ...becomes(record, 'critical', now), stale: true, text: `stale: no event for ${Math.round(record.ttlMs / 1000)} s` };
   }
   return undefined;
 }
 
-/** When `dueAt` will next have something for this record (ms), if ever. */
-export function nextDue(record: AlertRecord, ttlGraceMs = 0): number | undefined {
-  const raise = record.raiseAt !== undefined && record.pendingStatus !== undefined ? record.raiseAt : Infinity;
-  const ttl = record.ttlMs !== undefined && !record.stale ? record.time + record.ttlMs + ttlGraceMs : Infinity;
-  const next = Math.min(raise, ttl);
-  return next === Infinity ? undefined : next;
-}
-
-/** Whether the alert changed status more than `changes` times within `windowMs` before `now`. */
-export function isFlapping(record: AlertRecord, now: number, flapping: { changes: number; windowMs: number }): boolean {
-  const recent = (record.changes ?? []).filter((t) => t > now - flapping.windowMs);
-  return recent.length > flapping.changes;
+/** Status, since and change history of an alert that takes `status` at `at`. */
+function becomes(record: AlertRecord, status: Status, at: number): Pick<AlertRecord, 'status' | 'since' | 'changes'> {
+  const changed = status !== record.status;
+  return {
+    status,
+    since: changed ? at : record.since,
+    changes: changed ? [...(record.changes ?? []), at].slice(-FLAP_MEMORY) : (record.changes ?? []),
+  };
 }
 
 function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {

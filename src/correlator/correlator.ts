@@ -5,10 +5,11 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { KV_BUCKETS, STREAMS, SUBJECTS } from '../bus/layout.ts';
 import { KvConflictError } from '../bus/kv-mirror.ts';
+import { deadLetterEvent } from '../bus/publish-event.ts';
 import type { Config } from '../config/schema.ts';
 import type { TopologyStore } from '../engine/store.ts';
 import type { Logger } from '../log.ts';
-import { alertKey, applyEvent, type AlertRecord } from './alert.ts';
+import { alertKey, applyEvent } from './alert.ts';
 import { alertId, parseEventBytes, type AlertEvent, type DeadEvent } from './event.ts';
 import { checkEvents, decisionSeconds, eventsIn, eventsInvalid, watch } from '../metrics/metrics.ts';
 import type { Analysis } from './analysis.ts';
@@ -32,8 +33,6 @@ export const CONSUMER = 'faultline-correlator';
 /** How often refreshes kept in memory are stored (see `store`). */
 const REFRESH_PERSIST_MS = 5_000;
 const REFRESH_CHUNK = 250;
-
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 export interface CorrelatorOptions {
   config: Config;
@@ -191,7 +190,7 @@ export class Correlator {
     const id = alertId(event.host, event.check);
     const before = this.chains.get(id) ?? Promise.resolve();
     const done = before
-      .then(() => this.store(id, [{ event, seq: msg.seq }]))
+      .then(() => this.store(id, event, msg.seq))
       .then(
         (effect) => {
           msg.ack();
@@ -277,37 +276,30 @@ export class Correlator {
   }
 
   /**
-   * Applies one alert's events. A change of anything a decision reads (status, text, tags, mapping)
+   * Applies one event to its alert. A change of anything a decision reads (status, text, tags, mapping)
    * is stored now, compare-and-set, re-reading and re-applying on a conflict; the message is acknowledged after.
    * A refresh (the same state again, only its time newer) is kept in memory and stored with the others every few
    * seconds: writing every refresh would cap the correlator at the bucket's write rate for no decision's sake.
    */
-  private async store(id: string, events: { event: AlertEvent; seq: number }[]): Promise<'changed' | 'refreshed' | 'ignored'> {
+  private async store(id: string, event: AlertEvent, seq: number): Promise<'changed' | 'refreshed' | 'ignored'> {
     const key = alertKey(id);
     const alerts = this.view.alerts;
     let known = alerts.get(key);
     for (let attempt = 0; attempt < 8; attempt++) {
-      let record: AlertRecord | undefined = known?.value;
-      let effect: 'changed' | 'refreshed' | 'ignored' = 'ignored';
-      for (const { event, seq } of events) {
-        const applied = applyEvent(record, event, seq);
-        if (applied.effect === 'ignored') {
-          this.stats.ignored++;
-          continue;
-        }
-        record = applied.record;
-        if (applied.effect === 'changed') effect = 'changed';
-        else if (effect === 'ignored') effect = 'refreshed';
+      const applied = applyEvent(known?.value, event, seq);
+      if (applied.effect === 'ignored') {
+        this.stats.ignored++;
+        return 'ignored';
       }
-      if (effect === 'ignored' || !record) return 'ignored';
-      if (effect === 'refreshed' && known) {
+      const { record } = applied;
+      if (applied.effect === 'refreshed' && known) {
         alerts.touch(key, record);
         this.refreshed.add(key);
         this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), this.options.refreshPersistMs);
         return 'refreshed';
       }
       try {
-        await alerts.put(key, record, encode(record), known?.revision);
+        await alerts.put(key, record, known?.revision);
         this.refreshed.delete(key);
         return 'changed';
       } catch (err) {
@@ -330,7 +322,7 @@ export class Correlator {
         keys.slice(i, i + REFRESH_CHUNK).map(async (key) => {
           const entry = this.view.alerts.get(key);
           if (!entry) return;
-          await this.view.alerts.put(key, entry.value, encode(entry.value), entry.revision).catch((err: unknown) => {
+          await this.view.alerts.put(key, entry.value, entry.revision).catch((err: unknown) => {
             if (!(err instanceof KvConflictError)) this.refreshed.add(key);
           });
         }),
@@ -347,7 +339,8 @@ export class Correlator {
       // kept as text
     }
     const record: DeadEvent = { reason, subject: msg.subject, receivedAt: new Date(this.options.clock()).toISOString(), body };
-    await jetstream(this.options.nats).publish(SUBJECTS.deadEvents, JSON.stringify(record), { msgID: `dead/${STREAMS.events.name}/${msg.seq}` });
+    // One dead letter per stored event, however often a crash makes it come back.
+    await deadLetterEvent(this.options.nats, record, { msgID: `dead/${STREAMS.events.name}/${msg.seq}` });
     this.options.log.warn({ subject: msg.subject, seq: msg.seq, reason }, 'invalid event dead-lettered');
   }
 }

@@ -78,14 +78,14 @@ const identityPart = (what: string) =>
     .trim()
     .min(1, { error: `${what} must not be empty` })
     .max(255, { error: `${what} is longer than 255 characters` })
-    .refine((text) => !text.includes('/') || what === 'check', { error: `${what} must not contain "/"` })
     .refine((text) => !/[\u0000-\u001f]/.test(text), { error: `${what} must not contain control characters` });
 
 const timeField = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time like 2026-11-21T10:00:00Z' });
 
 export const eventSchema = z.strictObject({
   source: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, { error: 'source may hold letters, digits, _ and - only' }).optional(),
-  host: identityPart('host'),
+  // The first `/` of an alert id ends the host; a check may hold more ("disk /var").
+  host: identityPart('host').refine((text) => !text.includes('/'), { error: 'host must not contain "/"' }),
   check: identityPart('check'),
   status: statusField,
   raise: raiseField.optional(),

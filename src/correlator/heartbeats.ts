@@ -46,7 +46,7 @@ export class Heartbeats {
           const known = this.view.alerts.get(key);
           if (!known) return;
           try {
-            await this.view.alerts.put(key, next, new TextEncoder().encode(JSON.stringify(next)), known.revision);
+            await this.view.alerts.put(key, next, known.revision);
             this.log.info({ alert: next.id, status: next.status, stale: next.stale ?? false }, next.stale ? 'alert went stale: no event within its ttl' : 'heartbeat came due: alert raised');
           } catch (err) {
             if (!(err instanceof KvConflictError)) throw err;

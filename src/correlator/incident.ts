@@ -1,3 +1,6 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { SUBJECTS } from '../bus/layout.ts';
 import type { Status } from './event.ts';
 
 /**
@@ -44,4 +47,12 @@ export interface Incident {
   /** Set when a later-arriving parent's incident took this one over. */
   mergedInto?: string;
   timeline: TimelineEntry[];
+}
+
+/**
+ * Publishes one change of an incident (the incident as it is after it) on `faultline.incidents.<id>.<change>`,
+ * once: a repeat of the same change at the same time (a retry, another correlator) is dropped by the stream.
+ */
+export async function publishIncidentChange(nc: NatsConnection, incident: Incident, change: IncidentChange): Promise<void> {
+  await jetstream(nc).publish(SUBJECTS.incident(incident.id, change), JSON.stringify(incident), { msgID: `${incident.id}/${change}/${incident.updatedAt}` });
 }

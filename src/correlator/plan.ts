@@ -36,8 +36,6 @@ export interface PlanInput {
 
 export interface IncidentWrite {
   incident: Incident;
-  /** The incident as it was before (undefined when opened now): the writer's compare-and-set base. */
-  before: Incident | undefined;
   change: IncidentChange;
 }
 
@@ -56,11 +54,9 @@ export function planIncidents(input: PlanInput): Plan {
   const notifications: Notification[] = [];
   const rootSeen = new Map<string, number>();
   let wakeAt: number | undefined;
-  const openById = new Map(input.open.map((i) => [i.id, i]));
-  const current = new Map(openById);
+  const current = new Map(input.open.map((i) => [i.id, i]));
   const write = (incident: Incident, change: IncidentChange) => {
-    const before = writes.get(incident.id)?.before ?? openById.get(incident.id);
-    writes.set(incident.id, { incident, before, change: writes.get(incident.id)?.change === 'opened' ? 'opened' : change });
+    writes.set(incident.id, { incident, change: writes.get(incident.id)?.change === 'opened' ? 'opened' : change });
     current.set(incident.id, incident);
   };
   const contactsOf = (team: string | null): string[] => {

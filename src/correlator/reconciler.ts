@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { SUBJECTS } from '../bus/layout.ts';
 import { KvConflictError } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { attribute, downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
-import type { Incident } from './incident.ts';
+import { publishIncidentChange, type Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
 
@@ -123,10 +124,8 @@ export class Reconciler {
     for (let attempt = 0; attempt < 5; attempt++) {
       const stored = this.view.incidents.get(incident.id);
       try {
-        await this.view.incidents.put(incident.id, next, encode(next), stored?.revision);
-        await jetstream(this.nats).publish(`faultline.incidents.${incident.id}.${change}`, encode(next), {
-          msgID: `${incident.id}/${change}/${next.updatedAt}`,
-        });
+        await this.view.incidents.put(incident.id, next, stored?.revision);
+        await publishIncidentChange(this.nats, next, change);
         this.log.info({ incident: incident.id, change, root: next.root }, `incident ${change}`);
         return;
       } catch (err) {
@@ -154,7 +153,7 @@ export class Reconciler {
       const taken = downBecauseOf(analysis, { indexes });
       const dependents = t.idsOf(taken).filter((id) => !incident.root.includes(id) && selector.test(id)).sort();
       const body = { action: action.name, incident, dependents };
-      await jetstream(this.nats).publish(`faultline.actions.${action.name}`, encode(body), { msgID: `${incident.id}/${action.name}` });
+      await jetstream(this.nats).publish(SUBJECTS.action(action.name), JSON.stringify(body), { msgID: `${incident.id}/${action.name}` });
       this.log.info({ action: action.name, incident: incident.id, dependents: dependents.length }, 'action published');
     }
   }
@@ -192,5 +191,4 @@ const MIN_GAP_MS = 100;
 
 const rootKey = (unit: string) => `root.${createHash('sha256').update(unit).digest('hex').slice(0, 32)}`;
 
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 

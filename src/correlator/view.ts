@@ -27,7 +27,7 @@ export class CorrelationView {
     readonly alerts: KvMirror<AlertRecord>,
     readonly incidents: KvMirror<Incident>,
     readonly maintenance: KvMirror<MaintenanceWindow>,
-    private readonly topology: TopologyStore,
+    topology: TopologyStore,
     private readonly config: Config['correlator'],
     readonly clock: () => number,
   ) {
@@ -56,9 +56,9 @@ export class CorrelationView {
   /** Mirrors the buckets (created by ensureLayout) and resolves once all three are loaded. */
   static async open(nats: NatsConnection, topology: TopologyStore, config: Config['correlator'], clock: () => number = Date.now): Promise<CorrelationView> {
     const [alerts, incidents, maintenance] = await Promise.all([
-      KvMirror.open<AlertRecord>(nats, KV_BUCKETS.alerts, decodeJson),
-      KvMirror.open<Incident>(nats, KV_BUCKETS.incidents, decodeJson),
-      KvMirror.open<MaintenanceWindow>(nats, KV_BUCKETS.maintenance, decodeJson),
+      KvMirror.open<AlertRecord>(nats, KV_BUCKETS.alerts),
+      KvMirror.open<Incident>(nats, KV_BUCKETS.incidents),
+      KvMirror.open<MaintenanceWindow>(nats, KV_BUCKETS.maintenance),
     ]);
     await Promise.all([alerts.ready, incidents.ready, maintenance.ready]);
     return new CorrelationView(alerts, incidents, maintenance, topology, config, clock);
@@ -124,11 +124,3 @@ export class CorrelationView {
 
 /** What of an alert record the analysis reads. */
 const decides = (a: AlertRecord) => `${a.status}\u0000${a.entity ?? ''}\u0000${a.since}`;
-
-function decodeJson<T>(data: Uint8Array): T | undefined {
-  try {
-    return JSON.parse(new TextDecoder().decode(data)) as T;
-  } catch {
-    return undefined;
-  }
-}

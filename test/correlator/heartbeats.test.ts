@@ -113,7 +113,7 @@ describe('heartbeats, flapping and actions', () => {
     const open = await until('a second incident', () => openIncidents(p).find((i) => i.id !== first.id));
     const now = Date.now();
     const ended = { id: 'mw-ended', entities: ['db2.example.com'], start: now - 10_000, end: now - 5_000, createdBy: 'test', createdAt: now - 10_000 };
-    await p.correlator.view.maintenance.put(ended.id, ended, new TextEncoder().encode(JSON.stringify(ended)), undefined);
+    await p.correlator.view.maintenance.put(ended.id, ended, undefined);
     await sleep(1_100);
 
     expect(await p.correlator.housekeeping.sweep()).toEqual({ incidents: 1, windows: 1 });

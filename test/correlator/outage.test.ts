@@ -103,7 +103,7 @@ describe('correlator on a real-Puppet estate', () => {
     p = await pipeline(topology);
     const now = Date.now();
     const window = { id: 'mw-test', entities: ['db1.example.com'], start: now - 1_000, end: now + 60_000, createdBy: 'test', createdAt: now };
-    await p.correlator.view.maintenance.put(window.id, window, new TextEncoder().encode(JSON.stringify(window)), undefined);
+    await p.correlator.view.maintenance.put(window.id, window, undefined);
     await p.send('db1.example.com', 'mysql', 'critical');
     await until('db1 decided', () => p.decision('db1.example.com/mysql')?.verdict === 'suppressed');
     expect(p.decision('db1.example.com/mysql')).toMatchObject({ reason: 'maintenance' });

@@ -1,9 +1,8 @@
-import { jetstream } from '@nats-io/jetstream';
 import { KvConflictError } from '../../bus/kv-mirror.ts';
-import type { Incident as StoredIncident } from '../../correlator/incident.ts';
+import { publishIncidentChange, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import { refsOf } from '../topology/refs.ts';
-import { alertRefs, badInput, encodeJson, isoTime, notFound, teamsOf, upper } from './refs.ts';
+import { alertRefs, badInput, isoTime, notFound, teamsOf, upper } from './refs.ts';
 
 /** How often acknowledging re-reads and retries when the correlator writes the same incident meanwhile. */
 const ACK_ATTEMPTS = 8;
@@ -40,15 +39,14 @@ export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = asy
       updatedAt: now,
       timeline: [...current.timeline, { at: now, change: 'acknowledged', text: `acknowledged by ${by}` }],
     };
-    const encoded = encodeJson(next);
     try {
-      await bucket.put(id, next, encoded, stored.revision);
+      await bucket.put(id, next, stored.revision);
     } catch (err) {
       if (!(err instanceof KvConflictError)) throw err;
       stored = await bucket.fetch(id);
       continue;
     }
-    await jetstream(ctx.nats).publish(`faultline.incidents.${id}.acknowledged`, encoded, { msgID: `${id}/acknowledged/${now}` });
+    await publishIncidentChange(ctx.nats, next, 'acknowledged');
     ctx.log.info({ incident: id, by }, 'incident acknowledged');
     return next;
   }

@@ -3,7 +3,7 @@ import { maintenanceDowntime } from '../../engine/index.ts';
 import { isActive, type MaintenanceWindow } from '../../correlator/maintenance.ts';
 import type { MaintenanceWindowResolvers, MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
 import { refsOf } from '../topology/refs.ts';
-import { badInput, encodeJson, isoTime, notFound, type MaintenanceWindowRef } from './refs.ts';
+import { badInput, isoTime, notFound, type MaintenanceWindowRef } from './refs.ts';
 
 /** Longer downtime is a decommission, not maintenance; the operator says so by creating another window. */
 export const MAX_WINDOW_MS = 31 * 86_400_000;
@@ -49,7 +49,7 @@ export const createMaintenanceWindow: MutationResolvers['createMaintenanceWindow
     createdAt: now,
   };
   if (reason) window.reason = reason;
-  await ctx.correlation.maintenance.put(window.id, window, encodeJson(window), undefined);
+  await ctx.correlation.maintenance.put(window.id, window, undefined);
   ctx.log.info({ window: window.id, entities: window.entities, start, end, by: window.createdBy }, 'maintenance window created');
   return { window, cancelled: false };
 };

@@ -73,5 +73,4 @@ export const badInput = (message: string, extensions: Record<string, unknown> = 
 export const notFound = (message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { code: 'NOT_FOUND', ...extensions } });
 
-export const encodeJson = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
