@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { puppetSource } from '../importers/puppet/index.ts';
 import { runImport } from '../importers/run.ts';
 import type { HostGraph } from '../src/graph/model.ts';
-import type { Driver, ManagedTransaction } from '../src/graph/neo4j.ts';
+import { writeTransaction, type Driver, type WriteTx } from '../src/graph/neo4j.ts';
 import { createLogger } from '../src/log.ts';
 import { benchServices, rssMb, wipe } from './services.ts';
 
@@ -144,17 +144,13 @@ async function rawCreate(driver: Driver, hosts: HostGraph[], concurrency: number
   return Math.round((performance.now() - started) / 10) / 100;
 }
 
-async function perHost(driver: Driver, hosts: HostGraph[], concurrency: number, work: (tx: ManagedTransaction, host: HostGraph) => Promise<unknown>) {
+async function perHost(driver: Driver, hosts: HostGraph[], concurrency: number, work: (tx: WriteTx, host: HostGraph) => Promise<unknown>) {
   let next = 0;
   const worker = async () => {
     while (next < hosts.length) {
       const host = hosts[next++]!;
-      const session = driver.session();
-      try {
-        await session.executeWrite((tx) => work(tx, host));
-      } finally {
-        await session.close();
-      }
+      // The import's own retry policy (retried at once on a deadlock), so both sides are treated alike.
+      await writeTransaction(driver, {}, (tx) => work(tx, host));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -1,7 +1,11 @@
-import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
+import { setTimeout as sleep } from 'node:timers/promises';
+import neo4j, { isRetryableError, type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import type { Config } from '../config/schema.ts';
 
 export type { Driver, ManagedTransaction };
+
+/** What a unit of work may do inside a write transaction: run statements (committing is `writeTransaction`'s). */
+export type WriteTx = Pick<ManagedTransaction, 'run'>;
 
 export type Neo4jSettings = Config['neo4j'];
 
@@ -51,6 +55,34 @@ export async function neo4jAnswers(uri: string): Promise<boolean> {
     return false;
   } finally {
     await driver.close();
+  }
+}
+
+const WRITE_RETRY_MS = 15_000;
+
+/**
+ * One write transaction on the configured database, run again while Neo4j says another attempt may succeed (a
+ * deadlock, a leader change) for up to 15 s. The driver's own retry waits a whole second first; two importers'
+ * hosts that reference each other (a dependency on a resource of the host being written beside it, one shared
+ * team) deadlock often enough that those seconds were a third of an import. Here the first attempts follow after
+ * a few milliseconds, with jitter so that the two parties do not meet again.
+ */
+export async function writeTransaction<T>(driver: Driver, settings: Pick<Neo4jSettings, 'database'>, work: (tx: WriteTx) => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + WRITE_RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    const session = driver.session({ defaultAccessMode: neo4j.session.WRITE, ...(settings.database ? { database: settings.database } : {}) });
+    const tx = session.beginTransaction();
+    try {
+      const result = await work(tx);
+      await tx.commit();
+      return result;
+    } catch (err) {
+      if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+      if (!isRetryableError(err as Error) || Date.now() >= giveUpAt) throw err;
+    } finally {
+      await session.close();
+    }
+    await sleep(Math.min(5 * 2 ** attempt, 1_000) * (0.5 + Math.random()));
   }
 }
 
