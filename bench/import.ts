@@ -17,7 +17,7 @@ import { benchServices, rssMb, wipe } from './services.ts';
 export async function run(args: Record<string, string>): Promise<Record<string, unknown>> {
   const hostCount = Number(args.hosts ?? 1000);
   const perHost = Number(args.resources ?? 300);
-  const concurrency = Number(args.concurrency ?? 2);
+  const concurrency = Number(args.concurrency ?? 4);
   const log = createLogger('error');
   const { config, neo4j, nats } = await benchServices();
 

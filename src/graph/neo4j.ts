@@ -62,10 +62,10 @@ const WRITE_RETRY_MS = 15_000;
 
 /**
  * One write transaction on the configured database, run again while Neo4j says another attempt may succeed (a
- * deadlock, a leader change) for up to 15 s. The driver's own retry waits a whole second first; two importers'
- * hosts that reference each other (a dependency on a resource of the host being written beside it, one shared
- * team) deadlock often enough that those seconds were a third of an import. Here the first attempts follow after
- * a few milliseconds, with jitter so that the two parties do not meet again.
+ * deadlock, a leader change) for up to 15 s. The driver's own retry waits a whole second first, and hosts written
+ * side by side that reference each other (a dependency on a resource of the other, one shared team) deadlock now
+ * and then: each cost a writer a second. Here the first attempts follow after a few milliseconds, with jitter so
+ * that the two parties do not meet again.
  */
 export async function writeTransaction<T>(driver: Driver, settings: Pick<Neo4jSettings, 'database'>, work: (tx: WriteTx) => Promise<T>): Promise<T> {
   const giveUpAt = Date.now() + WRITE_RETRY_MS;

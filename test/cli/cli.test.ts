@@ -51,6 +51,12 @@ describe('the faultline executable', () => {
     expect(result.records[0]!.get('n')).toBe(1);
   });
 
+  it('rejects an import concurrency that is not a whole number of at least 1, naming the flag', async () => {
+    const { code, stderr } = await runCli(['import', 'puppet', 'catalogs', '--concurrency', '0'], testEnv());
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/--concurrency takes a whole number of at least 1, not "0"/);
+  });
+
   it('refuses to serve an API with token auth and no tokens', async () => {
     const { code, stderr } = await runCli(['serve', '--role', 'api'], testEnv());
     expect(code).toBe(2);
