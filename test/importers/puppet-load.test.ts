@@ -7,6 +7,8 @@ import { puppetSource } from '../../importers/puppet/index.ts';
 import { runImport } from '../../importers/run.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { SUBJECTS } from '../../src/bus/layout.ts';
+import { mergeDependencies } from '../../src/graph/load.ts';
+import type { HostGraph } from '../../src/graph/model.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { runCli } from '../support/cli.ts';
 import { corpusFiles, corpusPath } from '../support/corpus.ts';
@@ -38,6 +40,29 @@ describe('Puppet catalogs into a real Neo4j', () => {
        WITH a, b, type(r) AS type, count(r) AS n WHERE n > 1 RETURN count(*) AS pairs`,
     );
     expect(duplicated.records[0]!.get('pairs')).toBe(0);
+  });
+
+  it('writes exactly the dependencies the catalog declares, fresh and on a changed re-import', async () => {
+    // The loader names the ends of a dependency between two resources of one host by their position in the list
+    // of resources it wrote: a wrong position would join the wrong resources.
+    const read = async (path: string) => (await puppetSource.read({ name: path, read: () => readFileSync(path) })).hosts[0]!;
+    const expected = (graph: HostGraph) => mergeDependencies(graph.dependencies).map((d) => `${d.from} -${d.kind}/${d.origin}-> ${d.to}`).sort();
+    const written = async () =>
+      (await driver.executeQuery("MATCH (a)-[r:DEPENDS_ON {host: 'host-0'}]->(b) RETURN a.id + ' -' + r.kind + '/' + r.origin + '-> ' + b.id AS d ORDER BY d")).records.map((r) => r.get('d') as string);
+
+    const graph = await read(corpusPath(HOST0));
+    expect(graph.dependencies.length).toBeGreaterThan(100);
+    await importPaths([corpusPath(HOST0)]);
+    expect(await written()).toEqual(expected(graph));
+
+    // Re-import with one resource fewer at the front: every position moves by one.
+    const catalog = JSON.parse(readFileSync(corpusPath(HOST0), 'utf8')) as { resources: { type: string }[] };
+    const first = catalog.resources.findIndex((r) => r.type !== 'Stage' && r.type !== 'Class');
+    catalog.resources.splice(first, 1);
+    const changed = join(mkdtempSync(join(tmpdir(), 'faultline-shifted-')), 'host-0.json');
+    writeFileSync(changed, JSON.stringify(catalog));
+    await importPaths([changed]);
+    expect(await written()).toEqual(expected(await read(changed)));
   });
 
   it('imports the whole corpus: every catalog file loads, none fails', async () => {
