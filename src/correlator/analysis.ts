@@ -1,12 +1,13 @@
-import { explainUnits, rootIndexes, type Topology } from '../engine/index.ts';
+import { explainUnits, rootIndexes, type LiveRoots, type RootUnitIndexes, type Topology } from '../engine/index.ts';
 import type { AlertRecord } from './alert.ts';
 import { SEVERITY_RANK, type Status } from './event.ts';
 import type { AlertMapper, MappedBy } from './mapping.ts';
 
 /**
  * The decision of design section 5 over the current alert state, as a pure function: which alerts are roots,
- * which are suppressed and by what (a root, or maintenance), and which root units there are. The engine's
- * `rootIndexes` does the graph work; this module only maps alerts onto it and reads the answer back.
+ * which are suppressed and by what (a root, or maintenance), and which root units there are. The engine does the
+ * graph work (`rootIndexes`, or `LiveRoots` when the caller keeps one: the same answer, kept up to date instead of
+ * recomputed); this module only maps alerts onto it and reads the answer back.
  *
  * F is the set of entities with an alert at or above the threshold. Alerts on the same entity share its fate.
  * An alert no mapping places on the graph is a root of its own, one unit per unknown host: unmapped, never dropped.
@@ -64,7 +65,6 @@ export interface Analysis {
   attributed: boolean;
   /** @internal what `attribute` needs. */
   failing: number[];
-  downList: Int32Array;
   maintenance: Uint8Array | undefined;
 }
 
@@ -74,9 +74,11 @@ export interface AnalysisInput {
   threshold: Exclude<Status, 'ok'>;
   /** implied(entities in active maintenance windows), as a mask over entity indexes (or undefined: none). */
   maintenance?: Uint8Array | undefined;
+  /** Kept by the caller across analyses of one topology: only what changed since the last one is worked out. */
+  live?: LiveRoots | undefined;
 }
 
-export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInput): Analysis {
+export function analyse({ mapper, alerts, threshold, maintenance, live }: AnalysisInput): Analysis {
   const topology = mapper.topology;
   const bar = SEVERITY_RANK[threshold];
   const failing: number[] = [];
@@ -103,9 +105,8 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
 
   // Which units are roots is all a verdict needs; who suppresses what (explain, the walks down) is for the
   // planner and the API, and costs more: `attribute` adds it when asked.
-  const result = rootIndexes(topology, failing, { explain: false });
-  const down = new Uint8Array(topology.size);
-  for (const v of result.down) down[v] = 1;
+  const result = graphWork(topology, failing, live);
+  const down = result.down;
   const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
 
   const units: RootUnit[] = [];
@@ -166,7 +167,6 @@ export function analyse({ mapper, alerts, threshold, maintenance }: AnalysisInpu
     down,
     attributed: false,
     failing,
-    downList: result.down,
     maintenance,
   };
   // Suppressed only by roots under maintenance is "maintenance": that needs the attribution.
@@ -183,7 +183,7 @@ export function attribute(analysis: Analysis): Analysis {
   const { topology, units, decisions, down, maintenance } = analysis;
   const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
   const engineUnits = units.filter((u) => u.mapped).map((u, component) => ({ component, entities: Int32Array.from(u.indexes) }));
-  const explainedBy = explainUnits(topology, analysis.failing, { units: engineUnits, down: analysis.downList });
+  const explainedBy = explainUnits(topology, analysis.failing, engineUnits, down);
   const unitAt = new Int32Array(topology.size).fill(-1);
   units.forEach((u, i) => u.indexes.forEach((v) => (unitAt[v] = i)));
   // The walks share typed-array scratch (a stamp per walk) and are memoised per start entity.
@@ -203,6 +203,19 @@ export function attribute(analysis: Analysis): Analysis {
   }
   analysis.attributed = true;
   return analysis;
+}
+
+/** The root units of F and implied(F) as a mask (this analysis's own: a LiveRoots mask is copied). */
+function graphWork(topology: Topology, failing: number[], live: LiveRoots | undefined): { units: RootUnitIndexes[]; down: Uint8Array } {
+  if (live) {
+    if (live.topology !== topology) throw new Error('analyse: LiveRoots of another topology');
+    const state = live.update(failing);
+    return { units: state.units, down: state.down.slice() };
+  }
+  const result = rootIndexes(topology, failing, { explain: false });
+  const down = new Uint8Array(topology.size);
+  for (const v of result.down) down[v] = 1;
+  return { units: result.units, down };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

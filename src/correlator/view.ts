@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { KV_BUCKETS } from '../bus/layout.ts';
 import { KvMirror } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
+import { LiveRoots } from '../engine/index.ts';
 import type { TopologyStore } from '../engine/store.ts';
 import type { AlertRecord } from './alert.ts';
 import { analyse, attribute, type Analysis } from './analysis.ts';
@@ -16,6 +17,8 @@ import { AlertMapper } from './mapping.ts';
  */
 export class CorrelationView {
   private mapper: AlertMapper;
+  /** The root units of the last analysis, kept up to date between analyses (see LiveRoots). */
+  private live: LiveRoots;
   private memo: Analysis | undefined;
   private last: Analysis | undefined;
   private maskValidUntil = Infinity;
@@ -32,6 +35,7 @@ export class CorrelationView {
     readonly clock: () => number,
   ) {
     this.mapper = new AlertMapper(topology.current.topology, config.mappings);
+    this.live = new LiveRoots(topology.current.topology);
     const changed = () => {
       this.memo = undefined;
       for (const listener of this.listeners) listener();
@@ -49,6 +53,7 @@ export class CorrelationView {
     });
     topology.onSwap((snapshot) => {
       this.mapper = new AlertMapper(snapshot.topology, config.mappings);
+      this.live = new LiveRoots(snapshot.topology);
       changed();
     });
   }
@@ -102,6 +107,7 @@ export class CorrelationView {
       alerts: this.records().values(),
       threshold: this.config.threshold,
       maintenance: maintenanceMask(this.mapper.topology, windows, now),
+      live: this.live,
     });
   }
 

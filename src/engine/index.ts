@@ -10,6 +10,8 @@ export { EntitySet } from './entity-set.ts';
 export { degraded, degradedIndexes, implied, impliedIndexes, impliedTrace } from './implied.ts';
 export type { ImpliedTrace } from './implied.ts';
 export { explainUnits, rootIndexes, roots } from './roots.ts';
+export { LiveRoots } from './live-roots.ts';
+export type { LiveRootsState } from './live-roots.ts';
 export type { RootAnalysis, RootCause, RootIndexAnalysis, RootUnitIndexes } from './roots.ts';
 export { impact } from './impact.ts';
 export type { Impact, ImpactOptions, ServiceExplanation } from './impact.ts';

@@ -3,7 +3,7 @@ import { failureComponents, singleCauseComponents } from './components.ts';
 import { EntitySet } from './entity-set.ts';
 import { propagate } from './implied.ts';
 import { stronglyConnected } from './scc.ts';
-import { withScratch, type Scratch } from './scratch.ts';
+import { Scratch, withScratch } from './scratch.ts';
 import type { Topology } from './topology.ts';
 
 /**
@@ -76,7 +76,6 @@ export function roots(topology: Topology, failing: Iterable<string>): RootAnalys
  */
 export function rootIndexes(topology: Topology, failing: ArrayLike<number>, options: { explain?: boolean } = {}): RootIndexAnalysis {
   const comps = failureComponents(topology);
-  const singleCause = singleCauseComponents(topology);
   return withScratch(topology, (s) =>
     withScratch(topology, (local) => withScratch(topology, (base) => {
       // s.stamp marks D = implied(F); s.stamp2 marks F (same epoch).
@@ -97,13 +96,7 @@ export function rootIndexes(topology: Topology, failing: ArrayLike<number>, opti
 
       const units: RootUnitIndexes[] = [];
       for (const [c, failingHere] of failingByComponent) {
-        const within = new Within(topology, comps.of, comps.members, c, isDown, local, base);
-        const explained = within.close([]);
-        const unexplained = failingHere.filter((v) => !explained(v));
-        if (unexplained.length === 0) continue;
-        for (const unit of unexplained.length === 1 ? [unexplained] : refineUnit(within, unexplained, singleCause.of)) {
-          units.push({ component: c, entities: Int32Array.from(unit) });
-        }
+        for (const entities of componentUnits(topology, c, failingHere, isDown, local, base)) units.push({ component: c, entities });
       }
 
       const explainedBy = options.explain === false ? new Map<number, number[]>() : explain(topology, units, failingByComponent, isDown, local);
@@ -112,10 +105,32 @@ export function rootIndexes(topology: Topology, failing: ArrayLike<number>, opti
   );
 }
 
-/** `explainedBy` of a rootIndexes result computed without it: the same answer, asked for later. */
-export function explainUnits(topology: Topology, failing: ArrayLike<number>, analysis: Pick<RootIndexAnalysis, 'units' | 'down'>): Map<number, number[]> {
-  const mask = new Uint8Array(topology.size);
-  for (let i = 0; i < analysis.down.length; i++) mask[analysis.down[i]!] = 1;
+/**
+ * The root units of one failure component c, from the failing entities in it (`failingHere`) and what is down
+ * (`isDown`: implied(F)); empty when something outside c explains all of them. Reads nothing of F outside c: the
+ * down state below c carries all of it, which is what lets LiveRoots recompute only the components a change
+ * touched. `base` is c's base when the caller keeps it, else a second scratch to work it out in.
+ */
+export function componentUnits(
+  topology: Topology,
+  c: number,
+  failingHere: readonly number[],
+  isDown: (v: number) => boolean,
+  local: Scratch,
+  base: Scratch | ComponentBase,
+): Int32Array[] {
+  const comps = failureComponents(topology);
+  const known = base instanceof Scratch ? baseOf(topology, comps.of, comps.members, c, isDown, base) : base;
+  const within = new Within(topology, comps.of, c, isDown, local, known);
+  const unexplained = failingHere.filter((v) => !known.has(v));
+  if (unexplained.length === 0) return [];
+  const units = unexplained.length === 1 ? [unexplained] : refineUnit(within, unexplained, singleCauseComponents(topology).of);
+  return units.map((u) => Int32Array.from(u));
+}
+
+/** `explainedBy` of a rootIndexes result computed without it: the same answer, asked for later (`down`: implied(F)
+ *  as a mask over entity indexes). */
+export function explainUnits(topology: Topology, failing: ArrayLike<number>, units: RootUnitIndexes[], down: Uint8Array): Map<number, number[]> {
   const all: number[] = [];
   const seen = new Set<number>();
   for (let i = 0; i < failing.length; i++) {
@@ -125,7 +140,20 @@ export function explainUnits(topology: Topology, failing: ArrayLike<number>, ana
       all.push(v);
     }
   }
-  return withScratch(topology, (s) => explain(topology, analysis.units, new Map([[0, all]]), (v) => mask[v] === 1, s));
+  return withScratch(topology, (s) => explain(topology, units, new Map([[0, all]]), (v) => down[v] === 1, s));
+}
+
+/**
+ * What is down inside failure component C from outside alone: C ∩ implied(F \ C), with, for each group of C, how
+ * many of its members inside C that holds and how many of its members outside C are down. Computed from the down
+ * set (`baseOf`), or kept by LiveRoots between analyses.
+ */
+export interface ComponentBase {
+  has(v: number): boolean;
+  /** Group of C: its members inside C in the base. */
+  inside(g: number): number;
+  /** Group of C: its members outside C that are down. */
+  outside(g: number): number;
 }
 
 /**
@@ -133,96 +161,100 @@ export function explainUnits(topology: Topology, failing: ArrayLike<number>, ana
  * dependency and every member of a vertex of C lies in C or below it, and below C the state under F \ C is the state
  * under F (locality of implied), `close(seeds)` = C ∩ implied((F \ C) ∪ seeds) for seeds ⊆ C.
  *
- * The closure of what comes from outside (the base) is the same for every call: it is computed once, in its own
- * scratch, and each call only extends it from its seeds. refineUnit calls `close` once per independent failure
- * inside C, and when much of a large component is down from outside, that is the difference between the size of
- * the base and the size of what one failure adds to it.
+ * The base (what comes from outside) is the same for every call: `close` only extends it from its seeds. refineUnit
+ * calls `close` once per independent failure inside C, and when much of a large component is down from outside,
+ * that is the difference between the size of the base and the size of what one failure adds to it.
  */
 class Within {
-  /** Members of C taken down from outside, before any seed. */
-  private readonly external: number[] = [];
-  /** Groups of C: down members outside C. */
-  private readonly outside = new Map<number, number>();
-  private baseEpoch: number | undefined;
-
   constructor(
     private readonly topology: Topology,
     private readonly of: Int32Array,
-    members: { offsets: Int32Array; targets: Int32Array },
     private readonly c: number,
     private readonly isDown: (v: number) => boolean,
     private readonly s: Scratch,
-    private readonly b: Scratch,
-  ) {
-    const { hardDeps, members: groupMembers, downAt } = topology;
-    for (let i = members.offsets[c]!; i < members.offsets[c + 1]!; i++) {
-      const x = members.targets[i]!;
-      if (!isDown(x)) continue; // implied(F \ C) ⊆ implied(F)
-      let hit = false;
-      for (let j = hardDeps.offsets[x]!; j < hardDeps.offsets[x + 1]! && !hit; j++) {
-        const y = hardDeps.targets[j]!;
-        hit = of[y] !== c && isDown(y);
-      }
-      const at = downAt[x]!;
-      if (at > 0) {
-        let out = 0;
-        for (let j = groupMembers.offsets[x]!; j < groupMembers.offsets[x + 1]!; j++) {
-          const m = groupMembers.targets[j]!;
-          if (of[m] !== c && isDown(m)) out++;
-        }
-        this.outside.set(x, out);
-        if (out >= at) hit = true;
-      }
-      if (hit) this.external.push(x);
-    }
-  }
+    readonly base: ComponentBase,
+  ) {}
 
   /** The closure, as a membership test valid until the next call (it reads the scratch marks). */
   close(seeds: readonly number[]): (v: number) => boolean {
-    const base = this.base();
-    const { b } = this;
-    const extra = this.extend(this.s, seeds, (v) => b.stamp[v] === base, (g) => (b.countStamp[g] === base ? b.count[g]! : 0));
-    return (v) => b.stamp[v] === base || extra(v);
+    const { base } = this;
+    const extra = extendWithin(this.topology, this.of, this.c, this.isDown, this.s, seeds, base);
+    return (v) => base.has(v) || extra(v);
   }
+}
 
-  /** The closure of the external members alone, marked in the base scratch; its epoch. */
-  private base(): number {
-    if (this.baseEpoch !== undefined) return this.baseEpoch;
-    this.extend(this.b, this.external, () => false, () => 0);
-    this.baseEpoch = this.b.epoch;
-    return this.baseEpoch;
-  }
-
-  /** Marks in `s` what `seeds` add to a closed set (`inSet`, with `counted` down members per group already). */
-  private extend(s: Scratch, seeds: readonly number[], inSet: (v: number) => boolean, counted: (g: number) => number): (v: number) => boolean {
-    const { c, of, isDown } = this;
-    const { hardDependents, memberOf, downAt } = this.topology;
-    const epoch = s.begin();
-    let tail = 0;
-    const mark = (v: number) => {
-      if (s.stamp[v] === epoch || inSet(v)) return;
-      s.stamp[v] = epoch;
-      s.queue[tail++] = v;
-    };
-    for (const v of seeds) mark(v);
-    for (let head = 0; head < tail; head++) {
-      const u = s.queue[head]!;
-      for (let i = hardDependents.offsets[u]!; i < hardDependents.offsets[u + 1]!; i++) {
-        const d = hardDependents.targets[i]!;
-        if (of[d] === c && isDown(d)) mark(d);
-      }
-      for (let i = memberOf.offsets[u]!; i < memberOf.offsets[u + 1]!; i++) {
-        const g = memberOf.targets[i]!;
-        const at = downAt[g]!;
-        if (at === 0 || of[g] !== c || !isDown(g) || s.stamp[g] === epoch || inSet(g)) continue;
-        const count = s.countStamp[g] === epoch ? s.count[g]! + 1 : 1;
-        s.countStamp[g] = epoch;
-        s.count[g] = count;
-        if (count + counted(g) + (this.outside.get(g) ?? 0) >= at) mark(g);
-      }
+/** Marks in `s` what `seeds` add inside c to a closed set (`base`); a membership test of the addition. */
+function extendWithin(
+  topology: Topology,
+  of: Int32Array,
+  c: number,
+  isDown: (v: number) => boolean,
+  s: Scratch,
+  seeds: readonly number[],
+  base: ComponentBase,
+): (v: number) => boolean {
+  const { hardDependents, memberOf, downAt } = topology;
+  const epoch = s.begin();
+  let tail = 0;
+  const mark = (v: number) => {
+    if (s.stamp[v] === epoch || base.has(v)) return;
+    s.stamp[v] = epoch;
+    s.queue[tail++] = v;
+  };
+  for (const v of seeds) mark(v);
+  for (let head = 0; head < tail; head++) {
+    const u = s.queue[head]!;
+    for (let i = hardDependents.offsets[u]!; i < hardDependents.offsets[u + 1]!; i++) {
+      const d = hardDependents.targets[i]!;
+      if (of[d] === c && isDown(d)) mark(d);
     }
-    return (v) => s.stamp[v] === epoch;
+    for (let i = memberOf.offsets[u]!; i < memberOf.offsets[u + 1]!; i++) {
+      const g = memberOf.targets[i]!;
+      const at = downAt[g]!;
+      if (at === 0 || of[g] !== c || !isDown(g) || s.stamp[g] === epoch || base.has(g)) continue;
+      const count = s.countStamp[g] === epoch ? s.count[g]! + 1 : 1;
+      s.countStamp[g] = epoch;
+      s.count[g] = count;
+      if (count + base.inside(g) + base.outside(g) >= at) mark(g);
+    }
   }
+  return (v) => s.stamp[v] === epoch;
+}
+
+const EMPTY_BASE: ComponentBase = { has: () => false, inside: () => 0, outside: () => 0 };
+
+/** The base of component c worked out from the down set, marked in scratch `b` (valid until its next use). */
+function baseOf(topology: Topology, of: Int32Array, members: { offsets: Int32Array; targets: Int32Array }, c: number, isDown: (v: number) => boolean, b: Scratch): ComponentBase {
+  const { hardDeps, members: groupMembers, downAt } = topology;
+  const external: number[] = [];
+  const outside = new Map<number, number>();
+  for (let i = members.offsets[c]!; i < members.offsets[c + 1]!; i++) {
+    const x = members.targets[i]!;
+    if (!isDown(x)) continue; // implied(F \ C) ⊆ implied(F)
+    let hit = false;
+    for (let j = hardDeps.offsets[x]!; j < hardDeps.offsets[x + 1]! && !hit; j++) {
+      const y = hardDeps.targets[j]!;
+      hit = of[y] !== c && isDown(y);
+    }
+    const at = downAt[x]!;
+    if (at > 0) {
+      let out = 0;
+      for (let j = groupMembers.offsets[x]!; j < groupMembers.offsets[x + 1]!; j++) {
+        const m = groupMembers.targets[j]!;
+        if (of[m] !== c && isDown(m)) out++;
+      }
+      outside.set(x, out);
+      if (out >= at) hit = true;
+    }
+    if (hit) external.push(x);
+  }
+  const has = extendWithin(topology, of, c, isDown, b, external, { ...EMPTY_BASE, outside: (g) => outside.get(g) ?? 0 });
+  const epoch = b.epoch;
+  return {
+    has,
+    inside: (g) => (b.countStamp[g] === epoch ? b.count[g]! : 0),
+    outside: (g) => outside.get(g) ?? 0,
+  };
 }
 
 /**
