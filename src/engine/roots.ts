@@ -3,7 +3,7 @@ import { failureComponents, singleCauseComponents } from './components.ts';
 import { EntitySet } from './entity-set.ts';
 import { propagate } from './implied.ts';
 import { stronglyConnected } from './scc.ts';
-import { Scratch, withScratch } from './scratch.ts';
+import { withScratch, type Scratch } from './scratch.ts';
 import type { Topology } from './topology.ts';
 
 /**
@@ -109,7 +109,7 @@ export function rootIndexes(topology: Topology, failing: ArrayLike<number>, opti
  * The root units of one failure component c, from the failing entities in it (`failingHere`) and what is down
  * (`isDown`: implied(F)); empty when something outside c explains all of them. Reads nothing of F outside c: the
  * down state below c carries all of it, which is what lets LiveRoots recompute only the components a change
- * touched. `base` is c's base when the caller keeps it, else a second scratch to work it out in.
+ * touched. Two scratches of the topology: `base` holds c's base while `local` extends it.
  */
 export function componentUnits(
   topology: Topology,
@@ -117,10 +117,10 @@ export function componentUnits(
   failingHere: readonly number[],
   isDown: (v: number) => boolean,
   local: Scratch,
-  base: Scratch | ComponentBase,
+  base: Scratch,
 ): Int32Array[] {
   const comps = failureComponents(topology);
-  const known = base instanceof Scratch ? baseOf(topology, comps.of, comps.members, c, isDown, base) : base;
+  const known = baseOf(topology, comps.of, comps.members, c, isDown, base);
   const within = new Within(topology, comps.of, c, isDown, local, known);
   const unexplained = failingHere.filter((v) => !known.has(v));
   if (unexplained.length === 0) return [];
@@ -145,10 +145,9 @@ export function explainUnits(topology: Topology, failing: ArrayLike<number>, uni
 
 /**
  * What is down inside failure component C from outside alone: C ∩ implied(F \ C), with, for each group of C, how
- * many of its members inside C that holds and how many of its members outside C are down. Computed from the down
- * set (`baseOf`), or kept by LiveRoots between analyses.
+ * many of its members inside C that holds and how many of its members outside C are down (`baseOf`).
  */
-export interface ComponentBase {
+interface ComponentBase {
   has(v: number): boolean;
   /** Group of C: its members inside C in the base. */
   inside(g: number): number;
