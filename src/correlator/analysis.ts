@@ -111,11 +111,10 @@ export function analyse({ mapper, alerts, threshold, maintenance, live }: Analys
 
   const units: RootUnit[] = [];
   for (const u of result.units) {
-    const indexes = Array.from(u.entities).sort((a, b) => a - b);
+    const { indexes, entities, key } = unitNames(topology, u);
     const unitAlerts = indexes.flatMap((v) => byEntity.get(v) ?? []);
-    const entities = topology.idsOf(indexes);
     units.push({
-      key: [...entities].sort().join('\n'),
+      key,
       indexes,
       entities,
       alerts: unitAlerts.map((a) => a.id).sort(),
@@ -203,6 +202,21 @@ export function attribute(analysis: Analysis): Analysis {
   }
   analysis.attributed = true;
   return analysis;
+}
+
+/**
+ * A unit's entities sorted, their ids and its key: worked out once per engine unit (LiveRoots hands back the same
+ * unit objects for the components a change did not reach).
+ */
+const names = new WeakMap<RootUnitIndexes, { indexes: number[]; entities: string[]; key: string }>();
+function unitNames(topology: Topology, unit: RootUnitIndexes): { indexes: number[]; entities: string[]; key: string } {
+  let found = names.get(unit);
+  if (!found) {
+    const indexes = Array.from(unit.entities).sort((a, b) => a - b);
+    const entities = topology.idsOf(indexes);
+    names.set(unit, (found = { indexes, entities, key: [...entities].sort().join('\n') }));
+  }
+  return found;
 }
 
 /** The root units of F and implied(F) as a mask (this analysis's own: a LiveRoots mask is copied). */
