@@ -13,7 +13,7 @@ import org.neo4j.io.ByteUnit;
 /**
  * Runs an embedded Neo4j 5 Community with only the Bolt connector, for `faultline dev` and the tests.
  *
- * Usage: java -cp CLASSPATH Neo4jLauncher.java HOME_DIR HOST PORT
+ * Usage: java -cp CLASSPATH Neo4jLauncher.java HOME_DIR HOST PORT PAGECACHE_MIB
  *
  * Prints "faultline-neo4j ready bolt://HOST:PORT" once the default database answers, and writes
  * HOME_DIR/neo4j.pid. SIGTERM shuts the database down cleanly (the shutdown hook), so the store is
@@ -21,13 +21,14 @@ import org.neo4j.io.ByteUnit;
  */
 public final class Neo4jLauncher {
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: Neo4jLauncher HOME_DIR HOST PORT");
+    if (args.length != 4) {
+      System.err.println("usage: Neo4jLauncher HOME_DIR HOST PORT PAGECACHE_MIB");
       System.exit(2);
     }
     Path home = Path.of(args[0]).toAbsolutePath();
     String host = args[1];
     int port = Integer.parseInt(args[2]);
+    long pageCacheMib = Long.parseLong(args[3]);
     Files.createDirectories(home);
 
     DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
@@ -36,7 +37,7 @@ public final class Neo4jLauncher {
         .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
         .setConfig(HttpConnector.enabled, false)
         .setConfig(GraphDatabaseSettings.auth_enabled, false)
-        .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(512))
+        .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(2048))
         .build();
 
     CountDownLatch stopped = new CountDownLatch(1);
