@@ -32,7 +32,8 @@ export const CONSUMER = 'faultline-correlator';
 
 /** How often refreshes kept in memory are stored (see `store`). */
 const REFRESH_PERSIST_MS = 5_000;
-const REFRESH_CHUNK = 250;
+/** Refreshes stored at once: small, so that a status change's write never queues behind many of them. */
+const REFRESH_CHUNK = 50;
 
 export interface CorrelatorOptions {
   config: Config;
@@ -311,7 +312,7 @@ export class Correlator {
   }
 
   /**
-   * Stores the refreshes kept in memory, a few hundred at a time so that events keep flowing between them. A
+   * Stores the refreshes kept in memory, a few dozen at a time so that events keep flowing between them. A
    * conflict means another correlator stored a newer state: theirs stands.
    */
   private async persistRefreshes(): Promise<void> {
