@@ -24,24 +24,21 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
 
   const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-import-'));
   try {
-    const catalogs = join(dir, 'catalogs');
-    mkdirSync(catalogs);
-    for (let h = 0; h < hostCount; h++) writeFileSync(join(catalogs, `${hostName(h)}.json`), JSON.stringify(syntheticCatalog(h, hostCount, perHost)));
+    const catalogs = writeCatalogs(join(dir, 'catalogs'), hostCount, perHost);
     process.stderr.write(`bench import: ${hostCount} catalogs of ${perHost} resources written to ${catalogs}\n`);
 
     // Neo4j's JIT needs a few hundred thousand rows before it runs at speed: untimed rounds of both writers on a
     // smaller estate first, so that neither side is measured on a cold JVM (the import, measured first, would be).
     const warmHosts = Math.min(300, hostCount);
     const warmRounds = Number(args.warmup ?? 2);
-    const warm = join(dir, 'warmup');
-    mkdirSync(warm);
-    for (let h = 0; h < warmHosts; h++) writeFileSync(join(warm, `${hostName(h)}.json`), JSON.stringify(syntheticCatalog(h, warmHosts, perHost)));
+    const warm = writeCatalogs(join(dir, 'warmup'), warmHosts, perHost);
+    const warmRows = await transformed(warmHosts, perHost);
     for (let round = 0; round < warmRounds; round++) {
       const started = performance.now();
       await wipe(neo4j, config.neo4j);
       await runImport(puppetSource, [warm], { concurrency }, log, { neo4j, settings: config.neo4j });
       await wipe(neo4j, config.neo4j);
-      await rawCreate(neo4j, (await puppetSource.read({ name: 'warmup', read: () => Buffer.from(JSON.stringify(Array.from({ length: warmHosts }, (_, h) => syntheticCatalog(h, warmHosts, perHost)))) })).hosts, concurrency);
+      await rawCreate(neo4j, warmRows, concurrency);
       process.stderr.write(`bench import: warm-up round ${round + 1} of ${warmRounds} (${warmHosts} hosts, both writers) ${Math.round(performance.now() - started) / 1000} s\n`);
     }
 
@@ -52,9 +49,9 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     process.stderr.write(`bench import: faultline import ${summary.seconds} s (${JSON.stringify(imported)})\n`);
 
     // The baseline writes exactly what the import wrote, from the same transformed rows.
-    const reading = await puppetSource.read({ name: 'all', read: () => Buffer.from(JSON.stringify(Array.from({ length: hostCount }, (_, h) => syntheticCatalog(h, hostCount, perHost)))) });
+    const rows = await transformed(hostCount, perHost);
     await wipe(neo4j, config.neo4j);
-    const baselineSeconds = await rawCreate(neo4j, reading.hosts, concurrency);
+    const baselineSeconds = await rawCreate(neo4j, rows, concurrency);
     const baseline = await counts(neo4j);
     process.stderr.write(`bench import: raw UNWIND CREATE ${baselineSeconds} s (${JSON.stringify(baseline)})\n`);
 
@@ -79,6 +76,19 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
 }
 
 const hostName = (h: number) => `node${String(h).padStart(5, '0')}.bench.example.com`;
+
+/** An estate of `hostCount` synthetic catalogs, one file each, in `dir` (created); returns `dir`. */
+function writeCatalogs(dir: string, hostCount: number, perHost: number): string {
+  mkdirSync(dir);
+  for (let h = 0; h < hostCount; h++) writeFileSync(join(dir, `${hostName(h)}.json`), JSON.stringify(syntheticCatalog(h, hostCount, perHost)));
+  return dir;
+}
+
+/** The same estate as the importer's transform makes it: what the baseline writes. */
+async function transformed(hostCount: number, perHost: number): Promise<HostGraph[]> {
+  const catalogs = Array.from({ length: hostCount }, (_, h) => syntheticCatalog(h, hostCount, perHost));
+  return (await puppetSource.read({ name: 'all', read: () => Buffer.from(JSON.stringify(catalogs)) })).hosts;
+}
 
 /** One host: packages, config files, services and execs in dependency chains, plus faultline declarations. */
 export function syntheticCatalog(h: number, hostCount: number, perHost: number) {

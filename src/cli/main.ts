@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { UsageError, VERSION, type GlobalOptions } from './runtime.ts';
 
@@ -23,11 +23,6 @@ const commands = {
   send: () => import('./commands/send.ts'),
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const positiveInteger = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} takes a whole number of at least 1, not "${value}"`);
-  return n;
-};
 
 program
   .command('dev')
@@ -49,8 +44,8 @@ program
   .option('--full', 'a full import of the source: hosts it no longer contains become managed: false')
   .option('--dry-run', 'validate only; write nothing')
   .option('--strict', 'stop at the first bad file')
-  .option('--concurrency <n>', 'host transactions in flight at once (default 4)', positiveInteger('--concurrency'))
-  .action(async (source: string, paths: string[], options: { full?: boolean; dryRun?: boolean; strict?: boolean; concurrency?: number }) =>
+  .option('--concurrency <n>', 'host transactions in flight at once (default 4)')
+  .action(async (source: string, paths: string[], options: import('./commands/import.ts').ImportCommandOptions) =>
     (await commands.import()).importCommand(source, paths, options, global()),
   );
 

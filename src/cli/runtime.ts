@@ -18,6 +18,13 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A flag's value as a whole number of at least 1; otherwise a UsageError naming the flag and the value. */
+export function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: "${text}" is not a positive whole number`);
+  return n;
+}
+
 export const VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export function loadRuntime(global: GlobalOptions): { loaded: LoadedConfig; log: Logger } {

@@ -3,6 +3,14 @@ import { componentUnits, type RootUnitIndexes } from './roots.ts';
 import { withScratch } from './scratch.ts';
 import type { Topology } from './topology.ts';
 
+export interface LiveRootsState {
+  /** Units, ordered by their smallest entity index. */
+  units: RootUnitIndexes[];
+  /** implied(F) as a mask over entity indexes: the tracker's own, changed by the next update; copy to keep. */
+  down: Uint8Array;
+  downSize: number;
+}
+
 /**
  * The root units of a failing set that changes a little at a time (the correlator's alerts), kept up to date
  * instead of recomputed: the same answer as `rootIndexes`, at the cost of what a change touches rather than of
@@ -19,19 +27,9 @@ import type { Topology } from './topology.ts';
  * Cost of an update: the components marked, their members and edges: about the entities whose down state flips
  * and their edges. One instance per topology; not for concurrent use.
  */
-export interface LiveRootsState {
-  /** Units, ordered by their smallest entity index. */
-  units: RootUnitIndexes[];
-  /** implied(F) as a mask over entity indexes: the tracker's own, changed by the next update; copy to keep. */
-  down: Uint8Array;
-  downSize: number;
-}
-
 export class LiveRoots {
   private readonly failing: Uint8Array;
   private readonly down: Uint8Array;
-  /** Per group: its members in the down set. */
-  private readonly downMembers: Int32Array;
   private downSize = 0;
   /** Failing entities per failure component. */
   private readonly failingIn = new Map<number, Set<number>>();
@@ -50,7 +48,6 @@ export class LiveRoots {
     const n = topology.size;
     this.failing = new Uint8Array(n);
     this.down = new Uint8Array(n);
-    this.downMembers = new Int32Array(n);
     this.queued = new Uint8Array(failureComponents(topology).count);
     this.mark = new Uint32Array(n);
     this.inside = new Int32Array(n);
@@ -115,13 +112,13 @@ export class LiveRoots {
 
   /**
    * Works out which members of component c are down, from its failing members and the (final) state below it, and
-   * applies the flips: group counters, and the components above a flipped member marked.
+   * marks the components right above each member that flipped.
    */
   private settle(c: number): void {
     const { hardDeps, hardDependents, members, memberOf, downAt } = this.topology;
     const comps = failureComponents(this.topology);
     const { of } = comps;
-    const { down, failing, downMembers, mark, inside, queue } = this;
+    const { down, failing, mark, inside, queue } = this;
     const stamp = this.nextStamp();
     const from = comps.members.offsets[c]!;
     const to = comps.members.offsets[c + 1]!;
@@ -181,9 +178,7 @@ export class LiveRoots {
       }
       for (let i = memberOf.offsets[x]!, end = memberOf.offsets[x + 1]!; i < end; i++) {
         const g = memberOf.targets[i]!;
-        if (downAt[g] === 0) continue;
-        downMembers[g]! += now ? 1 : -1;
-        if (of[g] !== c) this.markDirty(of[g]!);
+        if (downAt[g]! > 0 && of[g] !== c) this.markDirty(of[g]!);
       }
     }
   }

@@ -115,6 +115,26 @@ export async function markAbsentHosts(driver: Driver, settings: Neo4jSettings, s
 }
 
 /**
+ * A host's resources and their RUNS_ON, returned as `nodes` in the order sent. `relate` is CREATE on a fresh host
+ * (its relations cannot exist yet), MERGE otherwise; both arguments are constants of this file.
+ */
+const resourcesPiece = (list: string, relate: 'MERGE' | 'CREATE') => `CALL (h) {
+    UNWIND $${list} AS r
+    MERGE (e:Entity {id: r.id})
+    SET e:Resource, e += $resourceStamp, e.type = r.type, e.title = r.title, e.name = r.type + '[' + r.title + ']',
+        e.critical = coalesce(r.critical, false), e.checks = coalesce(r.checks, [])
+    ${relate} (e)-[o:RUNS_ON]->(h)
+    SET o += $stamp
+    RETURN collect(e) AS nodes }`; // -- safe: constant list name and verb
+
+/** Dependencies between two of the host's resources, as [from position, to position, kind, origin] in `nodes`. */
+const localDependenciesPiece = (list: string, relate: 'MERGE' | 'CREATE') => `CALL (nodes) {
+    UNWIND $${list} AS d
+    WITH nodes[toInteger(d[0])] AS a, nodes[toInteger(d[1])] AS b, d
+    ${relate} (a)-[r:DEPENDS_ON]->(b)
+    SET r += $stamp, r.kind = d[2], r.origin = d[3] }`; // -- safe: constant list name and verb
+
+/**
  * The write of one host (or file) is ONE statement: unit subqueries (`CALL () { UNWIND ... }`), one per list
  * that has rows, run in order. One round trip instead of eight matters more than anything else here: a host of
  * 300 resources is a few milliseconds of work and a few milliseconds per statement.
@@ -131,33 +151,10 @@ export async function markAbsentHosts(driver: Driver, settings: Neo4jSettings, s
 const PIECES = {
   host: `MERGE (h:Entity {id: $certname})
     SET h:Host, h += $host`,
-  resources: `CALL (h) {
-    UNWIND $resources AS r
-    MERGE (e:Entity {id: r.id})
-    SET e:Resource, e += $resourceStamp, e.type = r.type, e.title = r.title, e.name = r.type + '[' + r.title + ']',
-        e.critical = coalesce(r.critical, false), e.checks = coalesce(r.checks, [])
-    MERGE (e)-[o:RUNS_ON]->(h)
-    SET o += $stamp
-    RETURN collect(e) AS nodes }`,
-  freshResources: `CALL (h) {
-    UNWIND $freshResources AS r
-    MERGE (e:Entity {id: r.id})
-    SET e:Resource, e += $resourceStamp, e.type = r.type, e.title = r.title, e.name = r.type + '[' + r.title + ']',
-        e.critical = coalesce(r.critical, false), e.checks = coalesce(r.checks, [])
-    CREATE (e)-[o:RUNS_ON]->(h)
-    SET o += $stamp
-    RETURN collect(e) AS nodes }`,
-  // [from position, to position, kind, origin]
-  localDependencies: `CALL (nodes) {
-    UNWIND $localDependencies AS d
-    WITH nodes[toInteger(d[0])] AS a, nodes[toInteger(d[1])] AS b, d
-    MERGE (a)-[r:DEPENDS_ON]->(b)
-    SET r += $stamp, r.kind = d[2], r.origin = d[3] }`,
-  freshLocalDependencies: `CALL (nodes) {
-    UNWIND $freshLocalDependencies AS d
-    WITH nodes[toInteger(d[0])] AS a, nodes[toInteger(d[1])] AS b, d
-    CREATE (a)-[r:DEPENDS_ON]->(b)
-    SET r += $stamp, r.kind = d[2], r.origin = d[3] }`,
+  resources: resourcesPiece('resources', 'MERGE'),
+  freshResources: resourcesPiece('freshResources', 'CREATE'),
+  localDependencies: localDependenciesPiece('localDependencies', 'MERGE'),
+  freshLocalDependencies: localDependenciesPiece('freshLocalDependencies', 'CREATE'),
   freshDependencies: `CALL () {
     UNWIND $freshDependencies AS d
     MERGE (a:Entity {id: d.from})

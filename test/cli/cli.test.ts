@@ -54,7 +54,7 @@ describe('the faultline executable', () => {
   it('rejects an import concurrency that is not a whole number of at least 1, naming the flag', async () => {
     const { code, stderr } = await runCli(['import', 'puppet', 'catalogs', '--concurrency', '0'], testEnv());
     expect(code).not.toBe(0);
-    expect(stderr).toMatch(/--concurrency takes a whole number of at least 1, not "0"/);
+    expect(stderr).toMatch(/--concurrency: "0" is not a positive whole number/);
   });
 
   it('refuses to serve an API with token auth and no tokens', async () => {

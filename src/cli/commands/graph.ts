@@ -1,7 +1,7 @@
 import { impact, spofs, type Topology } from '../../engine/index.ts';
 import { loadTopology } from '../../engine/load.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
-import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
+import { loadRuntime, positiveInteger, UsageError, type GlobalOptions } from '../runtime.ts';
 
 /** `faultline impact` and `faultline spof`: the engine's answers on a terminal (a table) or for scripts (--json). */
 
@@ -38,8 +38,7 @@ export async function impactCommand(ids: string[], options: { json?: boolean; so
 }
 
 export async function spofCommand(options: { json?: boolean; limit?: string }, global: GlobalOptions): Promise<void> {
-  const limit = options.limit === undefined ? 50 : Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: "${options.limit}" is not a positive whole number`);
+  const limit = options.limit === undefined ? 50 : positiveInteger('--limit', options.limit);
   const found = await withTopology(global, (topology) => spofs(topology, { limit }));
   if (options.json) {
     process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);

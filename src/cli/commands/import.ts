@@ -3,9 +3,13 @@ import { runImport, summaryLine, type ImportOptions } from '../../../importers/r
 import type { RemoteSource, Source } from '../../../importers/source.ts';
 import { connectNats, type NatsConnection } from '../../bus/nats.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
-import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
+import { loadRuntime, positiveInteger, UsageError, type GlobalOptions } from '../runtime.ts';
 
-export async function importCommand(sourceName: string, paths: string[], options: ImportOptions, global: GlobalOptions): Promise<void> {
+export type ImportCommandOptions = Omit<ImportOptions, 'concurrency'> & { concurrency?: string };
+
+export async function importCommand(sourceName: string, paths: string[], flags: ImportCommandOptions, global: GlobalOptions): Promise<void> {
+  const { concurrency, ...rest } = flags;
+  const options: ImportOptions = { ...rest, ...(concurrency === undefined ? {} : { concurrency: positiveInteger('--concurrency', concurrency) }) };
   const { loaded, log } = loadRuntime(global);
   const { config } = loaded;
   const sources: Record<string, Source | RemoteSource> = sourcesFor(config);
