@@ -1,7 +1,8 @@
 import { explainUnits, rootIndexes, type LiveRoots, type RootUnitIndexes, type Topology } from '../engine/index.ts';
 import type { AlertRecord } from './alert.ts';
 import { SEVERITY_RANK, type Status } from './event.ts';
-import type { AlertMapper, MappedBy } from './mapping.ts';
+import type { MappedBy } from './mapping.ts';
+import type { PlacedAlerts } from './placed.ts';
 
 /**
  * The decision of design section 5 over the current alert state, as a pure function: which alerts are roots,
@@ -69,39 +70,21 @@ export interface Analysis {
 }
 
 export interface AnalysisInput {
-  mapper: AlertMapper;
-  alerts: Iterable<AlertRecord>;
-  threshold: Exclude<Status, 'ok'>;
+  /** The alerts, the failing ones placed on the graph (kept up to date by the caller, or built for one analysis). */
+  alerts: PlacedAlerts;
   /** implied(entities in active maintenance windows), as a mask over entity indexes (or undefined: none). */
   maintenance?: Uint8Array | undefined;
   /** Kept by the caller across analyses of one topology: only what changed since the last one is worked out. */
   live?: LiveRoots | undefined;
 }
 
-export function analyse({ mapper, alerts, threshold, maintenance, live }: AnalysisInput): Analysis {
+export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis {
+  const { mapper } = alerts;
   const topology = mapper.topology;
-  const bar = SEVERITY_RANK[threshold];
-  const failing: number[] = [];
-  const failingMask = new Uint8Array(topology.size);
-  const unmapped = new Map<string, AlertRecord[]>();
-  const byEntity = new Map<number, AlertRecord[]>();
+  const bar = SEVERITY_RANK[alerts.threshold];
+  const failing = alerts.failingEntities();
   // A snapshot: records are replaced, never changed, so holding them keeps what was decided on.
-  const snapshot: AlertRecord[] = [];
-
-  for (const alert of alerts) {
-    snapshot.push(alert);
-    if (SEVERITY_RANK[alert.status] < bar) continue;
-    const { entity } = mapper.map(alert);
-    if (entity < 0) {
-      push(unmapped, alert.host, alert);
-      continue;
-    }
-    push(byEntity, entity, alert);
-    if (!failingMask[entity]) {
-      failingMask[entity] = 1;
-      failing.push(entity);
-    }
-  }
+  const snapshot = [...alerts.records.values()];
 
   // Which units are roots is all a verdict needs; who suppresses what (explain, the walks down) is for the
   // planner and the API, and costs more: `attribute` adds it when asked.
@@ -109,24 +92,10 @@ export function analyse({ mapper, alerts, threshold, maintenance, live }: Analys
   const down = result.down;
   const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
 
-  const units: RootUnit[] = [];
-  for (const u of result.units) {
-    const { indexes, entities, key } = unitNames(topology, u);
-    const unitAlerts = indexes.flatMap((v) => byEntity.get(v) ?? []);
-    units.push({
-      key,
-      indexes,
-      entities,
-      alerts: unitAlerts.map((a) => a.id).sort(),
-      maintenance: indexes.every(inMaintenance),
-      mapped: true,
-      ...worstAndFirst(unitAlerts),
-    });
-  }
-  const unitOfEntity = new Map<number, number>();
-  units.forEach((u, i) => u.indexes.forEach((v) => unitOfEntity.set(v, i)));
-  for (const [host, hostAlerts] of [...unmapped].sort(([a], [b]) => a.localeCompare(b))) {
-    units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: hostAlerts.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(hostAlerts) });
+  const units: RootUnit[] = result.units.map((u) => rootUnit(topology, u, alerts, maintenance));
+  for (const [host, hostAlerts] of [...alerts.unmapped()].sort(([a], [b]) => a.localeCompare(b))) {
+    const list = [...hostAlerts.values()];
+    units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: list.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(list) });
   }
 
   // The verdict of every alert follows from the units and the down set; it is worked out when first read (the
@@ -134,6 +103,8 @@ export function analyse({ mapper, alerts, threshold, maintenance, live }: Analys
   let decisions: Map<string, AlertDecision> | undefined;
   const verdicts = (): Map<string, AlertDecision> => {
     decisions = new Map();
+    const unitOfEntity = new Map<number, number>();
+    units.forEach((u, i) => u.indexes.forEach((v) => unitOfEntity.set(v, i)));
     const unmappedUnit = new Map(units.flatMap((u, i): [string, number][] => (u.mapped ? [] : [[u.entities[0]!, i]])));
     for (const alert of snapshot) {
       const { entity, by } = mapper.map(alert);
@@ -171,6 +142,32 @@ export function analyse({ mapper, alerts, threshold, maintenance, live }: Analys
   // Suppressed only by roots under maintenance is "maintenance": that needs the attribution.
   if (units.some((u) => u.maintenance)) attribute(analysis);
   return analysis;
+}
+
+/**
+ * The root unit of an engine unit, with its alerts: kept from the last analysis when the engine handed back the
+ * same unit (LiveRoots does for what a change did not reach), no alert on its entities changed and no maintenance
+ * window is in force (a window changes `maintenance` without changing an alert).
+ */
+const built = new WeakMap<RootUnitIndexes, { unit: RootUnit; alerts: PlacedAlerts; generation: number }>();
+function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit {
+  const known = built.get(u);
+  if (known && known.alerts === alerts && maintenance === undefined && !known.unit.maintenance && !u.entities.some((v) => alerts.changedSince(v, known.generation))) {
+    return known.unit;
+  }
+  const { indexes, entities, key } = unitNames(topology, u);
+  const unitAlerts = indexes.flatMap((v) => [...alerts.failingOn(v)]);
+  const unit: RootUnit = {
+    key,
+    indexes,
+    entities,
+    alerts: unitAlerts.map((a) => a.id).sort(),
+    maintenance: maintenance !== undefined && indexes.every((v) => maintenance[v] === 1),
+    mapped: true,
+    ...worstAndFirst(unitAlerts),
+  };
+  built.set(u, { unit, alerts, generation: alerts.generation });
+  return unit;
 }
 
 /**
@@ -230,12 +227,6 @@ function graphWork(topology: Topology, failing: number[], live: LiveRoots | unde
   const down = new Uint8Array(topology.size);
   for (const v of result.down) down[v] = 1;
   return { units: result.units, down };
-}
-
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
 
 function worstAndFirst(alerts: AlertRecord[]): { severity: Status; since: number } {

@@ -9,6 +9,7 @@ import { analyse, attribute, type Analysis } from './analysis.ts';
 import type { Incident } from './incident.ts';
 import { maintenanceMask, nextMaintenanceChange, type MaintenanceWindow } from './maintenance.ts';
 import { AlertMapper } from './mapping.ts';
+import { decidesAlike, PlacedAlerts } from './placed.ts';
 
 /**
  * The correlation state as every role sees it: alerts, incidents and maintenance windows mirrored from their KV
@@ -16,15 +17,14 @@ import { AlertMapper } from './mapping.ts';
  * correlator decides on it; the API answers `alerts`, `incidents` and `incident` from it.
  */
 export class CorrelationView {
-  private mapper: AlertMapper;
+  /** The alert records, the failing ones placed on the graph (the analysis starts from it). */
+  private placed: PlacedAlerts;
   /** The root units of the last analysis, kept up to date between analyses (see LiveRoots). */
   private live: LiveRoots;
   private memo: Analysis | undefined;
   private last: Analysis | undefined;
   private maskValidUntil = Infinity;
   private readonly listeners: (() => void)[] = [];
-  /** Alert records by alert id, kept current from the mirror (the analysis reads it, and so do the planner and API). */
-  private readonly byId = new Map<string, AlertRecord>();
 
   private constructor(
     readonly alerts: KvMirror<AlertRecord>,
@@ -34,25 +34,24 @@ export class CorrelationView {
     private readonly config: Config['correlator'],
     readonly clock: () => number,
   ) {
-    this.mapper = new AlertMapper(topology.current.topology, config.mappings);
+    this.placed = new PlacedAlerts(new AlertMapper(topology.current.topology, config.mappings), config.threshold, [...alerts.values()].map((e) => e.value));
     this.live = new LiveRoots(topology.current.topology);
     const changed = () => {
       this.memo = undefined;
       for (const listener of this.listeners) listener();
     };
-    for (const { value } of alerts.values()) this.byId.set(value.id, value);
     alerts.onChange((_, entry, previous) => {
-      if (entry) this.byId.set(entry.value.id, entry.value);
-      else if (previous) this.byId.delete(previous.value.id);
+      if (entry) this.placed.set(entry.value);
+      else if (previous) this.placed.delete(previous.value.id);
       // A refresh (only the time moved) changes no decision: the analysis stays valid.
-      if (!entry || !previous || decides(entry.value) !== decides(previous.value)) changed();
+      if (!entry || !previous || !decidesAlike(entry.value, previous.value)) changed();
     });
     maintenance.onChange(changed);
     incidents.onChange(() => {
       for (const listener of this.listeners) listener();
     });
     topology.onSwap((snapshot) => {
-      this.mapper = new AlertMapper(snapshot.topology, config.mappings);
+      this.placed = new PlacedAlerts(new AlertMapper(snapshot.topology, config.mappings), config.threshold, this.placed.records.values());
       this.live = new LiveRoots(snapshot.topology);
       changed();
     });
@@ -102,18 +101,12 @@ export class CorrelationView {
   private analyse(now: number): Analysis {
     const windows = [...this.maintenance.values()].map((e) => e.value);
     this.maskValidUntil = nextMaintenanceChange(windows, now) ?? Infinity;
-    return analyse({
-      mapper: this.mapper,
-      alerts: this.records().values(),
-      threshold: this.config.threshold,
-      maintenance: maintenanceMask(this.mapper.topology, windows, now),
-      live: this.live,
-    });
+    return analyse({ alerts: this.placed, maintenance: maintenanceMask(this.placed.mapper.topology, windows, now), live: this.live });
   }
 
   /** Alert records by alert id (a live map: do not change it). */
   records(): ReadonlyMap<string, AlertRecord> {
-    return this.byId;
+    return this.placed.records;
   }
 
   /** When the next window starts or ends, if any. */
@@ -127,6 +120,3 @@ export class CorrelationView {
     this.maintenance.stop();
   }
 }
-
-/** What of an alert record the analysis reads. */
-const decides = (a: AlertRecord) => `${a.status}\u0000${a.entity ?? ''}\u0000${a.since}`;

@@ -1,5 +1,5 @@
 import { failureComponents } from './components.ts';
-import { componentUnits, type RootUnitIndexes } from './roots.ts';
+import { unitsOverBase, type ComponentBase, type RootUnitIndexes } from './roots.ts';
 import { withScratch } from './scratch.ts';
 import type { Topology } from './topology.ts';
 
@@ -16,21 +16,51 @@ export interface LiveRootsState {
  * instead of recomputed: the same answer as `rootIndexes`, at the cost of what a change touches rather than of
  * everything that is down.
  *
- * Both halves work per failure component, bottom up. A component's members are down or not according to its
+ * Both halves work per failure component, bottom up. A component c's members are down or not according to its
  * failing members and the down state just below it (what it depends on, in lower components), and so are its root
- * units (`componentUnits`). So a change marks the components of the entities whose failing state changed; they are
+ * units (`unitsOverBase`). So a change marks the components of the entities whose failing state changed; they are
  * worked out again in component order (dependencies first: `stronglyConnected` numbers them so); each member whose
- * down state flips marks the components right above it (its hard dependents, its groups), which come later in the
- * order. Nothing is taken down or brought back beyond what really flips, cycles included, and components nothing
- * flipped below keep their units.
+ * down state flips updates the counters of the members right above it (its hard dependents, its groups) and marks
+ * their components, which come later in the order.
  *
- * Cost of an update: the components marked, their members and edges: about the entities whose down state flips
- * and their edges. One instance per topology; not for concurrent use.
+ * Per component three things are kept between updates:
+ * - what reaches it from below, as counters: per member its hard dependencies down in lower components
+ *   (`belowHard`), per group its members down in lower components (`belowMembers`);
+ * - its base: what is down inside c from below alone (the closure of the members those counters take down), with
+ *   per group its members inside c in the base. The base only grows while nothing below comes back, and then it is
+ *   extended from the members that gained support; it is worked out again only after a loss;
+ * - its down set, which is the base extended by c's failing members (usually a handful of entities on top of it).
+ *
+ * So a large dependency cycle that is mostly down from outside costs what changed in it, not its size, unless
+ * something below it came back. One instance per topology; not for concurrent use.
  */
 export class LiveRoots {
   private readonly failing: Uint8Array;
   private readonly down: Uint8Array;
   private downSize = 0;
+  /** Per entity: hard dependencies in other (lower) components that are down. */
+  private readonly belowHard: Int32Array;
+  /** Per group: members in other (lower) components that are down. */
+  private readonly belowMembers: Int32Array;
+  /** The base of every component (they are disjoint): down from below alone. */
+  private readonly base: Uint8Array;
+  /** Per group: members inside its own component that are in the base. */
+  private readonly insideBase: Int32Array;
+  /**
+   * Per member of a base, why it is there: FROM_BELOW, BY_MEMBERS (a group with enough members down), or the member
+   * inside its component whose failure took it down (its witness); and when it joined. A witness always joined
+   * before what it supports, so what stands on a member that leaves is found by following witnesses up.
+   */
+  private readonly why: Int32Array;
+  private readonly joined: Float64Array;
+  private joins = 0;
+  /** Per group in a base BY_MEMBERS: its members inside its component that were in the base when it joined. */
+  private readonly standsOn: Int32Array;
+  /** Per component: members of its base that lost some support from below since it was last worked out. */
+  private readonly lost = new Map<number, number[]>();
+  private readonly removed: Int32Array;
+  /** Per component: members that gained support from below since it was last worked out. */
+  private readonly gained = new Map<number, number[]>();
   /** Failing entities per failure component. */
   private readonly failingIn = new Map<number, Set<number>>();
   private readonly unitsOf = new Map<number, RootUnitIndexes[]>();
@@ -38,19 +68,30 @@ export class LiveRoots {
   /** Components to work out again, smallest first, and which are queued. */
   private readonly dirty = new MinHeap();
   private readonly queued: Uint8Array;
-  /** Marks (by stamp) and a work list for the closure inside one component. */
+  /** Marks (by stamp), group counts and a work list for the down set inside one component. */
   private readonly mark: Uint32Array;
-  private readonly inside: Int32Array;
+  private readonly count: Int32Array;
+  private readonly countAt: Uint32Array;
   private readonly queue: Int32Array;
   private stamp = 0;
 
   constructor(readonly topology: Topology) {
     const n = topology.size;
+    const components = failureComponents(topology).count;
     this.failing = new Uint8Array(n);
     this.down = new Uint8Array(n);
-    this.queued = new Uint8Array(failureComponents(topology).count);
+    this.belowHard = new Int32Array(n);
+    this.belowMembers = new Int32Array(n);
+    this.base = new Uint8Array(n);
+    this.insideBase = new Int32Array(n);
+    this.why = new Int32Array(n);
+    this.joined = new Float64Array(n);
+    this.standsOn = new Int32Array(n);
+    this.removed = new Int32Array(n);
+    this.queued = new Uint8Array(components);
     this.mark = new Uint32Array(n);
-    this.inside = new Int32Array(n);
+    this.count = new Int32Array(n);
+    this.countAt = new Uint32Array(n);
     this.queue = new Int32Array(n);
   }
 
@@ -83,21 +124,39 @@ export class LiveRoots {
     if (!changed) return this.state();
 
     const isDown = (v: number) => this.down[v] === 1;
-    withScratch(this.topology, (local) =>
-      withScratch(this.topology, (base) => {
-        while (this.dirty.size > 0) {
-          const c = this.dirty.pop();
-          this.queued[c] = 0;
-          this.settle(c);
-          const here = this.failingIn.get(c);
-          const units = here ? componentUnits(this.topology, c, [...here].sort((a, b) => a - b), isDown, local, base) : [];
-          if (units.length === 0) this.unitsOf.delete(c);
-          else this.unitsOf.set(c, units.map((entities) => ({ component: c, entities })));
-        }
-      }),
-    );
-    this.units = [...this.unitsOf.values()].flat().sort((a, b) => a.entities[0]! - b.entities[0]!);
+    const base: ComponentBase = {
+      has: (v) => this.base[v] === 1,
+      inside: (g) => this.insideBase[g]!,
+      outside: (g) => this.belowMembers[g]!,
+    };
+    const gone = new Set<RootUnitIndexes>();
+    const added: RootUnitIndexes[] = [];
+    withScratch(this.topology, (local) => {
+      while (this.dirty.size > 0) {
+        const c = this.dirty.pop();
+        this.queued[c] = 0;
+        this.settle(c);
+        const here = this.failingIn.get(c);
+        const unexplained = here ? [...here].filter((v) => this.base[v] === 0).sort((a, b) => a - b) : [];
+        const units = unitsOverBase(this.topology, c, unexplained, isDown, local, base);
+        this.keepUnits(c, units, gone, added);
+      }
+    });
+    if (gone.size > 0 || added.length > 0) this.units = mergeByFirstEntity(this.units.filter((u) => !gone.has(u)), added);
     return this.state();
+  }
+
+  /**
+   * Takes component c's units, keeping the objects of those that did not change (whoever holds a unit may cache
+   * what it worked out from it); collects the units that went and came.
+   */
+  private keepUnits(c: number, units: Int32Array[], gone: Set<RootUnitIndexes>, added: RootUnitIndexes[]): void {
+    const before = this.unitsOf.get(c) ?? [];
+    const now = units.map((entities) => before.find((u) => sameEntities(u.entities, entities)) ?? { component: c, entities });
+    for (const u of before) if (!now.includes(u)) gone.add(u);
+    for (const u of now) if (!before.includes(u)) added.push(u);
+    if (now.length === 0) this.unitsOf.delete(c);
+    else this.unitsOf.set(c, now);
   }
 
   private state(): LiveRootsState {
@@ -111,86 +170,227 @@ export class LiveRoots {
   }
 
   /**
-   * Works out which members of component c are down, from its failing members and the (final) state below it, and
-   * marks the components right above each member that flipped.
+   * Brings component c's base up to date: takes out the members that lost their support from below and what stood
+   * on them (by their witnesses), puts back what still stands without them, and extends the base from there and
+   * from the members that gained support. Costs what is taken out and put in, not the component's size.
+   */
+  private settleBase(c: number): void {
+    const { hardDependents, memberOf, downAt } = this.topology;
+    const { of } = failureComponents(this.topology);
+    const { base, why, joined, standsOn, insideBase, belowMembers, queue, removed } = this;
+    let tail = 0;
+    const lost = this.lost.get(c);
+    this.lost.delete(c);
+    if (lost) {
+      let out = 0;
+      const takeOut = (x: number) => {
+        base[x] = 0;
+        removed[out++] = x;
+      };
+      for (const x of lost) {
+        if (base[x] === 0) continue;
+        const w = why[x]!;
+        if ((w === FROM_BELOW && !this.seededFromBelow(x)) || (w === BY_MEMBERS && belowMembers[x]! + standsOn[x]! < downAt[x]!)) takeOut(x);
+      }
+      for (let head = 0; head < out; head++) {
+        const u = removed[head]!;
+        for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
+          const d = hardDependents.targets[i]!;
+          if (of[d] === c && base[d] === 1 && why[d] === u) takeOut(d);
+        }
+        for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
+          const g = memberOf.targets[i]!;
+          if (of[g] !== c || downAt[g] === 0) continue;
+          insideBase[g]!--;
+          if (base[g] === 1 && why[g] === BY_MEMBERS && joined[u]! < joined[g]! && belowMembers[g]! + --standsOn[g]! < downAt[g]!) takeOut(g);
+        }
+      }
+      for (let k = 0; k < out; k++) {
+        const x = removed[k]!;
+        if (base[x] === 1) continue;
+        const w = this.witness(c, x);
+        if (w !== NONE) {
+          this.join(x, w);
+          queue[tail++] = x;
+        }
+      }
+    }
+    const gained = this.gained.get(c);
+    this.gained.delete(c);
+    for (const x of gained ?? []) {
+      if (base[x] === 1) continue;
+      const w = this.witness(c, x);
+      if (w !== NONE) {
+        this.join(x, w);
+        queue[tail++] = x;
+      }
+    }
+    for (let head = 0; head < tail; head++) {
+      const u = queue[head]!;
+      for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
+        const d = hardDependents.targets[i]!;
+        if (of[d] !== c || base[d] === 1) continue;
+        this.join(d, u);
+        queue[tail++] = d;
+      }
+      for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
+        const g = memberOf.targets[i]!;
+        if (of[g] !== c || downAt[g] === 0) continue;
+        insideBase[g]!++;
+        if (base[g] === 0 && belowMembers[g]! + insideBase[g]! >= downAt[g]!) {
+          this.join(g, BY_MEMBERS);
+          queue[tail++] = g;
+        }
+      }
+    }
+  }
+
+  /** Why x (of component c, not in its base) is in the base now, if it is: its witness, or NONE. */
+  private witness(c: number, x: number): number {
+    if (this.seededFromBelow(x)) return FROM_BELOW;
+    const { hardDeps, downAt } = this.topology;
+    const { of } = failureComponents(this.topology);
+    for (let i = hardDeps.offsets[x]!, end = hardDeps.offsets[x + 1]!; i < end; i++) {
+      const y = hardDeps.targets[i]!;
+      if (of[y] === c && this.base[y] === 1) return y;
+    }
+    const at = downAt[x]!;
+    if (at > 0 && this.belowMembers[x]! + this.insideBase[x]! >= at) return BY_MEMBERS;
+    return NONE;
+  }
+
+  private join(x: number, witness: number): void {
+    this.base[x] = 1;
+    this.why[x] = witness;
+    this.joined[x] = ++this.joins;
+    // A group that joins by its members stands on those in the base now, all of which joined before it.
+    if (witness === BY_MEMBERS) this.standsOn[x] = this.insideBase[x]!;
+  }
+
+  /**
+   * Works out component c again: its base (extended, or recomputed after a loss), then its down set (the base
+   * extended by its failing members), then the counters and components right above each member that flipped.
    */
   private settle(c: number): void {
-    const { hardDeps, hardDependents, members, memberOf, downAt } = this.topology;
+    const { hardDependents, memberOf, downAt } = this.topology;
     const comps = failureComponents(this.topology);
     const { of } = comps;
-    const { down, failing, mark, inside, queue } = this;
-    const stamp = this.nextStamp();
+    const { down, base, mark, count, countAt, queue } = this;
     const from = comps.members.offsets[c]!;
     const to = comps.members.offsets[c + 1]!;
-    // Down from below, or failing: the seeds of the closure inside c.
     let tail = 0;
-    for (let k = from; k < to; k++) {
-      const x = comps.members.targets[k]!;
-      let seed = failing[x] === 1;
-      for (let i = hardDeps.offsets[x]!, end = hardDeps.offsets[x + 1]!; i < end && !seed; i++) {
-        const y = hardDeps.targets[i]!;
-        seed = of[y] !== c && down[y] === 1;
-      }
-      const at = downAt[x]!;
-      if (!seed && at > 0) {
-        let outside = 0;
-        for (let i = members.offsets[x]!, end = members.offsets[x + 1]!; i < end; i++) {
-          const m = members.targets[i]!;
-          if (of[m] !== c && down[m] === 1) outside++;
-        }
-        inside[x] = outside; // counts up with the members inside c that go down
-        seed = outside >= at;
-      } else if (at > 0) inside[x] = 0;
-      if (seed) {
+
+    this.settleBase(c);
+
+    // The down set: the base, extended by the failing members it does not hold.
+    const stamp = this.nextStamp();
+    const here = this.failingIn.get(c);
+    if (here) {
+      for (const x of here) {
+        if (base[x] === 1 || mark[x] === stamp) continue;
         mark[x] = stamp;
         queue[tail++] = x;
       }
     }
-    if (to - from > 1) {
-      // Count, for groups of c, their down members outside c first (set above), then close inside c.
-      for (let head = 0; head < tail; head++) {
-        const u = queue[head]!;
-        for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
-          const d = hardDependents.targets[i]!;
-          if (of[d] !== c || mark[d] === stamp) continue;
-          mark[d] = stamp;
-          queue[tail++] = d;
-        }
-        for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
-          const g = memberOf.targets[i]!;
-          if (of[g] !== c || downAt[g] === 0 || mark[g] === stamp) continue;
-          if (++inside[g]! >= downAt[g]!) {
-            mark[g] = stamp;
-            queue[tail++] = g;
-          }
+    for (let head = 0; head < tail; head++) {
+      const u = queue[head]!;
+      for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
+        const d = hardDependents.targets[i]!;
+        if (of[d] !== c || base[d] === 1 || mark[d] === stamp) continue;
+        mark[d] = stamp;
+        queue[tail++] = d;
+      }
+      for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
+        const g = memberOf.targets[i]!;
+        if (of[g] !== c || downAt[g] === 0 || base[g] === 1 || mark[g] === stamp) continue;
+        count[g] = (countAt[g] === stamp ? count[g]! : 0) + 1;
+        countAt[g] = stamp;
+        if (this.belowMembers[g]! + this.insideBase[g]! + count[g]! >= downAt[g]!) {
+          mark[g] = stamp;
+          queue[tail++] = g;
         }
       }
     }
+
+    // What flipped, and what that tells the components above.
     for (let k = from; k < to; k++) {
       const x = comps.members.targets[k]!;
-      const now = mark[x] === stamp ? 1 : 0;
+      const now = base[x] === 1 || mark[x] === stamp ? 1 : 0;
       if (down[x] === now) continue;
       down[x] = now;
-      this.downSize += now ? 1 : -1;
+      const step = now ? 1 : -1;
+      this.downSize += step;
       for (let i = hardDependents.offsets[x]!, end = hardDependents.offsets[x + 1]!; i < end; i++) {
         const d = hardDependents.targets[i]!;
-        if (of[d] !== c) this.markDirty(of[d]!);
+        const cd = of[d]!;
+        if (cd === c) continue;
+        this.belowHard[d]! += step;
+        this.above(cd, d, now === 1);
       }
       for (let i = memberOf.offsets[x]!, end = memberOf.offsets[x + 1]!; i < end; i++) {
         const g = memberOf.targets[i]!;
-        if (downAt[g]! > 0 && of[g] !== c) this.markDirty(of[g]!);
+        const cg = of[g]!;
+        if (downAt[g] === 0 || cg === c) continue;
+        this.belowMembers[g]! += step;
+        this.above(cg, g, now === 1);
       }
     }
+  }
+
+  /** Member v of component cv (above) gained or lost support from below. */
+  private above(cv: number, v: number, gained: boolean): void {
+    if (gained) {
+      if (this.base[v] === 0) {
+        const list = this.gained.get(cv);
+        if (list) list.push(v);
+        else this.gained.set(cv, [v]);
+      }
+    } else if (this.base[v] === 1) {
+      const list = this.lost.get(cv);
+      if (list) list.push(v);
+      else this.lost.set(cv, [v]);
+    }
+    this.markDirty(cv);
+  }
+
+  /** Down from below whatever happens inside its component: the base keeps it (and all it took down). */
+  private seededFromBelow(v: number): boolean {
+    const at = this.topology.downAt[v]!;
+    return this.belowHard[v]! > 0 || (at > 0 && this.belowMembers[v]! >= at);
   }
 
   private nextStamp(): number {
     if (this.stamp >= 0xfffffffe) {
       this.mark.fill(0);
+      this.countAt.fill(0);
       this.stamp = 0;
     }
     return ++this.stamp;
   }
 }
+
+/** Units ordered by their first entity (units never share an entity): `sorted` so ordered, `more` in any order. */
+function mergeByFirstEntity(sorted: RootUnitIndexes[], more: RootUnitIndexes[]): RootUnitIndexes[] {
+  more.sort((a, b) => a.entities[0]! - b.entities[0]!);
+  const out: RootUnitIndexes[] = [];
+  let i = 0;
+  for (const u of more) {
+    while (i < sorted.length && sorted[i]!.entities[0]! < u.entities[0]!) out.push(sorted[i++]!);
+    out.push(u);
+  }
+  while (i < sorted.length) out.push(sorted[i++]!);
+  return out;
+}
+
+function sameEntities(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const FROM_BELOW = -1;
+const BY_MEMBERS = -2;
+const NONE = -3;
 
 /** A binary min-heap of component numbers. */
 class MinHeap {

@@ -121,11 +121,26 @@ export function componentUnits(
 ): Int32Array[] {
   const comps = failureComponents(topology);
   const known = baseOf(topology, comps.of, comps.members, c, isDown, base);
-  const within = new Within(topology, comps.of, c, isDown, local, known);
-  const unexplained = failingHere.filter((v) => !known.has(v));
+  return unitsOverBase(topology, c, failingHere.filter((v) => !known.has(v)), isDown, local, known);
+}
+
+/**
+ * The root units of component c given its base (what is down inside c from outside alone) and the failing members
+ * of c the base does not hold (`unexplained`). For LiveRoots, which keeps the base between updates; `local` is
+ * scratch for the closures of refineUnit.
+ */
+export function unitsOverBase(
+  topology: Topology,
+  c: number,
+  unexplained: readonly number[],
+  isDown: (v: number) => boolean,
+  local: Scratch,
+  base: ComponentBase,
+): Int32Array[] {
   if (unexplained.length === 0) return [];
-  const units = unexplained.length === 1 ? [unexplained] : refineUnit(within, unexplained, singleCauseComponents(topology).of);
-  return units.map((u) => Int32Array.from(u));
+  if (unexplained.length === 1) return [Int32Array.of(unexplained[0]!)];
+  const within = new Within(topology, failureComponents(topology).of, c, isDown, local, base);
+  return refineUnit(within, [...unexplained], singleCauseComponents(topology).of).map((u) => Int32Array.from(u));
 }
 
 /** `explainedBy` of a rootIndexes result computed without it: the same answer, asked for later (`down`: implied(F)
@@ -147,7 +162,7 @@ export function explainUnits(topology: Topology, failing: ArrayLike<number>, uni
  * What is down inside failure component C from outside alone: C ∩ implied(F \ C), with, for each group of C, how
  * many of its members inside C that holds and how many of its members outside C are down (`baseOf`).
  */
-interface ComponentBase {
+export interface ComponentBase {
   has(v: number): boolean;
   /** Group of C: its members inside C in the base. */
   inside(g: number): number;

@@ -2,13 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alertKey, applyEvent, type AlertRecord } from '../../src/correlator/alert.ts';
 import { analyse, attribute } from '../../src/correlator/analysis.ts';
-
-const attributed = (input: Parameters<typeof analyse>[0]) => attribute(analyse(input));
 import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
 import { planIncidents } from '../../src/correlator/plan.ts';
+import { PlacedAlerts } from '../../src/correlator/placed.ts';
 import { compileTopology } from '../../src/engine/index.ts';
 import { estateInput } from '../engine/estate.ts';
+
+const attributed = ({ mapper, threshold, alerts }: { mapper: AlertMapper; threshold: 'critical' | 'warning'; alerts: AlertRecord[] }) =>
+  attribute(analyse({ alerts: new PlacedAlerts(mapper, threshold, alerts) }));
 
 /** The pure stages: event → alert state, alerts → decisions, decisions → incidents and notifications. */
 const event = (fields: Record<string, unknown>, time = 1_000): AlertEvent => {
