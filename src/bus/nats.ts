@@ -7,7 +7,8 @@ export type { NatsConnection };
 export async function connectNats(url: string, name = 'faultline'): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: url, name, timeout: 5_000, maxReconnectAttempts: -1 });
+    // No stack captured per request: the correlator makes thousands a second, and the errors name what failed.
+    nc = await connect({ servers: url, name, timeout: 5_000, maxReconnectAttempts: -1, noAsyncTraces: true });
   } catch (err) {
     throw new Error(`cannot reach NATS at ${url} (set NATS_URL or nats.url): ${(err as Error).message}`);
   }
