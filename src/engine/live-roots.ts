@@ -58,7 +58,14 @@ export class LiveRoots {
   private readonly standsOn: Int32Array;
   /** Per component: members of its base that lost some support from below since it was last worked out. */
   private readonly lost = new Map<number, number[]>();
+  /** What left a base in the last settleBase (its prefix), and the work list of a down set's extension. */
   private readonly removed: Int32Array;
+  private readonly spread: Int32Array;
+  /** Per component: its down members outside its base (the extension by its failing members), last worked out. */
+  private readonly extension = new Map<number, number[]>();
+  /** In the current update: components whose failing members, or whose groups' members below, changed. */
+  private readonly failingMoved = new Set<number>();
+  private readonly membersMoved = new Set<number>();
   /** Per component: members that gained support from below since it was last worked out. */
   private readonly gained = new Map<number, number[]>();
   /** Failing entities per failure component. */
@@ -88,6 +95,7 @@ export class LiveRoots {
     this.joined = new Float64Array(n);
     this.standsOn = new Int32Array(n);
     this.removed = new Int32Array(n);
+    this.spread = new Int32Array(n);
     this.queued = new Uint8Array(components);
     this.mark = new Uint32Array(n);
     this.count = new Int32Array(n);
@@ -107,6 +115,7 @@ export class LiveRoots {
         this.failing[v] = 0;
         set.delete(v);
         this.markDirty(c);
+        this.failingMoved.add(c);
         changed = true;
       }
       if (set.size === 0) this.failingIn.delete(c);
@@ -119,6 +128,7 @@ export class LiveRoots {
       if (!set) this.failingIn.set(c, (set = new Set()));
       set.add(v);
       this.markDirty(c);
+      this.failingMoved.add(c);
       changed = true;
     }
     if (!changed) return this.state();
@@ -135,13 +145,16 @@ export class LiveRoots {
       while (this.dirty.size > 0) {
         const c = this.dirty.pop();
         this.queued[c] = 0;
-        this.settle(c);
+        // Its units read only its base, its down set, its failing members and its groups' members below.
+        if (!this.settle(c) && !this.failingMoved.has(c) && !this.membersMoved.has(c)) continue;
         const here = this.failingIn.get(c);
         const unexplained = here ? [...here].filter((v) => this.base[v] === 0).sort((a, b) => a - b) : [];
         const units = unitsOverBase(this.topology, c, unexplained, isDown, local, base);
         this.keepUnits(c, units, gone, added);
       }
     });
+    this.failingMoved.clear();
+    this.membersMoved.clear();
     if (gone.size > 0 || added.length > 0) this.units = mergeByFirstEntity(this.units.filter((u) => !gone.has(u)), added);
     return this.state();
   }
@@ -174,35 +187,40 @@ export class LiveRoots {
    * on them (by their witnesses), puts back what still stands without them, and extends the base from there and
    * from the members that gained support. Costs what is taken out and put in, not the component's size.
    */
-  private settleBase(c: number): void {
+  private settleBase(c: number): { joined: number; out: number } {
     const { hardDependents, memberOf, downAt } = this.topology;
     const { of } = failureComponents(this.topology);
     const { base, why, joined, standsOn, insideBase, belowMembers, queue, removed } = this;
     let tail = 0;
+    let out = 0;
     const lost = this.lost.get(c);
     this.lost.delete(c);
     if (lost) {
-      let out = 0;
-      const takeOut = (x: number) => {
-        base[x] = 0;
-        removed[out++] = x;
-      };
       for (const x of lost) {
         if (base[x] === 0) continue;
         const w = why[x]!;
-        if ((w === FROM_BELOW && !this.seededFromBelow(x)) || (w === BY_MEMBERS && belowMembers[x]! + standsOn[x]! < downAt[x]!)) takeOut(x);
+        if ((w === FROM_BELOW && !this.seededFromBelow(x)) || (w === BY_MEMBERS && belowMembers[x]! + standsOn[x]! < downAt[x]!)) {
+          base[x] = 0;
+          removed[out++] = x;
+        }
       }
       for (let head = 0; head < out; head++) {
         const u = removed[head]!;
         for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
           const d = hardDependents.targets[i]!;
-          if (of[d] === c && base[d] === 1 && why[d] === u) takeOut(d);
+          if (of[d] === c && base[d] === 1 && why[d] === u) {
+            base[d] = 0;
+            removed[out++] = d;
+          }
         }
         for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
           const g = memberOf.targets[i]!;
           if (of[g] !== c || downAt[g] === 0) continue;
           insideBase[g]!--;
-          if (base[g] === 1 && why[g] === BY_MEMBERS && joined[u]! < joined[g]! && belowMembers[g]! + --standsOn[g]! < downAt[g]!) takeOut(g);
+          if (base[g] === 1 && why[g] === BY_MEMBERS && joined[u]! < joined[g]! && belowMembers[g]! + --standsOn[g]! < downAt[g]!) {
+            base[g] = 0;
+            removed[out++] = g;
+          }
         }
       }
       for (let k = 0; k < out; k++) {
@@ -243,6 +261,7 @@ export class LiveRoots {
         }
       }
     }
+    return { joined: tail, out };
   }
 
   /** Why x (of component c, not in its base) is in the base now, if it is: its witness, or NONE. */
@@ -268,37 +287,32 @@ export class LiveRoots {
   }
 
   /**
-   * Works out component c again: its base (extended, or recomputed after a loss), then its down set (the base
-   * extended by its failing members), then the counters and components right above each member that flipped.
+   * Works out component c again: its base (settleBase), then its down set (the base extended by its failing
+   * members), then the counters and components right above each member that flipped. Only members that can have
+   * flipped are looked at: those that left or joined the base, and those the extension holds now or held last time.
+   * Whether anything in c moved (its base or its down set).
    */
-  private settle(c: number): void {
+  private settle(c: number): boolean {
     const { hardDependents, memberOf, downAt } = this.topology;
-    const comps = failureComponents(this.topology);
-    const { of } = comps;
-    const { down, base, mark, count, countAt, queue } = this;
-    const from = comps.members.offsets[c]!;
-    const to = comps.members.offsets[c + 1]!;
-    let tail = 0;
-
-    this.settleBase(c);
+    const { of } = failureComponents(this.topology);
+    const { base, mark, count, countAt, spread, queue, removed } = this;
+    const { joined, out } = this.settleBase(c);
 
     // The down set: the base, extended by the failing members it does not hold.
     const stamp = this.nextStamp();
-    const here = this.failingIn.get(c);
-    if (here) {
-      for (const x of here) {
-        if (base[x] === 1 || mark[x] === stamp) continue;
-        mark[x] = stamp;
-        queue[tail++] = x;
-      }
+    let tail = 0;
+    for (const x of this.failingIn.get(c) ?? []) {
+      if (base[x] === 1 || mark[x] === stamp) continue;
+      mark[x] = stamp;
+      spread[tail++] = x;
     }
     for (let head = 0; head < tail; head++) {
-      const u = queue[head]!;
+      const u = spread[head]!;
       for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
         const d = hardDependents.targets[i]!;
         if (of[d] !== c || base[d] === 1 || mark[d] === stamp) continue;
         mark[d] = stamp;
-        queue[tail++] = d;
+        spread[tail++] = d;
       }
       for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
         const g = memberOf.targets[i]!;
@@ -307,34 +321,51 @@ export class LiveRoots {
         countAt[g] = stamp;
         if (this.belowMembers[g]! + this.insideBase[g]! + count[g]! >= downAt[g]!) {
           mark[g] = stamp;
-          queue[tail++] = g;
+          spread[tail++] = g;
         }
       }
     }
+    const before = this.extension.get(c);
+    if (tail > 0) this.extension.set(c, Array.from(spread.subarray(0, tail)));
+    else this.extension.delete(c);
 
     // What flipped, and what that tells the components above.
-    for (let k = from; k < to; k++) {
-      const x = comps.members.targets[k]!;
-      const now = base[x] === 1 || mark[x] === stamp ? 1 : 0;
-      if (down[x] === now) continue;
-      down[x] = now;
-      const step = now ? 1 : -1;
-      this.downSize += step;
-      for (let i = hardDependents.offsets[x]!, end = hardDependents.offsets[x + 1]!; i < end; i++) {
-        const d = hardDependents.targets[i]!;
-        const cd = of[d]!;
-        if (cd === c) continue;
-        this.belowHard[d]! += step;
-        this.above(cd, d, now === 1);
-      }
-      for (let i = memberOf.offsets[x]!, end = memberOf.offsets[x + 1]!; i < end; i++) {
-        const g = memberOf.targets[i]!;
-        const cg = of[g]!;
-        if (downAt[g] === 0 || cg === c) continue;
-        this.belowMembers[g]! += step;
-        this.above(cg, g, now === 1);
-      }
+    let flipped = false;
+    for (let k = 0; k < out; k++) flipped = this.flip(c, removed[k]!, stamp) || flipped;
+    for (let k = 0; k < joined; k++) flipped = this.flip(c, queue[k]!, stamp) || flipped;
+    for (let k = 0; k < tail; k++) flipped = this.flip(c, spread[k]!, stamp) || flipped;
+    for (const x of before ?? []) flipped = this.flip(c, x, stamp) || flipped;
+    return flipped || joined > 0 || out > 0;
+  }
+
+  /**
+   * Member x of component c takes its new down state (its base, or this settle's extension marked `stamp`); when
+   * that flips it, the counters of what is right above it change. Whether it flipped.
+   */
+  private flip(c: number, x: number, stamp: number): boolean {
+    const { hardDependents, memberOf, downAt } = this.topology;
+    const { of } = failureComponents(this.topology);
+    const now = this.base[x] === 1 || this.mark[x] === stamp ? 1 : 0;
+    if (this.down[x] === now) return false;
+    this.down[x] = now;
+    const step = now ? 1 : -1;
+    this.downSize += step;
+    for (let i = hardDependents.offsets[x]!, end = hardDependents.offsets[x + 1]!; i < end; i++) {
+      const d = hardDependents.targets[i]!;
+      const cd = of[d]!;
+      if (cd === c) continue;
+      this.belowHard[d]! += step;
+      this.above(cd, d, now === 1);
     }
+    for (let i = memberOf.offsets[x]!, end = memberOf.offsets[x + 1]!; i < end; i++) {
+      const g = memberOf.targets[i]!;
+      const cg = of[g]!;
+      if (downAt[g] === 0 || cg === c) continue;
+      this.belowMembers[g]! += step;
+      this.membersMoved.add(cg);
+      this.above(cg, g, now === 1);
+    }
+    return true;
   }
 
   /** Member v of component cv (above) gained or lost support from below. */
