@@ -2,6 +2,7 @@ import { SUBJECTS } from '../bus/layout.ts';
 import type { NatsConnection } from '../bus/nats.ts';
 import type { Driver, Neo4jSettings } from '../graph/neo4j.ts';
 import type { Logger } from '../log.ts';
+import { prepareTopology } from './components.ts';
 import { loadTopology } from './load.ts';
 import type { Topology } from './topology.ts';
 
@@ -48,6 +49,9 @@ export class TopologyStore {
     this.loading = (async () => {
       try {
         const loaded = await loadTopology(this.driver, this.settings);
+        // The component structures every analysis reads, worked out before the swap: the first event after a
+        // reload does not wait for them.
+        prepareTopology(loaded.topology);
         const snapshot = { topology: loaded.topology, loadedAt: new Date(), loadSeconds: loaded.seconds };
         this.snapshot = snapshot;
         this.log.info({ ...loaded.counts, seconds: loaded.seconds }, 'topology loaded');
