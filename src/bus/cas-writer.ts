@@ -1,5 +1,7 @@
 import { createInbox, headers, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 
+const utf8Decoder = new TextDecoder();
+
 /**
  * Compare-and-set writes to JetStream subjects (a KV bucket's keys), pipelined over one reply subscription.
  * The same protocol as the client's `kv.update` (a publish with `Nats-Expected-Last-Subject-Sequence`, answered by
@@ -45,7 +47,7 @@ export class CasWriter {
         this.waiting.delete(token);
         if (msg.headers?.code === 503) return w.reject(new Error('no JetStream stream answers for this subject'));
         try {
-          const ack = JSON.parse(new TextDecoder().decode(msg.data)) as { seq?: number; error?: { err_code?: number; description?: string } };
+          const ack = JSON.parse(utf8Decoder.decode(msg.data)) as { seq?: number; error?: { err_code?: number; description?: string } };
           if (ack.error) w.reject(new CasRejected(ack.error.err_code ?? 0, ack.error.description ?? 'rejected'));
           else w.resolve(ack.seq!);
         } catch (e) {

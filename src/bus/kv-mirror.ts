@@ -3,6 +3,9 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CasRejected, CasWriter, WRONG_LAST_SEQUENCE } from './cas-writer.ts';
 
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
 /**
  * An in-memory copy of a KV bucket, kept current by an ordered consumer on the bucket's stream (last value per
  * key, then every change). `ready` resolves once the copy holds everything the bucket held when it started, so
@@ -52,11 +55,10 @@ export class KvMirror<T> {
     this.messages = await consumer.consume({
       callback: (m) => {
         const key = m.subject.slice(prefix.length);
-        const op = m.headers?.get('KV-Operation');
-        // The echo of this process's own write is not even decoded.
+        // The echo of this process's own write is not even decoded (nor its headers read).
         if ((this.entries.get(key)?.revision ?? 0) >= m.seq) {
           /* known already */
-        } else if (op === 'DEL' || op === 'PURGE') this.accept(key, m.seq, undefined);
+        } else if (isRemoval(m.headers?.get('KV-Operation'))) this.accept(key, m.seq, undefined);
         else {
           const value = decode<T>(m.data);
           if (value !== undefined) this.accept(key, m.seq, value);
@@ -92,7 +94,7 @@ export class KvMirror<T> {
    * KvConflictError when someone else wrote first (the caller re-reads with `fetch` and tries again).
    */
   async put(key: string, value: T, expected: number | undefined): Promise<Versioned<T>> {
-    const encoded = new TextEncoder().encode(JSON.stringify(value));
+    const encoded = utf8Encoder.encode(JSON.stringify(value));
     let revision: number;
     try {
       revision = await this.writer.write(`$KV.${this.bucket}.${key}`, encoded, expected ?? 0);
@@ -162,10 +164,12 @@ export class KvMirror<T> {
   }
 }
 
+const isRemoval = (op: string | undefined) => op === 'DEL' || op === 'PURGE';
+
 /** A value as stored, or undefined when it is not JSON (left out of the copy rather than crashing the mirror). */
 function decode<T>(data: Uint8Array): T | undefined {
   try {
-    return JSON.parse(new TextDecoder().decode(data)) as T;
+    return JSON.parse(utf8Decoder.decode(data)) as T;
   } catch {
     return undefined;
   }

@@ -116,12 +116,16 @@ function sameTags(a: Record<string, string>, b: Record<string, string>): boolean
   return ak.every((k) => a[k] === b[k]);
 }
 
+/** Ids that are keys as they are: the allowed characters but `=`, dots only between non-empty tokens. */
+const PLAIN_KEY = /^[A-Za-z0-9_/-]+(?:\.[A-Za-z0-9_/-]+)*$/;
+
 /**
  * A KV key for any alert id. KV keys allow `[-/_=.A-Za-z0-9]` with no empty `.`-separated token; anything
  * else (and `=` itself, and a dot that would make an empty token) becomes `=XX` per UTF-8 byte. Injective, and
  * the usual `mail1.example.com/mailq` stays readable.
  */
 export function alertKey(id: string): string {
+  if (PLAIN_KEY.test(id)) return id; // what the loop below would give, without its cost on every event
   let out = '';
   const bytes = new TextEncoder().encode(id);
   for (let i = 0; i < bytes.length; i++) {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
 
+const utf8Decoder = new TextDecoder();
+
 /**
  * A monitoring event (design section 6), the one shape every way in is normalised into: NATS
  * `faultline.events.<source>`, `POST /ingest/events`, `faultline send`, and the adapters of issue 6.
@@ -151,7 +153,7 @@ export function parseEvent(value: unknown, fallback: { time: number; source?: st
 export function parseEventBytes(data: Uint8Array, fallback: { time: number; source?: string }): ParsedEvent {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(data));
+    value = JSON.parse(utf8Decoder.decode(data));
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }

@@ -53,6 +53,13 @@ describe('alert state', () => {
       }),
     );
     expect(alertKey('mail1.example.com/mailq')).toBe('mail1.example.com/mailq');
+    // Plain ids are their own keys; an id with a dot out of place is escaped, so no other id's key can equal them.
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9./_-]{1,30}$/), (id) => {
+        const plain = !id.startsWith('.') && !id.endsWith('.') && !id.includes('..');
+        expect(alertKey(id) === id).toBe(plain);
+      }),
+    );
   });
 });
 
