@@ -27,12 +27,13 @@ export interface LiveRootsState {
  * - what reaches it from below, as counters: per member its hard dependencies down in lower components
  *   (`belowHard`), per group its members down in lower components (`belowMembers`);
  * - its base: what is down inside c from below alone (the closure of the members those counters take down), with
- *   per group its members inside c in the base. The base only grows while nothing below comes back, and then it is
- *   extended from the members that gained support; it is worked out again only after a loss;
+ *   per group its members inside c in the base, and per member a witness of why it is there (settleBase). A member
+ *   that gains support extends the base; one that loses it takes out only what stood on it through witnesses, and
+ *   what still has support elsewhere is put back;
  * - its down set, which is the base extended by c's failing members (usually a handful of entities on top of it).
  *
- * So a large dependency cycle that is mostly down from outside costs what changed in it, not its size, unless
- * something below it came back. One instance per topology; not for concurrent use.
+ * So a large dependency cycle that is mostly down from outside costs what changed in it, not its size, whichever
+ * way things change. One instance per topology; not for concurrent use.
  */
 export class LiveRoots {
   private readonly failing: Uint8Array;
