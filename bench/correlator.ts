@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { CasWriter } from '../src/bus/cas-writer.ts';
 import { ensureLayout, KV_BUCKETS, STREAMS, SUBJECTS } from '../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../src/bus/nats.ts';
 import { configSchema } from '../src/config/schema.ts';
@@ -30,6 +31,9 @@ import { prng } from '../test/support/random.ts';
  * Measured:
  * - raw: a durable pull consumer (explicit ack) reads every message with `consume({max_messages: 2000})` and acks
  *   it; done when all were received and the consumer has nothing pending or unacknowledged (`rawEventsPerSecond`);
+ * - storing: the floor under any correlator that stores state before acknowledging (`storingConsume`): JSON only, a
+ *   compare-and-set KV write per new identity or status change, ack after it (`storingEventsPerSecond`,
+ *   `fractionOfStoring` = eventsPerSecond / storingEventsPerSecond);
  * - the correlator (`Correlator.start`, default settle 30 s so no incident opens, no notify channels): from its
  *   start until `stats.events` = N and its consumer has nothing pending or unacknowledged (`eventsPerSecond`,
  *   `fractionOfRaw` = eventsPerSecond / rawEventsPerSecond), and its per-event decision latencies
@@ -90,6 +94,14 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const rawEventsPerSecond = Math.round(events / raw.seconds);
     progress(`raw consumer: ${raw.seconds} s (${rawEventsPerSecond}/s)`);
 
+    // ---- second baseline: a bare consumer that stores each change before acknowledging ----
+    const floorNats = await connectNats(config.nats.url, 'faultline-bench-floor');
+    connections.push(floorNats);
+    const floor = await storingConsume(floorNats, jsm, events);
+    await floorNats.close();
+    const floorEventsPerSecond = Math.round(events / floor.seconds);
+    progress(`storing consumer: ${floor.seconds} s (${floorEventsPerSecond}/s, ${floor.writes} KV writes)`);
+
     // ---- the correlator ----
     const correlatorNats = await connectNats(config.nats.url, 'faultline-bench-correlator');
     connections.push(correlatorNats);
@@ -148,6 +160,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     if (stats.invalid > 0) throw new Error(`${stats.invalid} events refused as invalid`);
 
     const fractionOfRaw = Math.round((eventsPerSecond / rawEventsPerSecond) * 100) / 100;
+    const fractionOfStoring = Math.round((eventsPerSecond / floorEventsPerSecond) * 100) / 100;
     const targets = { eventsPerSecond: 20_000, fractionOfRaw: 0.5, decisionP99Ms: 50 };
     return {
       bench: 'correlator',
@@ -159,6 +172,10 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       rawSeconds: raw.seconds,
       rawEventsPerSecond,
       fractionOfRaw,
+      storingSeconds: floor.seconds,
+      storingEventsPerSecond: floorEventsPerSecond,
+      storingKvWrites: floor.writes,
+      fractionOfStoring,
       decisionP50Ms,
       decisionP99Ms,
       decisionMaxMs: round3(Math.max(...latencies)),
@@ -363,6 +380,71 @@ async function rawConsume(nc: NatsConnection, jsm: JetStreamManager, n: number):
 }
 
 /**
+ * The floor under any correlator that stores alert state before acknowledging: a durable pull consumer with the
+ * correlator's settings (250 in flight) that parses each event as JSON, writes it to a scratch KV bucket
+ * (compare-and-set, the correlator's CasWriter) when its identity is new or its status changed, and acknowledges
+ * once that is stored; a repeat is acknowledged at once. No validation, no mapping, no analysis, no refresh kept.
+ * The consumer and the bucket are deleted afterwards.
+ */
+async function storingConsume(nc: NatsConnection, jsm: JetStreamManager, n: number): Promise<{ seconds: number; writes: number }> {
+  const name = 'faultline-bench-floor';
+  const bucket = 'faultline-bench-floor';
+  await new Kvm(nc).create(bucket, { history: 1 });
+  await jsm.consumers.add(STREAMS.events.name, { durable_name: name, ack_policy: AckPolicy.Explicit, ack_wait: 60_000_000_000, max_ack_pending: 250, filter_subject: SUBJECTS.eventsAll });
+  const writer = new CasWriter(nc);
+  try {
+    const consumer = await jetstream(nc).consumers.get(STREAMS.events.name, name);
+    const stored = new Map<string, { status: string; revision: number }>();
+    const chains = new Map<string, Promise<void>>();
+    let received = 0;
+    let writes = 0;
+    const started = performance.now();
+    const messages = await consumer.consume({
+      max_messages: 125,
+      callback: (msg) => {
+        received++;
+        const event = JSON.parse(utf8.decode(msg.data)) as { host: string; check: string; status: string };
+        const key = alertKey(`${event.host}/${event.check}`);
+        const before = chains.get(key);
+        if (!before && stored.get(key)?.status === event.status) {
+          msg.ack();
+          return;
+        }
+        const done = (before ?? Promise.resolve()).then(async () => {
+          const known = stored.get(key);
+          if (known?.status !== event.status) {
+            writes++;
+            const revision = await writer.write(`$KV.${bucket}.${key}`, msg.data, known?.revision ?? 0);
+            stored.set(key, { status: event.status, revision });
+          }
+          msg.ack();
+        });
+        const tail = done.finally(() => {
+          if (chains.get(key) === tail) chains.delete(key);
+        });
+        chains.set(key, tail);
+      },
+    });
+    for (;;) {
+      if (received >= n) {
+        const info = await jsm.consumers.info(STREAMS.events.name, name);
+        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
+        await sleep(5);
+        continue;
+      }
+      await sleep(50);
+    }
+    const took = seconds(started);
+    messages.stop();
+    return { seconds: took, writes };
+  } finally {
+    writer.close();
+    await jsm.consumers.delete(STREAMS.events.name, name);
+    await jsm.streams.delete(`KV_${bucket}`);
+  }
+}
+
+/**
  * One alert record per identity, and on a sample the last generated status: else throws. A stored time older than
  * the last event's (a refresh not written yet) is counted, not refused.
  */
@@ -395,6 +477,7 @@ async function wipeBus(jsm: JetStreamManager): Promise<void> {
   }
 }
 
+const utf8 = new TextDecoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
