@@ -92,7 +92,7 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
   const down = result.down;
   const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
 
-  const units: RootUnit[] = result.units.map((u) => rootUnit(topology, u, alerts, maintenance));
+  const units: RootUnit[] = mappedUnits(topology, result.units, alerts, maintenance);
   for (const [host, hostAlerts] of [...alerts.unmapped()].sort(([a], [b]) => a.localeCompare(b))) {
     const list = [...hostAlerts.values()];
     units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: list.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(list) });
@@ -142,6 +142,34 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
   // Suppressed only by roots under maintenance is "maintenance": that needs the attribution.
   if (units.some((u) => u.maintenance)) attribute(analysis);
   return analysis;
+}
+
+/**
+ * The root units of the engine's units. When the engine handed back the same units as for the last analysis of these
+ * alerts (LiveRoots does when none changed) and no window is in force, only the units holding an entity whose
+ * alerts changed since are built again: the others are the last analysis's, in the same places.
+ */
+const lastBuilt = new WeakMap<PlacedAlerts, { engine: RootUnitIndexes[]; units: RootUnit[]; generation: number; at: Map<number, number>; windows: boolean }>();
+function mappedUnits(topology: Topology, engine: RootUnitIndexes[], alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit[] {
+  const last = lastBuilt.get(alerts);
+  const windows = maintenance !== undefined;
+  const changed = last?.engine === engine && !windows && !last.windows ? alerts.entitiesChangedSince(last.generation) : undefined;
+  let units: RootUnit[];
+  let at: Map<number, number>;
+  if (last && changed) {
+    units = last.units.slice();
+    at = last.at;
+    for (const v of changed) {
+      const i = at.get(v);
+      if (i !== undefined) units[i] = rootUnit(topology, engine[i]!, alerts, maintenance);
+    }
+  } else {
+    units = engine.map((u) => rootUnit(topology, u, alerts, maintenance));
+    at = new Map();
+    engine.forEach((u, i) => u.entities.forEach((v) => at.set(v, i)));
+  }
+  lastBuilt.set(alerts, { engine, units, generation: alerts.generation, at, windows });
+  return units.slice();
 }
 
 /**

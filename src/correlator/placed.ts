@@ -2,6 +2,8 @@ import type { AlertRecord } from './alert.ts';
 import { SEVERITY_RANK, type Status } from './event.ts';
 import type { AlertMapper } from './mapping.ts';
 
+const MAX_LOG = 1 << 16;
+
 /** Whether two records of an alert read the same to a decision (status, named entity, failing since). */
 export const decidesAlike = (a: AlertRecord, b: AlertRecord): boolean => a.status === b.status && a.entity === b.entity && a.since === b.since;
 
@@ -22,6 +24,10 @@ export class PlacedAlerts {
   /** Per entity: the generation in which its failing alerts last changed. */
   private readonly changedAt: Uint32Array;
   private current = 1;
+  /** Entities whose failing alerts changed, with the generation of each change, since generation `logFrom`. */
+  private readonly log: number[] = [];
+  private readonly logAt: number[] = [];
+  private logFrom = 0;
   private readonly bar: number;
 
   constructor(
@@ -108,8 +114,27 @@ export class PlacedAlerts {
     return at >= 0 ? this.onEntity.get(at) : this.onUnmappedHost.get(host!);
   }
 
+  /**
+   * The entities whose failing alerts changed after `generation` (repeats possible), or undefined when that is
+   * too long ago to say (the record of changes is bounded).
+   */
+  entitiesChangedSince(generation: number): Iterable<number> | undefined {
+    if (generation < this.logFrom) return undefined;
+    let i = this.log.length;
+    while (i > 0 && this.logAt[i - 1]! > generation) i--;
+    return this.log.slice(i);
+  }
+
   private touched(entity: number): void {
     this.current++;
-    if (entity >= 0) this.changedAt[entity] = this.current;
+    if (entity < 0) return;
+    this.changedAt[entity] = this.current;
+    if (this.log.length >= MAX_LOG) {
+      this.logFrom = this.logAt[MAX_LOG / 2 - 1]!;
+      this.log.splice(0, MAX_LOG / 2);
+      this.logAt.splice(0, MAX_LOG / 2);
+    }
+    this.log.push(entity);
+    this.logAt.push(this.current);
   }
 }

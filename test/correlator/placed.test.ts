@@ -79,4 +79,22 @@ describe('PlacedAlerts', () => {
       numRuns(600),
     );
   });
+
+  it('says which entities changed since a generation, and that it cannot once its record of changes moved on', () => {
+    const topology = compileTopology({ entities: ['h1', 'h2'].map((id) => ({ id, kind: 'host', name: id, managed: true, owners: [] })), dependencies: [], runsOn: [], members: [], teams: [] });
+    const placed = new PlacedAlerts(new AlertMapper(topology, []), 'critical');
+    const record = (host: string, status: Status, time: number, since = time): AlertRecord => ({ id: `${host}/ping`, host, check: 'ping', status, since, time, seq: time, source: 'test', tags: {} });
+    placed.set(record('h1', 'critical', 1));
+    const start = placed.generation;
+    placed.set(record('h2', 'critical', 2));
+    placed.set(record('h1', 'critical', 3, 1)); // a refresh: nothing moved
+    expect([...placed.entitiesChangedSince(start)!]).toEqual([topology.indexOf('h2')]);
+    expect([...placed.entitiesChangedSince(placed.generation)!]).toEqual([]);
+    // Far more changes than the record keeps: the old generation can no longer be answered, a recent one can.
+    for (let t = 10; t < 70_000; t += 1) placed.set(record('h1', t % 2 ? 'critical' : 'ok', t));
+    expect(placed.entitiesChangedSince(start)).toBeUndefined();
+    const recent = placed.generation;
+    placed.set(record('h2', 'ok', 80_000));
+    expect([...placed.entitiesChangedSince(recent)!]).toEqual([topology.indexOf('h2')]);
+  });
 });
