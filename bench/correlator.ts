@@ -362,15 +362,7 @@ async function rawConsume(nc: NatsConnection, jsm: JetStreamManager, n: number):
         msg.ack();
       },
     });
-    for (;;) {
-      if (received >= n) {
-        const info = await jsm.consumers.info(STREAMS.events.name, name);
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        await sleep(5);
-        continue;
-      }
-      await sleep(50);
-    }
+    await drained(jsm, name, () => received >= n);
     const took = seconds(started);
     messages.stop();
     return { seconds: took };
@@ -425,15 +417,7 @@ async function storingConsume(nc: NatsConnection, jsm: JetStreamManager, n: numb
         chains.set(key, tail);
       },
     });
-    for (;;) {
-      if (received >= n) {
-        const info = await jsm.consumers.info(STREAMS.events.name, name);
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        await sleep(5);
-        continue;
-      }
-      await sleep(50);
-    }
+    await drained(jsm, name, () => received >= n);
     const took = seconds(started);
     messages.stop();
     return { seconds: took, writes };
@@ -441,6 +425,19 @@ async function storingConsume(nc: NatsConnection, jsm: JetStreamManager, n: numb
     writer.close();
     await jsm.consumers.delete(STREAMS.events.name, name);
     await jsm.streams.delete(`KV_${bucket}`);
+  }
+}
+
+/** Resolves once `allReceived()` holds and consumer `name` has nothing pending or unacknowledged. */
+async function drained(jsm: JetStreamManager, name: string, allReceived: () => boolean): Promise<void> {
+  for (;;) {
+    if (allReceived()) {
+      const info = await jsm.consumers.info(STREAMS.events.name, name);
+      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+      await sleep(5);
+      continue;
+    }
+    await sleep(50);
   }
 }
 
