@@ -12,8 +12,9 @@ export const decidesAlike = (a: AlertRecord, b: AlertRecord): boolean => a.statu
  * or on their host when no mapping places them (unmapped). Kept up to date one alert at a time, so an analysis
  * starts from the failing entities and the alerts on them instead of mapping every alert again.
  *
- * `changedSince` says whether the failing alerts on an entity changed after a given `generation`: the analysis
- * keeps the root units of entities nothing changed on.
+ * `changedSince` says whether the failing alerts on one entity changed after a given `generation`, and
+ * `entitiesChangedSince` which entities did: the analysis keeps the root units of entities nothing changed on, and
+ * when the engine's units are the same as last time it looks only at those that did.
  */
 export class PlacedAlerts {
   readonly records = new Map<string, AlertRecord>();

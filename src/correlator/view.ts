@@ -31,7 +31,7 @@ export class CorrelationView {
     readonly incidents: KvMirror<Incident>,
     readonly maintenance: KvMirror<MaintenanceWindow>,
     topology: TopologyStore,
-    private readonly config: Config['correlator'],
+    config: Config['correlator'],
     readonly clock: () => number,
   ) {
     this.placed = new PlacedAlerts(new AlertMapper(topology.current.topology, config.mappings), config.threshold, [...alerts.values()].map((e) => e.value));
