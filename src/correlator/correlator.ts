@@ -4,7 +4,7 @@ import { AckPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsM
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { KV_BUCKETS, STREAMS, SUBJECTS } from '../bus/layout.ts';
-import { KvConflictError } from '../bus/kv-mirror.ts';
+import { KvConflictError, type Versioned } from '../bus/kv-mirror.ts';
 import { deadLetterEvent } from '../bus/publish-event.ts';
 import type { Config } from '../config/schema.ts';
 import type { TopologyStore } from '../engine/store.ts';
@@ -40,6 +40,13 @@ const REFRESH_PERSIST_MS = 5_000;
 const MAX_IN_FLIGHT = 250;
 /** Refreshes stored at once: small, so that a status change's write never queues behind many of them. */
 const REFRESH_CHUNK = 50;
+
+/** A refresh kept in memory: its event, and the revision of the state it was applied to. */
+interface PendingRefresh {
+  event: AlertEvent;
+  seq: number;
+  revision: number;
+}
 
 /** What applying an event in memory left to do: nothing, or a write. */
 type InMemory = { effect: 'ignored' | 'refreshed' } | { effect: 'changed'; record: AlertRecord; revision: number | undefined };
@@ -82,8 +89,8 @@ export class Correlator {
   private lastDecision = { end: 0, took: 0 };
   private lastAnalysis: Analysis | undefined;
   private elsewhere = false;
-  /** Alert keys whose newest refresh (time only) is not stored yet; written together every REFRESH_PERSIST_MS. */
-  private readonly refreshed = new Set<string>();
+  /** Refreshes (time only) not stored yet, by alert key; written together every REFRESH_PERSIST_MS. */
+  private readonly refreshed = new Map<string, PendingRefresh>();
   private refreshTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -118,6 +125,7 @@ export class Correlator {
     // Other correlators' writes, acknowledgements, windows, a new topology: decide again. Deferred a turn, so that
     // this correlator's own writes are decided with the events that caused them (see `handle`).
     view.onChange(() => correlator.changedElsewhere());
+    view.alerts.onChange((key, entry) => correlator.rebase(key, entry));
     watch({ view, topology: options.topology, nats });
     await lease.start();
     heartbeats.start();
@@ -199,36 +207,67 @@ export class Correlator {
     checkEvents.inc({ check: event.check });
     const id = alertId(event.host, event.check);
     const key = alertKey(id);
-    const before = this.chains.get(id);
     // Nothing of this alert in flight: applied now, and a refresh or an old event is settled without a write.
-    const first = before ? undefined : this.applyInMemory(key, event, msg.seq);
+    const first = this.chains.has(id) ? undefined : this.applyInMemory(key, event, msg.seq);
     if (first && first.effect !== 'changed') {
       msg.ack();
       this.decided(performance.now() - at);
       return;
     }
-    const done = (before ?? Promise.resolve())
-      .then(() => this.store(id, key, event, msg.seq, first))
-      .then(
-        (effect) => {
-          msg.ack();
-          if (effect === 'changed') {
-            this.undecided.push(at);
-            this.requestDecision();
-          } else {
-            this.decided(performance.now() - at);
-          }
-        },
-        (err: unknown) => {
-          // Not acknowledged: JetStream redelivers it, and applying it again changes nothing that is newer.
-          this.options.log.error({ err, alert: id }, 'storing alert state failed; the event will be redelivered');
-          msg.nak(1_000);
-        },
-      );
-    const tail = done.finally(() => {
-      if (this.chains.get(id) === tail) this.chains.delete(id);
-    });
+    this.chained(id, () => this.store(id, key, event, msg.seq, first)).then(
+      (effect) => {
+        msg.ack();
+        if (effect === 'changed') {
+          this.undecided.push(at);
+          this.requestDecision();
+        } else {
+          this.decided(performance.now() - at);
+        }
+      },
+      (err: unknown) => {
+        // Not acknowledged: JetStream redelivers it, and applying it again changes nothing that is newer.
+        this.options.log.error({ err, alert: id }, 'storing alert state failed; the event will be redelivered');
+        msg.nak(1_000);
+      },
+    );
+  }
+
+  /** Runs `work` once what this process has in flight for alert `id` is done: one write at a time per alert, in order. */
+  private chained<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const done = (this.chains.get(id) ?? Promise.resolve()).then(work);
+    const tail: Promise<void> = done.then(
+      () => this.unchain(id, tail),
+      () => this.unchain(id, tail),
+    );
     this.chains.set(id, tail);
+    return done;
+  }
+
+  private unchain(id: string, tail: Promise<void>): void {
+    if (this.chains.get(id) === tail) this.chains.delete(id);
+  }
+
+  /**
+   * Another writer's state (another correlator, the heartbeats) landed on an alert with a refresh kept in memory:
+   * the refresh's event is applied again on top of it. Without this a refresh acknowledged on a state this process
+   * had not yet seen replaced would be lost, and with it a status the newest event gave (a change elsewhere, then
+   * an event here that only looked like a refresh).
+   */
+  rebase(key: string, entry: Versioned<AlertRecord> | undefined): void {
+    const pending = this.refreshed.get(key);
+    if (this.stopped || !pending || entry?.revision === pending.revision) return;
+    this.refreshed.delete(key);
+    // Deleted (retired or expired): the deletion was decided on the state with the refresh in it.
+    if (!entry || applyEvent(entry.value, pending.event, pending.seq).effect === 'ignored') return;
+    const id = entry.value.id;
+    this.track(
+      this.chained(id, () => this.store(id, key, pending.event, pending.seq)).then(
+        (effect) => {
+          if (effect === 'changed') this.requestDecision();
+        },
+        (err: unknown) => this.options.log.error({ err, alert: id }, 'storing a refresh again over another write failed'),
+      ),
+    );
   }
 
   /** Work a clean stop waits for. */
@@ -308,7 +347,7 @@ export class Correlator {
     }
     if (applied.effect === 'refreshed' && known) {
       this.view.alerts.touch(key, applied.record);
-      this.refreshed.add(key);
+      this.refreshed.set(key, { event, seq, revision: known.revision });
       this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), this.options.refreshPersistMs);
       return { effect: 'refreshed' };
     }
@@ -325,7 +364,6 @@ export class Correlator {
       if (next.effect !== 'changed') return next.effect;
       try {
         await this.view.alerts.put(key, next.record, next.revision);
-        this.refreshed.delete(key);
         return 'changed';
       } catch (err) {
         if (!(err instanceof KvConflictError)) throw err;
@@ -338,19 +376,22 @@ export class Correlator {
 
   /**
    * Stores the refreshes kept in memory, a few dozen at a time so that events keep flowing between them. A
-   * conflict means another correlator stored a newer state: theirs stands.
+   * refresh leaves the list once stored (the write's own echo through `rebase` finds it there already). A conflict
+   * means another writer stored a newer state: it is read, and `rebase` applies the refresh over it.
    */
   private async persistRefreshes(): Promise<void> {
-    const keys = [...this.refreshed];
-    this.refreshed.clear();
-    for (let i = 0; i < keys.length; i += REFRESH_CHUNK) {
+    const pending = [...this.refreshed.keys()];
+    for (let i = 0; i < pending.length; i += REFRESH_CHUNK) {
       await Promise.allSettled(
-        keys.slice(i, i + REFRESH_CHUNK).map(async (key) => {
+        pending.slice(i, i + REFRESH_CHUNK).map(async (key) => {
           const entry = this.view.alerts.get(key);
-          if (!entry) return;
-          await this.view.alerts.put(key, entry.value, entry.revision).catch((err: unknown) => {
-            if (!(err instanceof KvConflictError)) this.refreshed.add(key);
-          });
+          if (!entry || !this.refreshed.has(key)) return;
+          try {
+            await this.view.alerts.put(key, entry.value, entry.revision);
+          } catch (err) {
+            if (err instanceof KvConflictError) await this.view.alerts.fetch(key);
+            else this.options.log.warn({ err, key }, 'storing a refresh failed; it is tried again with the next ones');
+          }
         }),
       );
     }

@@ -6,7 +6,9 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
 import { publishEvent } from '../../src/bus/publish-event.ts';
-import { alertKey } from '../../src/correlator/alert.ts';
+import { Kvm } from '@nats-io/kv';
+import { KV_BUCKETS } from '../../src/bus/layout.ts';
+import { alertKey, type AlertRecord } from '../../src/correlator/alert.ts';
 import { Correlator, CONSUMER } from '../../src/correlator/correlator.ts';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
@@ -82,6 +84,41 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
       await a.stop();
       await b.stop();
       await second.close();
+    }
+  });
+
+  it("another correlator's write under a refresh kept in memory: the refresh is applied over it, not lost", async () => {
+    nats = await freshBus();
+    hook = await startCollector();
+    const config = correlatorConfig(hook.url);
+    notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
+    // Refreshes are stored only when it stops: the one below stays in memory while the other write lands.
+    const a = await Correlator.start({ config, log: silentLog, nats, topology, instance: 'a', refreshPersistMs: 60_000 });
+    try {
+      const key = alertKey('web1.example.com/http');
+      const t0 = Date.now() - 60_000;
+      const at = (ms: number) => new Date(t0 + ms).toISOString();
+      await publishEvent(nats, { host: 'web1.example.com', check: 'http', status: 'critical', time: at(0) }, { source: 'test' });
+      const stored = await until('the alert stored', () => a.view.alerts.get(key));
+      await publishEvent(nats, { host: 'web1.example.com', check: 'http', status: 'critical', time: at(2_000) }, { source: 'test' });
+      await until('the refresh kept in memory', () => a.view.alerts.get(key)?.value.time === t0 + 2_000);
+      expect(a.view.alerts.get(key)?.revision).toBe(stored.revision);
+
+      // Another correlator got an older event, which said ok, and stored it first.
+      const kv = await new Kvm(nats).open(KV_BUCKETS.alerts);
+      const theirs = { ...stored.value, status: 'ok', since: t0 + 1_000, time: t0 + 1_000, seq: stored.value.seq + 1, changes: [t0, t0 + 1_000] };
+      const revision = await kv.update(key, JSON.stringify(theirs), stored.revision);
+
+      // The newest event said critical: that stands, in this correlator's view and in the bucket.
+      const after = await until('the refresh applied over the other write', () => {
+        const entry = a.view.alerts.get(key);
+        return entry && entry.revision > revision ? entry : undefined;
+      });
+      expect(after.value).toMatchObject({ status: 'critical', time: t0 + 2_000, since: t0 + 2_000 });
+      expect((await kv.get(key))?.json<AlertRecord>()).toMatchObject({ status: 'critical', time: t0 + 2_000 });
+      await until('decided as failing', () => a.view.analysis().decisions.get('web1.example.com/http')?.verdict === 'root');
+    } finally {
+      await a.stop();
     }
   });
 
