@@ -145,44 +145,55 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
 }
 
 /**
- * The root units of the engine's units. When the engine handed back the same units as for the last analysis of these
- * alerts (LiveRoots does when none changed) and no window is in force, only the units holding an entity whose
- * alerts changed since are built again: the others are the last analysis's, in the same places.
+ * The root units of the engine's units. After an analysis of the same alerts with no window in force, only the
+ * units holding an entity whose alerts changed since, and the units the engine did not hand back last time, are
+ * built; the others are kept (LiveRoots hands back the same unit objects for what a change did not reach). That
+ * costs what changed, not the number of units. Otherwise every unit is checked (`rootUnit`).
  */
-const lastBuilt = new WeakMap<PlacedAlerts, { engine: RootUnitIndexes[]; units: RootUnit[]; generation: number; at: Map<number, number>; windows: boolean }>();
+const lastBuilt = new WeakMap<PlacedAlerts, { generation: number; windows: boolean; unitAt: Map<number, RootUnitIndexes> }>();
 function mappedUnits(topology: Topology, engine: RootUnitIndexes[], alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit[] {
   const last = lastBuilt.get(alerts);
   const windows = maintenance !== undefined;
-  const changed = last?.engine === engine && !windows && !last.windows ? alerts.entitiesChangedSince(last.generation) : undefined;
+  const changed = last && !windows && !last.windows ? alerts.entitiesChangedSince(last.generation) : undefined;
+  // The unit each entity was last built in: units are disjoint, so an entity's current unit, if it has one, was
+  // built after any other unit that held it.
+  const unitAt = last?.unitAt ?? new Map<number, RootUnitIndexes>();
   let units: RootUnit[];
-  let at: Map<number, number>;
-  if (last && changed) {
-    units = last.units.slice();
-    at = last.at;
+  if (changed) {
+    const stale = new Set<RootUnitIndexes>();
     for (const v of changed) {
-      const i = at.get(v);
-      if (i !== undefined) units[i] = rootUnit(topology, engine[i]!, alerts, maintenance);
+      const u = unitAt.get(v);
+      if (u) stale.add(u);
     }
+    units = engine.map((u) => (stale.has(u) ? undefined : kept(u, alerts)) ?? buildUnit(topology, u, alerts, maintenance, unitAt));
   } else {
-    units = engine.map((u) => rootUnit(topology, u, alerts, maintenance));
-    at = new Map();
-    engine.forEach((u, i) => u.entities.forEach((v) => at.set(v, i)));
+    units = engine.map((u) => rootUnit(topology, u, alerts, maintenance, unitAt));
   }
-  lastBuilt.set(alerts, { engine, units, generation: alerts.generation, at, windows });
-  return units.slice();
+  lastBuilt.set(alerts, { generation: alerts.generation, windows, unitAt });
+  return units;
+}
+
+/** Root units as built, per engine unit, with the alerts and generation they were built from. */
+const built = new WeakMap<RootUnitIndexes, { unit: RootUnit; alerts: PlacedAlerts; generation: number }>();
+
+/** The root unit last built for `u` from these alerts with no window in force, if any. */
+function kept(u: RootUnitIndexes, alerts: PlacedAlerts): RootUnit | undefined {
+  const known = built.get(u);
+  return known && known.alerts === alerts && !known.unit.maintenance ? known.unit : undefined;
 }
 
 /**
- * The root unit of an engine unit, with its alerts: kept from the last analysis when the engine handed back the
- * same unit (LiveRoots does for what a change did not reach), no alert on its entities changed and no maintenance
- * window is in force (a window changes `maintenance` without changing an alert).
+ * The root unit of an engine unit: the one built last when no window is in force and no alert on its entities
+ * changed since (a window changes `maintenance` without changing an alert), else built again.
  */
-const built = new WeakMap<RootUnitIndexes, { unit: RootUnit; alerts: PlacedAlerts; generation: number }>();
-function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit {
-  const known = built.get(u);
-  if (known && known.alerts === alerts && maintenance === undefined && !known.unit.maintenance && !u.entities.some((v) => alerts.changedSince(v, known.generation))) {
-    return known.unit;
-  }
+function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined, unitAt: Map<number, RootUnitIndexes>): RootUnit {
+  const known = maintenance === undefined ? kept(u, alerts) : undefined;
+  const generation = built.get(u)?.generation ?? 0;
+  if (known && !u.entities.some((v) => alerts.changedSince(v, generation))) return known;
+  return buildUnit(topology, u, alerts, maintenance, unitAt);
+}
+
+function buildUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined, unitAt: Map<number, RootUnitIndexes>): RootUnit {
   const { indexes, entities, key } = unitNames(topology, u);
   const unitAlerts = indexes.flatMap((v) => [...alerts.failingOn(v)]);
   const unit: RootUnit = {
@@ -195,6 +206,7 @@ function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, 
     ...worstAndFirst(unitAlerts),
   };
   built.set(u, { unit, alerts, generation: alerts.generation });
+  for (const v of indexes) unitAt.set(v, u);
   return unit;
 }
 
