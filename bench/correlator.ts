@@ -37,7 +37,9 @@ import { prng } from '../test/support/random.ts';
  * - the correlator (`Correlator.start`, default settle 30 s so no incident opens, no notify channels): from its
  *   start until `stats.events` = N and its consumer has nothing pending or unacknowledged (`eventsPerSecond`,
  *   `fractionOfRaw` = eventsPerSecond / rawEventsPerSecond), and its per-event decision latencies
- *   (`takeLatencies()`: receipt to the suppression decision, `decisionP50Ms`, `decisionP99Ms`).
+ *   (`takeLatencies()`: receipt to the suppression decision, `decisionP50Ms`, `decisionP99Ms`; and, to tell the
+ *   first pass from the steady state, `decisionP99MsAfterFirstPass` over the latencies decided after the first
+ *   `--identities`).
  * Checked afterwards (the bench fails otherwise): one alert record per identity in the KV bucket, and on a sample of
  * 200 identities the stored status is the last generated (`sampledStaleTime` counts stored times older than the
  * last event's: refreshes not written). `--profile` writes a V8 CPU profile of the correlator's run only (open it
@@ -143,11 +145,14 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const eventsPerSecond = Math.round(events / correlatorSeconds);
     const decisionP50Ms = round3(percentile(latencies, 0.5));
     const decisionP99Ms = round3(percentile(latencies, 0.99));
+    // Diagnostic: the first pass gives every identity its first event, each one a write; what follows is the
+    // steady state an estate that is already known sees (latencies are in the order they were decided).
+    const decisionP99MsAfterFirstPass = round3(percentile(latencies.slice(identities), 0.99));
     const stats = { ...correlator.stats, latencies: latencies.length };
     const incidentsOpen = correlator.view.incidents.size;
     progress(
       `correlator: ${correlatorSeconds} s (${eventsPerSecond}/s, start ${startMs} ms), decision p50 ${decisionP50Ms} ms, ` +
-        `p99 ${decisionP99Ms} ms, max ${round3(Math.max(...latencies))} ms; stats ${JSON.stringify(stats)}`,
+        `p99 ${decisionP99Ms} ms (${decisionP99MsAfterFirstPass} ms after the first pass), max ${round3(Math.max(...latencies))} ms; stats ${JSON.stringify(stats)}`,
     );
     await correlator.stop();
     await correlatorNats.close();
@@ -179,6 +184,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       decisionP50Ms,
       decisionP99Ms,
       decisionMaxMs: round3(Math.max(...latencies)),
+      decisionP99MsAfterFirstPass,
       rssMb: rssMb(),
       targets,
       met: {
