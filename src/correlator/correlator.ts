@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.ts';
 import type { TopologyStore } from '../engine/store.ts';
 import type { Logger } from '../log.ts';
 import { alertKey, applyEvent, type AlertRecord } from './alert.ts';
-import { alertId, parseEventBytes, type AlertEvent, type DeadEvent } from './event.ts';
+import { alertId, parseEventBytes, SEVERITY_RANK, type AlertEvent, type DeadEvent } from './event.ts';
 import { checkEvents, decisionSeconds, eventsIn, eventsInvalid, watch } from '../metrics/metrics.ts';
 import type { Analysis } from './analysis.ts';
 import { Heartbeats } from './heartbeats.ts';
@@ -48,8 +48,8 @@ interface PendingRefresh {
   revision: number;
 }
 
-/** What applying an event in memory left to do: nothing, or a write. */
-type InMemory = { effect: 'ignored' | 'refreshed' } | { effect: 'changed'; record: AlertRecord; revision: number | undefined };
+/** What applying an event in memory left to do: nothing, or a write (`quiet`: see `isQuiet`). */
+type InMemory = { effect: 'ignored' | 'refreshed' } | { effect: 'changed'; record: AlertRecord; revision: number | undefined; quiet: boolean };
 
 export interface CorrelatorOptions {
   config: Config;
@@ -92,6 +92,7 @@ export class Correlator {
   /** Refreshes (time only) not stored yet, by alert key; written together every REFRESH_PERSIST_MS. */
   private readonly refreshed = new Map<string, PendingRefresh>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly failingRank: number;
 
   private constructor(
     readonly view: CorrelationView,
@@ -100,7 +101,9 @@ export class Correlator {
     private readonly heartbeats: Heartbeats,
     readonly housekeeping: Housekeeping,
     private readonly options: Required<Pick<CorrelatorOptions, 'config' | 'log' | 'nats' | 'clock' | 'refreshPersistMs'>>,
-  ) {}
+  ) {
+    this.failingRank = SEVERITY_RANK[options.config.correlator.threshold];
+  }
 
   static async start(options: CorrelatorOptions): Promise<Correlator> {
     const { config, nats } = options;
@@ -217,7 +220,11 @@ export class Correlator {
     this.chained(id, () => this.store(id, key, event, msg.seq, first)).then(
       (effect) => {
         msg.ack();
-        if (effect === 'changed') {
+        if (effect === 'quiet') {
+          // Its verdict is ok whatever the graph says; the next analysis still takes the record in.
+          this.decided(performance.now() - at);
+          this.requestDecision();
+        } else if (effect === 'changed') {
           this.undecided.push(at);
           this.requestDecision();
         } else {
@@ -263,7 +270,7 @@ export class Correlator {
     this.track(
       this.chained(id, () => this.store(id, key, pending.event, pending.seq)).then(
         (effect) => {
-          if (effect === 'changed') this.requestDecision();
+          if (effect === 'changed' || effect === 'quiet') this.requestDecision();
         },
         (err: unknown) => this.options.log.error({ err, alert: id }, 'storing a refresh again over another write failed'),
       ),
@@ -351,20 +358,28 @@ export class Correlator {
       this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), this.options.refreshPersistMs);
       return { effect: 'refreshed' };
     }
-    return { effect: 'changed', record: applied.record, revision: known?.revision };
+    return { effect: 'changed', record: applied.record, revision: known?.revision, quiet: this.isQuiet(applied.record, known?.value) };
+  }
+
+  /**
+   * A change no verdict depends on but its own, which is ok: the alert is ok now and was not failing before, so it
+   * changes neither what is down nor any unit (a recovery does, and is not quiet).
+   */
+  private isQuiet(record: AlertRecord, previous: AlertRecord | undefined): boolean {
+    return record.status === 'ok' && (!previous || SEVERITY_RANK[previous.status] < this.failingRank);
   }
 
   /**
    * Applies one event to its alert (`first`: already applied) and stores a change, compare-and-set, re-reading and
    * re-applying on a conflict; the message is acknowledged after.
    */
-  private async store(id: string, key: string, event: AlertEvent, seq: number, first?: InMemory): Promise<InMemory['effect']> {
+  private async store(id: string, key: string, event: AlertEvent, seq: number, first?: InMemory): Promise<InMemory['effect'] | 'quiet'> {
     let next = first ?? this.applyInMemory(key, event, seq);
     for (let attempt = 0; attempt < 8; attempt++) {
       if (next.effect !== 'changed') return next.effect;
       try {
         await this.view.alerts.put(key, next.record, next.revision);
-        return 'changed';
+        return next.quiet ? 'quiet' : 'changed';
       } catch (err) {
         if (!(err instanceof KvConflictError)) throw err;
         await this.view.alerts.fetch(key);
