@@ -88,7 +88,7 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
 
   // Which units are roots is all a verdict needs; who suppresses what (explain, the walks down) is for the
   // planner and the API, and costs more: `attribute` adds it when asked.
-  const result = graphWork(topology, failing, live);
+  const result = graphWork(topology, alerts, failing, live);
   const down = result.down;
   const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
 
@@ -257,10 +257,16 @@ function unitNames(topology: Topology, unit: RootUnitIndexes): { indexes: number
 }
 
 /** The root units of F and implied(F) as a mask (this analysis's own: a LiveRoots mask is copied). */
-function graphWork(topology: Topology, failing: number[], live: LiveRoots | undefined): { units: RootUnitIndexes[]; down: Uint8Array } {
+/** The alerts (and their generation) each LiveRoots was last brought up to by `graphWork`, after how many updates. */
+const liveAt = new WeakMap<LiveRoots, { alerts: PlacedAlerts; generation: number; updates: number }>();
+function graphWork(topology: Topology, alerts: PlacedAlerts, failing: number[], live: LiveRoots | undefined): { units: RootUnitIndexes[]; down: Uint8Array } {
   if (live) {
     if (live.topology !== topology) throw new Error('analyse: LiveRoots of another topology');
-    const state = live.update(failing);
+    // Only the entities whose failing alerts changed since, when nobody else moved this LiveRoots meanwhile.
+    const last = liveAt.get(live);
+    const changed = last?.alerts === alerts && last.updates === live.updates ? alerts.entitiesChangedSince(last.generation) : undefined;
+    const state = changed ? live.apply(changed, (v) => alerts.isFailing(v)) : live.update(failing);
+    liveAt.set(live, { alerts, generation: alerts.generation, updates: live.updates });
     return { units: state.units, down: state.down.slice() };
   }
   const result = rootIndexes(topology, failing, { explain: false });

@@ -72,6 +72,11 @@ export class PlacedAlerts {
     return [...this.onEntity.keys()];
   }
 
+  /** Whether entity v has a failing alert. */
+  isFailing(v: number): boolean {
+    return this.onEntity.has(v);
+  }
+
   /** The failing alerts on entity v. */
   failingOn(v: number): Iterable<AlertRecord> {
     return this.onEntity.get(v)?.values() ?? [];

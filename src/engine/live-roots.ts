@@ -82,6 +82,8 @@ export class LiveRoots {
   private readonly countAt: Uint32Array;
   private readonly queue: Int32Array;
   private stamp = 0;
+  /** Calls of `update` and `apply` so far: who passes changes only can tell whether it saw every one. */
+  updates = 0;
 
   constructor(readonly topology: Topology) {
     const n = topology.size;
@@ -106,28 +108,37 @@ export class LiveRoots {
 
   /** Sets F to `failing` (entity indexes; repeats allowed) and returns the analysis of it. */
   update(failing: ArrayLike<number>): LiveRootsState {
-    const comps = failureComponents(this.topology);
     const wanted = new Set<number>();
     for (let i = 0; i < failing.length; i++) wanted.add(failing[i]!);
+    const changes: number[] = [];
+    for (const set of this.failingIn.values()) for (const v of set) if (!wanted.has(v)) changes.push(v);
+    for (const v of wanted) if (!this.failing[v]) changes.push(v);
+    return this.apply(changes, (v) => wanted.has(v));
+  }
+
+  /**
+   * Takes the failing state `isFailing` gives to each of `entities` (the ones that may have changed since the last
+   * update; repeats allowed), the rest of F staying as it is, and returns the analysis. Costs what changed, where
+   * `update` also compares all of F.
+   */
+  apply(entities: Iterable<number>, isFailing: (v: number) => boolean): LiveRootsState {
+    this.updates++;
+    const comps = failureComponents(this.topology);
     let changed = false;
-    for (const [c, set] of this.failingIn) {
-      for (const v of set) {
-        if (wanted.has(v)) continue;
-        this.failing[v] = 0;
-        set.delete(v);
-        this.markDirty(c);
-        this.failingMoved.add(c);
-        changed = true;
-      }
-      if (set.size === 0) this.failingIn.delete(c);
-    }
-    for (const v of wanted) {
-      if (this.failing[v]) continue;
-      this.failing[v] = 1;
+    for (const v of entities) {
+      const now = isFailing(v);
+      if (now === (this.failing[v] === 1)) continue;
       const c = comps.of[v]!;
       let set = this.failingIn.get(c);
-      if (!set) this.failingIn.set(c, (set = new Set()));
-      set.add(v);
+      if (now) {
+        this.failing[v] = 1;
+        if (!set) this.failingIn.set(c, (set = new Set()));
+        set.add(v);
+      } else {
+        this.failing[v] = 0;
+        set?.delete(v);
+        if (set?.size === 0) this.failingIn.delete(c);
+      }
       this.markDirty(c);
       this.failingMoved.add(c);
       changed = true;
