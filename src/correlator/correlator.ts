@@ -264,7 +264,7 @@ export class Correlator {
     const pending = this.refreshed.get(key);
     if (this.stopped || !pending || entry?.revision === pending.revision) return;
     this.refreshed.delete(key);
-    // Deleted (retired or expired): the deletion was decided on the state with the refresh in it.
+    // Deleted (faultline never deletes an alert; an operator may): the refresh goes with it, the next event is new.
     if (!entry || applyEvent(entry.value, pending.event, pending.seq).effect === 'ignored') return;
     const id = entry.value.id;
     this.track(
