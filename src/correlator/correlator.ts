@@ -133,6 +133,9 @@ export class Correlator {
     await lease.start();
     heartbeats.start();
     housekeeping.start();
+    // The first analysis of the loaded state (the one that costs most: LiveRoots starts from nothing) runs before
+    // the first event arrives, not while events wait behind it.
+    correlator.requestDecision();
     await correlator.consume();
     log.info({ instance, alerts: view.alerts.size, incidents: view.incidents.size }, 'correlator started');
     return correlator;
