@@ -11,7 +11,7 @@ import type { TopologyStore } from '../engine/store.ts';
 import type { Logger } from '../log.ts';
 import { alertKey, applyEvent, type AlertRecord } from './alert.ts';
 import { alertId, parseEventBytes, SEVERITY_RANK, type AlertEvent, type DeadEvent } from './event.ts';
-import { checkEvents, decisionSeconds, eventsIn, eventsInvalid, watch } from '../metrics/metrics.ts';
+import { countEvent, decisionSeconds, eventsInvalid, watch } from '../metrics/metrics.ts';
 import type { Analysis } from './analysis.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { Housekeeping } from './housekeeping.ts';
@@ -209,8 +209,7 @@ export class Correlator {
       return;
     }
     const { event } = parsed;
-    eventsIn.inc({ source: event.source, status: event.status });
-    checkEvents.inc({ check: event.check });
+    countEvent(event.source, event.status, event.check);
     const id = alertId(event.host, event.check);
     const key = alertKey(id);
     // Nothing of this alert in flight: applied now, and a refresh or an old event is settled without a write.
