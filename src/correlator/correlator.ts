@@ -222,16 +222,10 @@ export class Correlator {
     this.chained(id, () => this.store(id, key, event, msg.seq, first)).then(
       (effect) => {
         msg.ack();
-        if (effect === 'quiet') {
-          // Its verdict is ok whatever the graph says; the next analysis still takes the record in.
-          this.decided(performance.now() - at);
-          this.requestDecision();
-        } else if (effect === 'changed') {
-          this.undecided.push(at);
-          this.requestDecision();
-        } else {
-          this.decided(performance.now() - at);
-        }
+        // A quiet change is decided now (its verdict is ok whatever the graph says); the analysis still takes it in.
+        if (effect === 'changed') this.undecided.push(at);
+        else this.decided(performance.now() - at);
+        if (effect === 'changed' || effect === 'quiet') this.requestDecision();
       },
       (err: unknown) => {
         // Not acknowledged: JetStream redelivers it, and applying it again changes nothing that is newer.
