@@ -256,9 +256,10 @@ function unitNames(topology: Topology, unit: RootUnitIndexes): { indexes: number
   return found;
 }
 
-/** The root units of F and implied(F) as a mask (this analysis's own: a LiveRoots mask is copied). */
 /** The alerts (and their generation) each LiveRoots was last brought up to by `graphWork`, after how many updates. */
 const liveAt = new WeakMap<LiveRoots, { alerts: PlacedAlerts; generation: number; updates: number }>();
+
+/** The root units of F and implied(F) as a mask (this analysis's own: a LiveRoots mask is copied). */
 function graphWork(topology: Topology, alerts: PlacedAlerts, failing: number[], live: LiveRoots | undefined): { units: RootUnitIndexes[]; down: Uint8Array } {
   if (live) {
     if (live.topology !== topology) throw new Error('analyse: LiveRoots of another topology');

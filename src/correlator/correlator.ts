@@ -256,7 +256,7 @@ export class Correlator {
    * had not yet seen replaced would be lost, and with it a status the newest event gave (a change elsewhere, then
    * an event here that only looked like a refresh).
    */
-  rebase(key: string, entry: Versioned<AlertRecord> | undefined): void {
+  private rebase(key: string, entry: Versioned<AlertRecord> | undefined): void {
     const pending = this.refreshed.get(key);
     if (this.stopped || !pending || entry?.revision === pending.revision) return;
     this.refreshed.delete(key);

@@ -13,8 +13,8 @@ export const decidesAlike = (a: AlertRecord, b: AlertRecord): boolean => a.statu
  * starts from the failing entities and the alerts on them instead of mapping every alert again.
  *
  * `changedSince` says whether the failing alerts on one entity changed after a given `generation`, and
- * `entitiesChangedSince` which entities did: the analysis keeps the root units of entities nothing changed on, and
- * when the engine's units are the same as last time it looks only at those that did.
+ * `entitiesChangedSince` which entities did: the analysis hands only those to LiveRoots, and builds again only the
+ * root units that hold one of them.
  */
 export class PlacedAlerts {
   readonly records = new Map<string, AlertRecord>();

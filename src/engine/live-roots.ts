@@ -82,8 +82,7 @@ export class LiveRoots {
   private readonly countAt: Uint32Array;
   private readonly queue: Int32Array;
   private stamp = 0;
-  /** Calls of `update` and `apply` so far: who passes changes only can tell whether it saw every one. */
-  updates = 0;
+  private applied = 0;
 
   constructor(readonly topology: Topology) {
     const n = topology.size;
@@ -122,7 +121,7 @@ export class LiveRoots {
    * `update` also compares all of F.
    */
   apply(entities: Iterable<number>, isFailing: (v: number) => boolean): LiveRootsState {
-    this.updates++;
+    this.applied++;
     const comps = failureComponents(this.topology);
     let changed = false;
     for (const v of entities) {
@@ -182,6 +181,11 @@ export class LiveRoots {
     for (const u of now) if (!before.includes(u)) added.push(u);
     if (now.length === 0) this.unitsOf.delete(c);
     else this.unitsOf.set(c, now);
+  }
+
+  /** Calls of `update` and `apply` so far: who passes changes only can tell whether it saw every one. */
+  get updates(): number {
+    return this.applied;
   }
 
   private state(): LiveRootsState {
