@@ -31,6 +31,8 @@ export interface LiveRootsState {
  *   that gains support extends the base; one that loses it takes out only what stood on it through witnesses, and
  *   what still has support elsewhere is put back;
  * - its down set, which is the base extended by c's failing members (usually a handful of entities on top of it).
+ * A component of one member, which is most of them, keeps only the counters: its base, its down state and its unit
+ * follow from them (settleSingle).
  *
  * So a large dependency cycle that is mostly down from outside costs what changed in it, not its size, whichever
  * way things change. One instance per topology; not for concurrent use.
@@ -76,6 +78,8 @@ export class LiveRoots {
   /** Components to work out again, smallest first, and which are queued. */
   private readonly dirty = new MinHeap();
   private readonly queued: Uint8Array;
+  /** Per component: its one member, or -1 when it has several (see `settleSingle`). */
+  private readonly only: Int32Array;
   /** Marks (by stamp), group counts and a work list for the down set inside one component. */
   private readonly mark: Uint32Array;
   private readonly count: Int32Array;
@@ -86,7 +90,7 @@ export class LiveRoots {
 
   constructor(readonly topology: Topology) {
     const n = topology.size;
-    const components = failureComponents(topology).count;
+    const { count: components, members } = failureComponents(topology);
     this.failing = new Uint8Array(n);
     this.down = new Uint8Array(n);
     this.belowHard = new Int32Array(n);
@@ -99,6 +103,8 @@ export class LiveRoots {
     this.removed = new Int32Array(n);
     this.spread = new Int32Array(n);
     this.queued = new Uint8Array(components);
+    this.only = new Int32Array(components);
+    for (let c = 0; c < components; c++) this.only[c] = members.offsets[c + 1]! - members.offsets[c]! === 1 ? members.targets[members.offsets[c]!]! : -1;
     this.mark = new Uint32Array(n);
     this.count = new Int32Array(n);
     this.countAt = new Uint32Array(n);
@@ -156,6 +162,10 @@ export class LiveRoots {
       while (this.dirty.size > 0) {
         const c = this.dirty.pop();
         this.queued[c] = 0;
+        if (this.only[c]! >= 0) {
+          this.settleSingle(c, this.only[c]!, gone, added);
+          continue;
+        }
         // Its units read only its base, its down set, its failing members and its groups' members below.
         if (!this.settle(c) && !this.failingMoved.has(c) && !this.membersMoved.has(c)) continue;
         const here = this.failingIn.get(c);
@@ -355,13 +365,38 @@ export class LiveRoots {
   }
 
   /**
+   * Works out a component of one member x, which is most of them (the estate is mostly a DAG): nothing inside it
+   * supports anything else, so its base is x when support from below takes it down, x is down when that holds or
+   * it fails, and it is a root unit of its own when it fails with no support from below. No witnesses, lists or
+   * extension are kept for it.
+   */
+  private settleSingle(c: number, x: number, gone: Set<RootUnitIndexes>, added: RootUnitIndexes[]): void {
+    const fromBelow = this.seededFromBelow(x);
+    this.base[x] = fromBelow ? 1 : 0;
+    this.setDown(c, x, fromBelow || this.failing[x] === 1 ? 1 : 0);
+    const root = this.failing[x] === 1 && !fromBelow;
+    const before = this.unitsOf.get(c);
+    if (root && !before) {
+      const unit = { component: c, entities: Int32Array.of(x) };
+      this.unitsOf.set(c, [unit]);
+      added.push(unit);
+    } else if (!root && before) {
+      this.unitsOf.delete(c);
+      gone.add(before[0]!);
+    }
+  }
+
+  /**
    * Member x of component c takes its new down state (its base, or this settle's extension marked `stamp`); when
    * that flips it, the counters of what is right above it change. Whether it flipped.
    */
   private flip(c: number, x: number, stamp: number): boolean {
+    return this.setDown(c, x, this.base[x] === 1 || this.mark[x] === stamp ? 1 : 0);
+  }
+
+  private setDown(c: number, x: number, now: 0 | 1): boolean {
     const { hardDependents, memberOf, downAt } = this.topology;
     const { of } = failureComponents(this.topology);
-    const now = this.base[x] === 1 || this.mark[x] === stamp ? 1 : 0;
     if (this.down[x] === now) return false;
     this.down[x] = now;
     const step = now ? 1 : -1;
@@ -386,6 +421,11 @@ export class LiveRoots {
 
   /** Member v of component cv (above) gained or lost support from below. */
   private above(cv: number, v: number, gained: boolean): void {
+    if (this.only[cv]! >= 0) {
+      // settleSingle reads the counters themselves.
+      this.markDirty(cv);
+      return;
+    }
     if (gained) {
       if (this.base[v] === 0) {
         const list = this.gained.get(cv);
