@@ -121,7 +121,7 @@ export class Correlator {
 
     lease.onChange((leader) => {
       if (leader) {
-        void reconciler.load().then(() => reconciler.schedule());
+        reconciler.lead();
         void housekeeping.sweep();
       } else reconciler.stop();
     });

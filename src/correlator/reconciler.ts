@@ -24,6 +24,10 @@ import type { CorrelationView } from './view.ts';
  */
 export class Reconciler {
   private rootSeen = new Map<string, number>();
+  /** The settle windows are read (`lead`): before that a run would start them all again, and store that. */
+  private loaded = false;
+  /** Counts `lead` and `stop` calls: a read of the windows that a stop overtook is dropped. */
+  private epoch = 0;
   private running: Promise<void> | undefined;
   private pending: NodeJS.Timeout | undefined;
   private again = false;
@@ -38,8 +42,30 @@ export class Reconciler {
     private readonly log: Logger,
   ) {}
 
-  /** Reads the settle windows in progress (when this correlator becomes the one deciding). */
-  async load(): Promise<void> {
+  /**
+   * This correlator now decides (it holds the lease): the settle windows in progress are read, then it runs. A
+   * failed read is tried again every second; nothing is planned until one succeeds.
+   */
+  lead(): void {
+    const epoch = ++this.epoch;
+    this.loadWindows().then(
+      (seen) => {
+        if (epoch !== this.epoch) return;
+        this.rootSeen = seen;
+        this.loaded = true;
+        this.schedule();
+      },
+      (err: unknown) => {
+        if (epoch !== this.epoch) return;
+        this.log.error({ err }, 'reading the settle windows failed; trying again in 1 s');
+        clearTimeout(this.wake);
+        this.wake = setTimeout(() => this.lead(), 1_000);
+      },
+    );
+  }
+
+  private async loadWindows(): Promise<Map<string, number>> {
+    await this.running;
     const seen = new Map<string, number>();
     const keys = await this.timers.keys('root.>');
     for await (const key of keys) {
@@ -48,7 +74,7 @@ export class Reconciler {
       const { unit, at } = e.json<{ unit: string; at: number }>();
       seen.set(unit, at);
     }
-    this.rootSeen = seen;
+    return seen;
   }
 
   /**
@@ -56,7 +82,7 @@ export class Reconciler {
    * (and 100 ms). Incidents wait a settle window of seconds anyway; the correlator's own decisions must not.
    */
   schedule(): void {
-    if (this.pending) return;
+    if (this.pending || !this.loaded) return;
     const gap = Math.max(MIN_GAP_MS, 2 * this.last.took);
     this.pending = setTimeout(() => this.runNow(), Math.max(0, this.last.end + gap - performance.now()));
   }
@@ -88,6 +114,8 @@ export class Reconciler {
     clearTimeout(this.wake);
     clearTimeout(this.pending);
     this.pending = undefined;
+    this.loaded = false;
+    this.epoch++;
   }
 
   private async run(): Promise<void> {

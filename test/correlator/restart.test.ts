@@ -122,6 +122,51 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
     }
   });
 
+  it('a new leader resumes a settle window where the last one left it, and the window goes with its root', async () => {
+    nats = await freshBus();
+    hook = await startCollector();
+    const config = correlatorConfig(hook.url, { correlator: { settle: '3s', leaderLease: '2s', ackWait: '5s' } });
+    notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
+    const timers = await new Kvm(nats).open(KV_BUCKETS.timers);
+    const windows = async () => {
+      const found: { unit: string; at: number }[] = [];
+      for await (const key of await timers.keys('root.>')) {
+        const e = await timers.get(key);
+        if (e?.operation === 'PUT') found.push(e.json<{ unit: string; at: number }>());
+      }
+      return found;
+    };
+    const a = await Correlator.start({ config, log: silentLog, nats, topology, instance: 'a' });
+    let b: Correlator | undefined;
+    try {
+      await publishEvent(nats, { host: 'log1.example.com', check: 'dns', status: 'critical' }, { source: 'test' });
+      let window: { unit: string; at: number } | undefined;
+      while (!window) {
+        window = (await windows()).find((w) => w.unit.includes('log1.example.com::Service[unbound]'));
+        await sleep(25);
+      }
+      await sleep(2_000);
+      await a.stop();
+      b = await Correlator.start({ config, log: silentLog, nats, topology, instance: 'b' });
+      const page = await until('the DNS page', () => (hook.bodies() as unknown as Notification[]).find((n) => n.kind === 'page'), 10_000);
+      // From when the first leader saw the root (3 s), not from when the second one started (5 s at the earliest).
+      const pagedAfter = Date.now() - window.at;
+      expect(page.team).toBe('team:netops');
+      expect(pagedAfter).toBeGreaterThanOrEqual(3_000);
+      expect(pagedAfter).toBeLessThan(4_500);
+
+      await publishEvent(nats, { host: 'log1.example.com', check: 'dns', status: 'ok' }, { source: 'test' });
+      const deadline = Date.now() + 10_000;
+      while ((await windows()).length > 0) {
+        if (Date.now() > deadline) throw new Error(`settle windows left after the recovery: ${JSON.stringify(await windows())}`);
+        await sleep(50);
+      }
+    } finally {
+      await a.stop();
+      await b?.stop();
+    }
+  });
+
   it('a correlator killed in a burst loses no event, repeats no page, and a suppressed child never pages', async () => {
     nats = await freshBus();
     hook = await startCollector();
