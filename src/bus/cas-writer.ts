@@ -1,12 +1,13 @@
-import { createInbox, headers, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { createInbox, headers, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 
 const utf8Decoder = new TextDecoder();
 
 /**
- * Compare-and-set writes to JetStream subjects (a KV bucket's keys), pipelined over one reply subscription.
- * The same protocol as the client's `kv.update` (a publish with `Nats-Expected-Last-Subject-Sequence`, answered by
- * a PubAck), without a request object, timer and pre-built errors per write: the correlator writes thousands of
- * alerts a second, and those were a quarter of its time.
+ * Writes to JetStream subjects (a KV bucket's keys), pipelined over one reply subscription: compare-and-set
+ * (`write`), plain puts and deletes (`put`, `delete`). The same protocol as the client's `kv.update`, `kv.put` and
+ * `kv.delete` (a publish, with `Nats-Expected-Last-Subject-Sequence` or `KV-Operation: DEL`, answered by a PubAck),
+ * without a request object, timer and pre-built errors per write: the correlator writes thousands of alerts and
+ * settle windows a second, and those were a quarter of its time.
  */
 export class CasRejected extends Error {
   override name = 'CasRejected';
@@ -68,9 +69,25 @@ export class CasWriter {
 
   /** Stores `data` on `subject` if the subject's last sequence is `expected` (0: it has none). Resolves to the new sequence. */
   write(subject: string, data: Uint8Array, expected: number): Promise<number> {
-    const token = (this.next++).toString(36);
     const h = headers();
     h.set('Nats-Expected-Last-Subject-Sequence', String(expected));
+    return this.send(subject, data, h);
+  }
+
+  /** Stores `data` on `subject` whatever it holds. */
+  put(subject: string, data: Uint8Array): Promise<number> {
+    return this.send(subject, data);
+  }
+
+  /** Marks a KV key (its subject) deleted, as `kv.delete` does. */
+  delete(subject: string): Promise<number> {
+    const h = headers();
+    h.set('KV-Operation', 'DEL');
+    return this.send(subject, new Uint8Array(0), h);
+  }
+
+  private send(subject: string, data: Uint8Array, h?: MsgHdrs): Promise<number> {
+    const token = (this.next++).toString(36);
     return new Promise((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs });
       this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, headers: h });

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { SUBJECTS } from '../bus/layout.ts';
+import { CasWriter } from '../bus/cas-writer.ts';
+import { KV_BUCKETS, SUBJECTS } from '../bus/layout.ts';
 import { KvConflictError } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -33,6 +34,8 @@ export class Reconciler {
   private again = false;
   private last = { end: 0, took: 0 };
   private wake: NodeJS.Timeout | undefined;
+  /** Writes the settle windows (many a second in an outage): pipelined, not a request each. */
+  private writer: CasWriter | undefined;
 
   constructor(
     private readonly nats: NatsConnection,
@@ -187,11 +190,12 @@ export class Reconciler {
   }
 
   private keepRootSeen(next: Map<string, number>): void {
+    const writer = (this.writer ??= new CasWriter(this.nats));
     for (const [unit, at] of next) {
-      if (this.rootSeen.get(unit) !== at) void this.timers.put(rootKey(unit), JSON.stringify({ unit, at })).catch(() => undefined);
+      if (this.rootSeen.get(unit) !== at) void writer.put(rootSubject(unit), utf8Encoder.encode(JSON.stringify({ unit, at }))).catch(() => undefined);
     }
     for (const unit of this.rootSeen.keys()) {
-      if (!next.has(unit)) void this.timers.delete(rootKey(unit)).catch(() => undefined);
+      if (!next.has(unit)) void writer.delete(rootSubject(unit)).catch(() => undefined);
     }
     this.rootSeen = next;
   }
@@ -217,6 +221,8 @@ function merge(ours: Incident, theirs: Incident): Incident {
 
 const MIN_GAP_MS = 100;
 
-const rootKey = (unit: string) => `root.${createHash('sha256').update(unit).digest('hex').slice(0, 32)}`;
+/** The KV subject of a unit's settle window: `root.<hash>` in faultline-timers (`load` reads `root.>`). */
+const rootSubject = (unit: string) => `$KV.${KV_BUCKETS.timers}.root.${createHash('sha256').update(unit).digest('hex').slice(0, 32)}`;
+const utf8Encoder = new TextEncoder();
 
 
