@@ -39,7 +39,8 @@ import { prng } from '../test/support/random.ts';
  *   `fractionOfRaw` = eventsPerSecond / rawEventsPerSecond), and its per-event decision latencies
  *   (`takeLatencies()`: receipt to the suppression decision, `decisionP50Ms`, `decisionP99Ms`; and, to tell the
  *   first pass from the steady state, `decisionP99MsAfterFirstPass` over the latencies decided after the first
- *   `--identities`).
+ *   `--identities`); and the CPU time this process spent per event meanwhile, all its threads (`cpuUsPerEvent`:
+ *   steadier than the rates on a shared machine, whose neighbours take CPU time from it at random).
  * Checked afterwards (the bench fails otherwise): one alert record per identity in the KV bucket, and on a sample of
  * 200 identities the stored status is the last generated (`sampledStaleTime` counts stored times older than the
  * last event's: refreshes not written). `--profile` writes a V8 CPU profile of the correlator's run only (open it
@@ -115,6 +116,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       await session.post('Profiler.start');
     }
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const correlator = await Correlator.start({ config, log, nats: correlatorNats, topology });
     const startMs = round3(performance.now() - started);
     const latencies: number[] = [];
@@ -135,6 +137,8 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       await sleep(50);
     }
     const correlatorSeconds = seconds(started);
+    const cpuTime = process.cpuUsage(cpuAtStart);
+    const cpuUsPerEvent = Math.round(((cpuTime.user + cpuTime.system) / events) * 10) / 10;
     latencies.push(...correlator.takeLatencies());
     if (session) {
       const { profile: cpu } = await session.post('Profiler.stop');
@@ -185,6 +189,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       decisionP99Ms,
       decisionMaxMs: round3(Math.max(...latencies)),
       decisionP99MsAfterFirstPass,
+      cpuUsPerEvent,
       rssMb: rssMb(),
       targets,
       met: {
