@@ -147,10 +147,14 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
 /**
  * The root units of the engine's units. After an analysis of the same alerts with no window in force, only the
  * units holding an entity whose alerts changed since, and the units the engine did not hand back last time, are
- * built; the others are kept (LiveRoots hands back the same unit objects for what a change did not reach). That
- * costs what changed, not the number of units. Otherwise every unit is checked (`rootUnit`).
+ * built; the others are kept (LiveRoots hands back the same unit objects for what a change did not reach, in the
+ * same order: by first entity). That costs what changed, and a walk of the two lists side by side. Otherwise every
+ * unit is checked (`rootUnit`).
  */
-const lastBuilt = new WeakMap<PlacedAlerts, { generation: number; windows: boolean; unitAt: Map<number, RootUnitIndexes> }>();
+const lastBuilt = new WeakMap<
+  PlacedAlerts,
+  { generation: number; windows: boolean; unitAt: Map<number, RootUnitIndexes>; engine: RootUnitIndexes[]; units: RootUnit[] }
+>();
 function mappedUnits(topology: Topology, engine: RootUnitIndexes[], alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit[] {
   const last = lastBuilt.get(alerts);
   const windows = maintenance !== undefined;
@@ -165,11 +169,17 @@ function mappedUnits(topology: Topology, engine: RootUnitIndexes[], alerts: Plac
       const u = unitAt.get(v);
       if (u) stale.add(u);
     }
-    units = engine.map((u) => (stale.has(u) ? undefined : kept(u, alerts)) ?? buildUnit(topology, u, alerts, maintenance, unitAt));
+    const before = last!.engine;
+    let j = 0;
+    units = engine.map((u) => {
+      const first = u.entities[0]!;
+      while (j < before.length && before[j]!.entities[0]! < first) j++;
+      return before[j] === u && !stale.has(u) ? last!.units[j]! : buildUnit(topology, u, alerts, maintenance, unitAt);
+    });
   } else {
     units = engine.map((u) => rootUnit(topology, u, alerts, maintenance, unitAt));
   }
-  lastBuilt.set(alerts, { generation: alerts.generation, windows, unitAt });
+  lastBuilt.set(alerts, { generation: alerts.generation, windows, unitAt, engine, units });
   return units;
 }
 
