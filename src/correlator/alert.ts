@@ -49,7 +49,8 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
   if (current && (event.time < current.time || (event.time === current.time && seq <= current.seq))) return { effect: 'ignored' };
   const status: Status = event.raise.kind === 'now' ? event.status : 'ok';
   const next: AlertRecord = {
-    id: alertId(event.host, event.check),
+    // The same id as the state's: one string object per alert, hashed once by the maps that hold it.
+    id: current?.id ?? alertId(event.host, event.check),
     host: event.host,
     check: event.check,
     status,
