@@ -176,7 +176,7 @@ export class LiveRoots {
     });
     this.failingMoved.clear();
     this.membersMoved.clear();
-    if (gone.size > 0 || added.length > 0) this.units = mergeByFirstEntity(this.units.filter((u) => !gone.has(u)), added);
+    if (gone.size > 0 || added.length > 0) this.units = withChanges(this.units, gone, added);
     return this.state();
   }
 
@@ -454,6 +454,35 @@ export class LiveRoots {
     }
     return ++this.stamp;
   }
+}
+
+/**
+ * A new list of `units` (ordered by first entity; units never share an entity) without `gone` and with `added`. A
+ * few changes, the usual case, are placed by binary search in a copy; many are merged in one pass.
+ */
+function withChanges(units: RootUnitIndexes[], gone: Set<RootUnitIndexes>, added: RootUnitIndexes[]): RootUnitIndexes[] {
+  if (gone.size + added.length > FEW_CHANGES) return mergeByFirstEntity(units.filter((u) => !gone.has(u)), added);
+  const out = units.slice();
+  for (const u of gone) {
+    const i = firstFrom(out, u.entities[0]!);
+    if (out[i] === u) out.splice(i, 1);
+  }
+  for (const u of added) out.splice(firstFrom(out, u.entities[0]!), 0, u);
+  return out;
+}
+
+const FEW_CHANGES = 32;
+
+/** The position of the first unit whose first entity is at least v. */
+function firstFrom(units: RootUnitIndexes[], v: number): number {
+  let lo = 0;
+  let hi = units.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (units[mid]!.entities[0]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Units ordered by their first entity (units never share an entity): `sorted` so ordered, `more` in any order. */
