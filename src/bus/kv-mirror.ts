@@ -13,7 +13,8 @@ const utf8Decoder = new TextDecoder();
  *
  * Writes go to the bucket through `put` (compare-and-set on the revision the copy holds) and land in the copy at
  * once; the consumer's echo of them is then recognised by its revision. Other processes' writes arrive through the
- * consumer and are announced to `onChange` listeners.
+ * consumer and are announced to `onChange` listeners. The correlator refreshes alert records in place, in fields no
+ * listener reads (alert.ts `takeRefresh`): until it writes them, the copy is newer than the bucket.
  */
 export interface Versioned<T> {
   value: T;
@@ -111,18 +112,6 @@ export class KvMirror<T> {
     }
     this.accept(key, revision, value);
     return { value, revision };
-  }
-
-  /**
-   * Replaces the copy's value at the revision it has, without writing it (the caller persists it later, or never:
-   * see the correlator's refreshes). Listeners are told, with the value before.
-   */
-  touch(key: string, value: T): void {
-    const known = this.entries.get(key);
-    if (!known) return;
-    const entry = { value, revision: known.revision };
-    this.entries.set(key, entry);
-    this.emit(key, entry, known);
   }
 
   /** Reads the bucket directly (after a conflict): the newest value, also taken into the copy. */

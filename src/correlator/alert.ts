@@ -86,6 +86,18 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
 }
 
 /**
+ * Takes a refresh into the record it refreshes, in place: its time, sequence and source, the only fields in which
+ * the two differ and fields no decision reads. Whoever holds the record (the bucket's copy, the placed alerts, an
+ * analysis) sees the newest time, and nothing is kept per refresh: a new record for each one was most of what the
+ * young generation had to copy in a garbage collection.
+ */
+export function takeRefresh(record: AlertRecord, refreshed: AlertRecord): void {
+  record.time = refreshed.time;
+  record.seq = refreshed.seq;
+  record.source = refreshed.source;
+}
+
+/**
  * What the clock does to an alert with no event: `raise: +<duration>` comes due, or the ttl runs out. Returns the
  * record as it is at `now`, or undefined when nothing is due. A ttl runs out `ttlGraceMs` late: refreshes are
  * stored every few seconds, so another correlator (or this one after a restart) may not have seen the newest yet.

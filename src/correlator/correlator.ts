@@ -9,7 +9,7 @@ import { deadLetterEvent } from '../bus/publish-event.ts';
 import type { Config } from '../config/schema.ts';
 import type { TopologyStore } from '../engine/store.ts';
 import type { Logger } from '../log.ts';
-import { alertKey, applyEvent, type AlertRecord } from './alert.ts';
+import { alertKey, applyEvent, takeRefresh, type AlertRecord } from './alert.ts';
 import { alertId, parseEventBytes, SEVERITY_RANK, type AlertEvent, type DeadEvent } from './event.ts';
 import { countEvent, decisionSeconds, eventsInvalid, watch } from '../metrics/metrics.ts';
 import type { Analysis } from './analysis.ts';
@@ -349,8 +349,10 @@ export class Correlator {
       return { effect: 'ignored' };
     }
     if (applied.effect === 'refreshed' && known) {
-      this.view.alerts.touch(key, applied.record);
-      this.refreshed.set(key, { event, seq, revision: known.revision });
+      takeRefresh(known.value, applied.record);
+      const pending = this.refreshed.get(key);
+      if (pending) Object.assign(pending, { event, seq, revision: known.revision });
+      else this.refreshed.set(key, { event, seq, revision: known.revision });
       this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), this.options.refreshPersistMs);
       return { effect: 'refreshed' };
     }
