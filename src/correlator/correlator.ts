@@ -400,7 +400,9 @@ export class Correlator {
           const entry = this.view.alerts.get(key);
           if (!entry || !this.refreshed.has(key)) return;
           try {
-            await this.view.alerts.put(key, entry.value, entry.revision);
+            // A copy: a refresh arriving while this is written goes into the record in memory (takeRefresh), and the
+            // copy the bucket now holds must not seem to include it, or `rebase` would drop it.
+            await this.view.alerts.put(key, { ...entry.value }, entry.revision);
           } catch (err) {
             if (err instanceof KvConflictError) await this.view.alerts.fetch(key);
             else this.options.log.warn({ err, key }, 'storing a refresh failed; it is tried again with the next ones');

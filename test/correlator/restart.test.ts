@@ -122,6 +122,34 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
     }
   });
 
+  it('a refresh that arrives while the refreshes are being written is written too, not lost', async () => {
+    nats = await freshBus();
+    hook = await startCollector();
+    const config = correlatorConfig(hook.url);
+    // Refreshes written every 20 ms: one is nearly always in flight while the next events of its alert arrive.
+    const a = await Correlator.start({ config, log: silentLog, nats, topology, instance: 'a', refreshPersistMs: 20 });
+    try {
+      const js = jetstream(nats);
+      const t0 = Date.now() - 600_000;
+      const hosts = Array.from({ length: 200 }, (_, i) => `refresh${i}.example.net`);
+      const rounds = 30;
+      for (let round = 0; round < rounds; round++) {
+        await Promise.all(hosts.map((host, i) => js.publish('faultline.events.test', JSON.stringify({ host, check: 'ping', status: 'ok', time: new Date(t0 + round * 1_000 + i).toISOString() }))));
+      }
+      await until('every event handled', () => a.stats.events === hosts.length * rounds, 30_000);
+      await sleep(500);
+      const kv = await new Kvm(nats).open(KV_BUCKETS.alerts);
+      const stale: string[] = [];
+      for (const [i, host] of hosts.entries()) {
+        const stored = (await kv.get(alertKey(`${host}/ping`)))?.json<AlertRecord>();
+        if (stored?.time !== t0 + (rounds - 1) * 1_000 + i) stale.push(`${host}: ${stored?.time}`);
+      }
+      expect(stale).toEqual([]);
+    } finally {
+      await a.stop();
+    }
+  });
+
   it('a new leader resumes a settle window where the last one left it, and the window goes with its root', async () => {
     nats = await freshBus();
     hook = await startCollector();
