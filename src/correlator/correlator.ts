@@ -351,8 +351,12 @@ export class Correlator {
     if (applied.effect === 'refreshed' && known) {
       takeRefresh(known.value, applied.record);
       const pending = this.refreshed.get(key);
-      if (pending) Object.assign(pending, { event, seq, revision: known.revision });
-      else this.refreshed.set(key, { event, seq, revision: known.revision });
+      if (!pending) this.refreshed.set(key, { event, seq, revision: known.revision });
+      else {
+        pending.event = event;
+        pending.seq = seq;
+        pending.revision = known.revision;
+      }
       this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), this.options.refreshPersistMs);
       return { effect: 'refreshed' };
     }
