@@ -186,20 +186,14 @@ function mappedUnits(topology: Topology, engine: RootUnitIndexes[], alerts: Plac
 /** Root units as built, per engine unit, with the alerts and generation they were built from. */
 const built = new WeakMap<RootUnitIndexes, { unit: RootUnit; alerts: PlacedAlerts; generation: number }>();
 
-/** The root unit last built for `u` from these alerts with no window in force, if any. */
-function kept(u: RootUnitIndexes, alerts: PlacedAlerts): RootUnit | undefined {
-  const known = built.get(u);
-  return known && known.alerts === alerts && !known.unit.maintenance ? known.unit : undefined;
-}
-
 /**
- * The root unit of an engine unit: the one built last when no window is in force and no alert on its entities
- * changed since (a window changes `maintenance` without changing an alert), else built again.
+ * The root unit of an engine unit: the one built last from these alerts when no window is in force, then or now,
+ * and no alert on its entities changed since (a window changes `maintenance` without changing an alert), else
+ * built again.
  */
 function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined, unitAt: Map<number, RootUnitIndexes>): RootUnit {
-  const known = maintenance === undefined ? kept(u, alerts) : undefined;
-  const generation = built.get(u)?.generation ?? 0;
-  if (known && !u.entities.some((v) => alerts.changedSince(v, generation))) return known;
+  const known = maintenance === undefined ? built.get(u) : undefined;
+  if (known && known.alerts === alerts && !known.unit.maintenance && !u.entities.some((v) => alerts.changedSince(v, known.generation))) return known.unit;
   return buildUnit(topology, u, alerts, maintenance, unitAt);
 }
 

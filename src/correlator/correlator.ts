@@ -393,7 +393,7 @@ export class Correlator {
 
   /**
    * Stores the refreshes kept in memory, a few dozen at a time so that events keep flowing between them. A
-   * refresh leaves the list once stored (the write's own echo through `rebase` finds it there already). A conflict
+   * refresh leaves the list once stored (`put` tells `rebase`, which finds it in the copy just written). A conflict
    * means another writer stored a newer state: it is read, and `rebase` applies the refresh over it.
    */
   private async persistRefreshes(): Promise<void> {
