@@ -5,6 +5,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { KV_BUCKETS, STREAMS, SUBJECTS } from '../bus/layout.ts';
 import { KvConflictError, type Versioned } from '../bus/kv-mirror.ts';
+import { replySubject, streamSequence, storedAtMs } from '../bus/delivery.ts';
 import { deadLetterEvent } from '../bus/publish-event.ts';
 import type { Config } from '../config/schema.ts';
 import type { TopologyStore } from '../engine/store.ts';
@@ -190,7 +191,17 @@ export class Correlator {
   private handle(msg: JsMsg, at: number): void {
     if (this.stopped) return; // not acknowledged: redelivered to whoever consumes next
     this.stats.events++;
-    const parsed = parseEventBytes(msg.data, { time: Math.floor(msg.info.timestampNanos / 1e6), source: msg.subject.split('.')[2] });
+    const reply = replySubject(msg);
+    const seq = streamSequence(reply);
+    // What the stream and the subject say stands in for a time and a source the event does not give: read only then.
+    const parsed = parseEventBytes(msg.data, {
+      get time() {
+        return storedAtMs(reply);
+      },
+      get source() {
+        return msg.subject.split('.')[2];
+      },
+    });
     if (!parsed.ok) {
       this.stats.invalid++;
       eventsInvalid.inc();
@@ -213,13 +224,13 @@ export class Correlator {
     const id = alertId(event.host, event.check);
     const key = alertKey(id);
     // Nothing of this alert in flight: applied now, and a refresh or an old event is settled without a write.
-    const first = this.chains.has(id) ? undefined : this.applyInMemory(key, event, msg.seq);
+    const first = this.chains.has(id) ? undefined : this.applyInMemory(key, event, seq);
     if (first && first.effect !== 'changed') {
       msg.ack();
       this.decided(performance.now() - at);
       return;
     }
-    this.chained(id, () => this.store(id, key, event, msg.seq, first)).then(
+    this.chained(id, () => this.store(id, key, event, seq, first)).then(
       (effect) => {
         msg.ack();
         // A quiet change is decided now (its verdict is ok whatever the graph says); the analysis still takes it in.
