@@ -40,14 +40,35 @@ const FLAP_MEMORY = 20;
 export type Applied =
   /** The event was older than the state (or a redelivery): nothing changes. */
   | { effect: 'ignored' }
-  /** Only the time moved: nothing a decision reads changed. */
-  | { effect: 'refreshed'; record: AlertRecord }
+  /** Only the time moved: nothing a decision reads changed (see `takeRefresh`). */
+  | { effect: 'refreshed' }
   /** Status, text, tags or mapping changed. */
   | { effect: 'changed'; record: AlertRecord; statusChanged: boolean };
 
+const IGNORED: Applied = Object.freeze({ effect: 'ignored' });
+const REFRESHED: Applied = Object.freeze({ effect: 'refreshed' });
+
 export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, seq: number): Applied {
-  if (current && (event.time < current.time || (event.time === current.time && seq <= current.seq))) return { effect: 'ignored' };
+  if (current && (event.time < current.time || (event.time === current.time && seq <= current.seq))) return IGNORED;
   const status: Status = event.raise.kind === 'now' ? event.status : 'ok';
+  const raiseAt = event.raise.kind === 'after' ? event.time + event.raise.ms : undefined;
+  const pendingStatus = event.raise.kind === 'after' ? event.status : undefined;
+  // A ttl holds until an event retires it; an event that does not repeat it keeps the one in force.
+  const ttl = event.retire ? undefined : (event.ttlMs ?? current?.ttlMs);
+  const statusChanged = current ? current.status !== status : status !== 'ok';
+  // Four events in five only repeat the state: told apart before anything is built for them.
+  if (
+    current &&
+    !statusChanged &&
+    !current.stale &&
+    current.text === event.text &&
+    current.entity === event.entity &&
+    current.raiseAt === raiseAt &&
+    current.pendingStatus === pendingStatus &&
+    current.ttlMs === ttl &&
+    sameTags(current.tags, event.tags)
+  )
+    return REFRESHED;
   const next: AlertRecord = {
     // The same id as the state's: one string object per alert, hashed once by the maps that hold it.
     id: current?.id ?? alertId(event.host, event.check),
@@ -62,27 +83,14 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
   };
   if (event.text !== undefined) next.text = event.text;
   if (event.entity !== undefined) next.entity = event.entity;
-  if (event.raise.kind === 'after') {
-    next.raiseAt = event.time + event.raise.ms;
-    next.pendingStatus = event.status;
+  if (raiseAt !== undefined) {
+    next.raiseAt = raiseAt;
+    next.pendingStatus = pendingStatus;
   }
-  // A ttl holds until an event retires it; an event that does not repeat it keeps the one in force.
-  const ttl = event.retire ? undefined : (event.ttlMs ?? current?.ttlMs);
   if (ttl !== undefined) next.ttlMs = ttl;
-  const statusChanged = current ? current.status !== status : status !== 'ok';
   const changes = current?.changes ?? [];
   next.changes = statusChanged ? [...changes, event.time].slice(-FLAP_MEMORY) : changes;
-  if (!current) return { effect: 'changed', record: next, statusChanged };
-  const same =
-    !statusChanged &&
-    !current.stale &&
-    current.text === next.text &&
-    current.entity === next.entity &&
-    current.raiseAt === next.raiseAt &&
-    current.pendingStatus === next.pendingStatus &&
-    current.ttlMs === next.ttlMs &&
-    sameTags(current.tags, next.tags);
-  return same ? { effect: 'refreshed', record: next } : { effect: 'changed', record: next, statusChanged };
+  return { effect: 'changed', record: next, statusChanged };
 }
 
 /**
@@ -91,10 +99,10 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
  * analysis) sees the newest time, and nothing is kept per refresh: a new record for each one was most of what the
  * young generation had to copy in a garbage collection.
  */
-export function takeRefresh(record: AlertRecord, refreshed: AlertRecord): void {
-  record.time = refreshed.time;
-  record.seq = refreshed.seq;
-  record.source = refreshed.source;
+export function takeRefresh(record: AlertRecord, event: AlertEvent, seq: number): void {
+  record.time = event.time;
+  record.seq = seq;
+  record.source = event.source;
 }
 
 /**

@@ -353,14 +353,15 @@ export class Correlator {
    * a decision reads (status, text, tags, mapping) is handed back, to be stored.
    */
   private applyInMemory(key: string, event: AlertEvent, seq: number): InMemory {
-    const known = this.view.alerts.get(key);
-    const applied = applyEvent(known?.value, event, seq);
+    const current = this.view.alerts.get(key);
+    const applied = applyEvent(current?.value, event, seq);
     if (applied.effect === 'ignored') {
       this.stats.ignored++;
       return { effect: 'ignored' };
     }
-    if (applied.effect === 'refreshed' && known) {
-      takeRefresh(known.value, applied.record);
+    if (applied.effect === 'refreshed') {
+      const known = current!; // only a state there is can be repeated
+      takeRefresh(known.value, event, seq);
       const pending = this.refreshed.get(key);
       if (!pending) this.refreshed.set(key, { event, seq, revision: known.revision });
       else {
@@ -371,7 +372,7 @@ export class Correlator {
       this.refreshTimer ??= setInterval(() => void this.persistRefreshes(), this.options.refreshPersistMs);
       return { effect: 'refreshed' };
     }
-    return { effect: 'changed', record: applied.record, revision: known?.revision, quiet: this.isQuiet(applied.record, known?.value) };
+    return { effect: 'changed', record: applied.record, revision: current?.revision, quiet: this.isQuiet(applied.record, current?.value) };
   }
 
   /**

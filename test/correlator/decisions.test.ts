@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alertKey, applyEvent, type AlertRecord } from '../../src/correlator/alert.ts';
+import { alertKey, applyEvent, takeRefresh, type AlertRecord } from '../../src/correlator/alert.ts';
 import { analyse, attribute } from '../../src/correlator/analysis.ts';
 import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
@@ -26,8 +26,12 @@ describe('alert state', () => {
     const record = (first as { record: AlertRecord }).record;
     expect(applyEvent(record, event({ status: 'ok', time: '2026-11-21T09:59:00Z' }), 2)).toEqual({ effect: 'ignored' });
     expect(applyEvent(record, event({ time: '2026-11-21T10:00:00Z' }), 1)).toEqual({ effect: 'ignored' });
-    const refresh = applyEvent(record, event({ time: '2026-11-21T10:01:00Z' }), 3);
-    expect(refresh).toMatchObject({ effect: 'refreshed', record: { since: record.since, status: 'critical' } });
+    const refreshEvent = event({ time: '2026-11-21T10:01:00Z', source: 'nagios' });
+    expect(applyEvent(record, refreshEvent, 3)).toEqual({ effect: 'refreshed' });
+    const refreshed = { ...record };
+    takeRefresh(refreshed, refreshEvent, 3);
+    expect(refreshed).toEqual({ ...record, time: Date.parse('2026-11-21T10:01:00Z'), seq: 3, source: 'nagios' });
+    expect(applyEvent(record, event({ time: '2026-11-21T10:01:00Z', text: 'slow' }), 3)).toMatchObject({ effect: 'changed', statusChanged: false, record: { since: record.since, text: 'slow' } });
     const cleared = applyEvent(record, event({ raise: 'clear', time: '2026-11-21T10:02:00Z' }), 4);
     expect(cleared).toMatchObject({ effect: 'changed', statusChanged: true, record: { status: 'ok', since: Date.parse('2026-11-21T10:02:00Z') } });
   });
