@@ -11,10 +11,11 @@ const utf8Decoder = new TextDecoder();
  * key, then every change). `ready` resolves once the copy holds everything the bucket held when it started, so
  * whoever reads it decides nothing on half the state (design section 5; Alertmanager issue #4064).
  *
- * Writes go to the bucket through `put` (compare-and-set on the revision the copy holds) and land in the copy at
- * once; the consumer's echo of them is then recognised by its revision. Other processes' writes arrive through the
- * consumer and are announced to `onChange` listeners. The correlator refreshes alert records in place, in fields no
- * listener reads (alert.ts `takeRefresh`): until it writes them, the copy is newer than the bucket.
+ * Writes go to the bucket through `put` (compare-and-set on the revision the copy holds) and land in the copy once
+ * acknowledged; the consumer's echo of them is recognised by its revision, or by its bytes when it comes first.
+ * Other processes' writes arrive through the consumer and are announced to `onChange` listeners. The correlator
+ * refreshes alert records in place, in fields no listener reads (alert.ts `takeRefresh`): until it writes them, the
+ * copy is newer than the bucket.
  */
 export interface Versioned<T> {
   value: T;
@@ -27,6 +28,8 @@ export class KvConflictError extends Error {
 
 export class KvMirror<T> {
   private readonly entries = new Map<string, Versioned<T>>();
+  /** This process's writes not yet acknowledged, by key: the bytes sent, and the value they encode. */
+  private readonly writing = new Map<string, { encoded: Uint8Array; value: T }>();
   private readonly listeners: ((key: string, entry: Versioned<T> | undefined, previous: Versioned<T> | undefined) => void)[] = [];
   private messages: ConsumerMessages | undefined;
   private readyResolve!: () => void;
@@ -56,10 +59,13 @@ export class KvMirror<T> {
     this.messages = await consumer.consume({
       callback: (m) => {
         const key = m.subject.slice(prefix.length);
-        // The echo of this process's own write is not even decoded (nor its headers read).
+        // The echo of this process's own write is not even decoded (nor its headers read). It usually arrives before
+        // the write's acknowledgement, which tells the revision: then it is known by its bytes.
+        const writing = this.writing.get(key);
         if ((this.entries.get(key)?.revision ?? 0) >= m.seq) {
           /* known already */
-        } else if (isRemoval(m.headers?.get('KV-Operation'))) this.accept(key, m.seq, undefined);
+        } else if (writing && Buffer.compare(writing.encoded, m.data) === 0) this.accept(key, m.seq, writing.value);
+        else if (isRemoval(m.headers?.get('KV-Operation'))) this.accept(key, m.seq, undefined);
         else {
           const value = decode<T>(m.data);
           if (value !== undefined) this.accept(key, m.seq, value);
@@ -96,10 +102,13 @@ export class KvMirror<T> {
    */
   async put(key: string, value: T, expected: number | undefined): Promise<Versioned<T>> {
     const encoded = utf8Encoder.encode(JSON.stringify(value));
+    const write = { encoded, value };
+    this.writing.set(key, write);
     let revision: number;
     try {
       revision = await this.writer.write(`$KV.${this.bucket}.${key}`, encoded, expected ?? 0);
     } catch (err) {
+      if (this.writing.get(key) === write) this.writing.delete(key);
       if (!(err instanceof CasRejected && err.code === WRONG_LAST_SEQUENCE)) throw err;
       // "No value yet" may still mean a delete marker holds the subject: the client's create handles that case.
       if (expected !== undefined) throw new KvConflictError(`${key} changed since revision ${expected}`);
@@ -110,6 +119,7 @@ export class KvMirror<T> {
         throw e;
       }
     }
+    if (this.writing.get(key) === write) this.writing.delete(key);
     this.accept(key, revision, value);
     return { value, revision };
   }
