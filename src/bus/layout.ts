@@ -2,13 +2,15 @@ import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } fro
 import { Kvm } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 
+const EVENTS_PREFIX = 'faultline.events.';
+
 /**
  * Every subject, stream and KV bucket faultline uses (design sections 6 and 7), declared once. `ensureLayout`
  * creates or updates them idempotently at start, so a fresh NATS needs no manual set-up.
  */
 export const SUBJECTS = {
   /** faultline.events.<source>: monitoring events in. */
-  events: (source: string) => `faultline.events.${source}`,
+  events: (source: string) => `${EVENTS_PREFIX}${source}`,
   eventsAll: 'faultline.events.>',
   /** Invalid input, with the reason; never dropped silently. */
   deadEvents: 'faultline.dead.events',
@@ -27,6 +29,12 @@ export const SUBJECTS = {
   /** Core NATS (not stored): an import finished; engines reload the topology. */
   topologyChanged: 'faultline.topology.changed',
 } as const;
+
+/** The source an events subject names: `nagios` of `faultline.events.nagios`. */
+export function eventSource(subject: string): string {
+  const end = subject.indexOf('.', EVENTS_PREFIX.length);
+  return subject.slice(EVENTS_PREFIX.length, end < 0 ? subject.length : end);
+}
 
 /**
  * A name as one valid subject token: [A-Za-z0-9_-] kept, every other UTF-8 byte as %XX. `%` itself is encoded,

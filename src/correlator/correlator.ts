@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AckPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { KV_BUCKETS, STREAMS, SUBJECTS } from '../bus/layout.ts';
+import { eventSource, KV_BUCKETS, STREAMS, SUBJECTS } from '../bus/layout.ts';
 import { KvConflictError, type Versioned } from '../bus/kv-mirror.ts';
 import { replySubject, streamSequence, storedAtMs } from '../bus/delivery.ts';
 import { deadLetterEvent } from '../bus/publish-event.ts';
@@ -193,15 +193,7 @@ export class Correlator {
     this.stats.events++;
     const reply = replySubject(msg);
     const seq = streamSequence(reply);
-    // What the stream and the subject say stands in for a time and a source the event does not give: read only then.
-    const parsed = parseEventBytes(msg.data, {
-      get time() {
-        return storedAtMs(reply);
-      },
-      get source() {
-        return msg.subject.split('.')[2];
-      },
-    });
+    const parsed = parseEventBytes(msg.data, { time: storedAtMs(reply), source: eventSource(msg.subject) });
     if (!parsed.ok) {
       this.stats.invalid++;
       eventsInvalid.inc();

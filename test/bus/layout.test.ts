@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { ensureLayout, KV_BUCKETS, STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
+import { ensureLayout, eventSource, KV_BUCKETS, STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { freshNats } from '../support/services.ts';
 
@@ -46,9 +46,15 @@ describe('NATS layout on a real JetStream', () => {
     const seen: string[] = [];
     for await (const msg of batch) {
       seen.push(`${msg.subject} ${(msg.json() as { source: string }).source}`);
+      expect(eventSource(msg.subject)).toBe((msg.json() as { source: string }).source);
       msg.ack();
     }
     expect(seen).toEqual(['faultline.events.nagios nagios', 'faultline.events.cli cli']);
+  });
+
+  it('reads the source back from an events subject', () => {
+    expect(eventSource(SUBJECTS.events('icinga-2'))).toBe('icinga-2');
+    expect(eventSource('faultline.events.nagios.eu-west')).toBe('nagios');
   });
 
   it('keeps alert state in KV with compare-and-set on the revision', async () => {
