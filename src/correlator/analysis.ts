@@ -1,4 +1,4 @@
-import { explainUnits, rootIndexes, type LiveRoots, type RootUnitIndexes, type Topology } from '../engine/index.ts';
+import { explainUnits, firstFrom, rootIndexes, type LiveRoots, type RootUnitIndexes, type Topology, type UnitsChange } from '../engine/index.ts';
 import type { AlertRecord } from './alert.ts';
 import { SEVERITY_RANK, type Status } from './event.ts';
 import type { MappedBy } from './mapping.ts';
@@ -92,7 +92,8 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
   const down = result.down;
   const inMaintenance = (v: number) => maintenance !== undefined && maintenance[v] === 1;
 
-  const units: RootUnit[] = mappedUnits(topology, result.units, alerts, maintenance);
+  // A copy: mappedUnits patches the list it handed back last time, and unmapped units follow the mapped ones.
+  const units: RootUnit[] = mappedUnits(topology, result, alerts, maintenance).slice();
   for (const [host, hostAlerts] of [...alerts.unmapped()].sort(([a], [b]) => a.localeCompare(b))) {
     const list = [...hostAlerts.values()];
     units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: list.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(list) });
@@ -139,8 +140,9 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
     failing,
     maintenance,
   };
-  // Suppressed only by roots under maintenance is "maintenance": that needs the attribution.
-  if (units.some((u) => u.maintenance)) attribute(analysis);
+  // Suppressed only by roots under maintenance is "maintenance": that needs the attribution. Without a window in
+  // force no unit is under maintenance, and the 500-odd units are not even looked at.
+  if (maintenance !== undefined && units.some((u) => u.maintenance)) attribute(analysis);
   return analysis;
 }
 
@@ -148,20 +150,27 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
  * The root units of the engine's units. After an analysis of the same alerts with no window in force, only the
  * units holding an entity whose alerts changed since, and the units the engine did not hand back last time, are
  * built; the others are kept (LiveRoots hands back the same unit objects for what a change did not reach, in the
- * same order: by first entity). That costs what changed, and a walk of the two lists side by side. Otherwise every
- * unit is checked (`rootUnit`).
+ * same order: by first entity). When the engine says what it changed since that analysis, the last list is patched
+ * where it changed (binary search, as LiveRoots patches its own); else the two lists are walked side by side.
+ * Otherwise every unit is checked (`rootUnit`).
  */
 const lastBuilt = new WeakMap<
   PlacedAlerts,
   { generation: number; windows: boolean; unitAt: Map<number, RootUnitIndexes>; engine: RootUnitIndexes[]; units: RootUnit[] }
 >();
-function mappedUnits(topology: Topology, engine: RootUnitIndexes[], alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit[] {
+function mappedUnits(
+  topology: Topology,
+  { units: engine, change }: { units: RootUnitIndexes[]; change?: UnitsChange | undefined },
+  alerts: PlacedAlerts,
+  maintenance: Uint8Array | undefined,
+): RootUnit[] {
   const last = lastBuilt.get(alerts);
   const windows = maintenance !== undefined;
   const changed = last && !windows && !last.windows ? alerts.entitiesChangedSince(last.generation) : undefined;
   // The unit each entity was last built in: units are disjoint, so an entity's current unit, if it has one, was
   // built after any other unit that held it.
   const unitAt = last?.unitAt ?? new Map<number, RootUnitIndexes>();
+  const build = (u: RootUnitIndexes) => buildUnit(topology, u, alerts, maintenance, unitAt);
   let units: RootUnit[];
   if (changed) {
     const stale = new Set<RootUnitIndexes>();
@@ -170,12 +179,33 @@ function mappedUnits(topology: Topology, engine: RootUnitIndexes[], alerts: Plac
       if (u) stale.add(u);
     }
     const before = last!.engine;
-    let j = 0;
-    units = engine.map((u) => {
-      const first = u.entities[0]!;
-      while (j < before.length && before[j]!.entities[0]! < first) j++;
-      return before[j] === u && !stale.has(u) ? last!.units[j]! : buildUnit(topology, u, alerts, maintenance, unitAt);
-    });
+    if (change?.before === before) {
+      // The same edits as the engine's list: `order` follows them, so positions in it are positions in `units`.
+      const order = before.slice();
+      units = last!.units.slice();
+      for (const u of change.gone) {
+        const i = firstFrom(order, u.entities[0]!);
+        if (order[i] !== u) continue;
+        order.splice(i, 1);
+        units.splice(i, 1);
+      }
+      for (const u of stale) {
+        const i = firstFrom(order, u.entities[0]!);
+        if (order[i] === u) units[i] = build(u);
+      }
+      for (const u of change.added) {
+        const i = firstFrom(order, u.entities[0]!);
+        order.splice(i, 0, u);
+        units.splice(i, 0, build(u));
+      }
+    } else {
+      let j = 0;
+      units = engine.map((u) => {
+        const first = u.entities[0]!;
+        while (j < before.length && before[j]!.entities[0]! < first) j++;
+        return before[j] === u && !stale.has(u) ? last!.units[j]! : build(u);
+      });
+    }
   } else {
     units = engine.map((u) => rootUnit(topology, u, alerts, maintenance, unitAt));
   }
@@ -264,7 +294,7 @@ function unitNames(topology: Topology, unit: RootUnitIndexes): { indexes: number
 const liveAt = new WeakMap<LiveRoots, { alerts: PlacedAlerts; generation: number; updates: number }>();
 
 /** The root units of F and implied(F) as a mask (this analysis's own: a LiveRoots mask is copied). */
-function graphWork(topology: Topology, alerts: PlacedAlerts, failing: number[], live: LiveRoots | undefined): { units: RootUnitIndexes[]; down: Uint8Array } {
+function graphWork(topology: Topology, alerts: PlacedAlerts, failing: number[], live: LiveRoots | undefined): { units: RootUnitIndexes[]; down: Uint8Array; change?: UnitsChange } {
   if (live) {
     if (live.topology !== topology) throw new Error('analyse: LiveRoots of another topology');
     // Only the entities whose failing alerts changed since, when nobody else moved this LiveRoots meanwhile.
@@ -272,7 +302,7 @@ function graphWork(topology: Topology, alerts: PlacedAlerts, failing: number[], 
     const changed = last?.alerts === alerts && last.updates === live.updates ? alerts.entitiesChangedSince(last.generation) : undefined;
     const state = changed ? live.apply(changed, (v) => alerts.isFailing(v)) : live.update(failing);
     liveAt.set(live, { alerts, generation: alerts.generation, updates: live.updates });
-    return { units: state.units, down: state.down.slice() };
+    return { units: state.units, down: state.down.slice(), change: state.change };
   }
   const result = rootIndexes(topology, failing, { explain: false });
   const down = new Uint8Array(topology.size);

@@ -9,6 +9,14 @@ export interface LiveRootsState {
   /** implied(F) as a mask over entity indexes: the tracker's own, changed by the next update; copy to keep. */
   down: Uint8Array;
   downSize: number;
+  /** How `units` came from the list the update before handed back: the units that went, and the units that came. */
+  change: UnitsChange;
+}
+
+export interface UnitsChange {
+  before: RootUnitIndexes[];
+  gone: ReadonlySet<RootUnitIndexes>;
+  added: readonly RootUnitIndexes[];
 }
 
 /**
@@ -75,6 +83,7 @@ export class LiveRoots {
   private readonly failingIn = new Map<number, Set<number>>();
   private readonly unitsOf = new Map<number, RootUnitIndexes[]>();
   private units: RootUnitIndexes[] = [];
+  private change: UnitsChange = { before: [], gone: new Set(), added: [] };
   /** Components to work out again, smallest first, and which are queued. */
   private readonly dirty = new MinHeap();
   private readonly queued: Uint8Array;
@@ -128,6 +137,7 @@ export class LiveRoots {
    */
   apply(entities: Iterable<number>, isFailing: (v: number) => boolean): LiveRootsState {
     this.applied++;
+    const before = this.units;
     const comps = failureComponents(this.topology);
     let changed = false;
     for (const v of entities) {
@@ -148,7 +158,10 @@ export class LiveRoots {
       this.failingMoved.add(c);
       changed = true;
     }
-    if (!changed) return this.state();
+    if (!changed) {
+      this.change = { before, gone: new Set(), added: [] };
+      return this.state();
+    }
 
     const isDown = (v: number) => this.down[v] === 1;
     const base: ComponentBase = {
@@ -177,6 +190,7 @@ export class LiveRoots {
     this.failingMoved.clear();
     this.membersMoved.clear();
     if (gone.size > 0 || added.length > 0) this.units = withChanges(this.units, gone, added);
+    this.change = { before, gone, added };
     return this.state();
   }
 
@@ -199,7 +213,7 @@ export class LiveRoots {
   }
 
   private state(): LiveRootsState {
-    return { units: this.units, down: this.down, downSize: this.downSize };
+    return { units: this.units, down: this.down, downSize: this.downSize, change: this.change };
   }
 
   private markDirty(c: number): void {
@@ -473,8 +487,8 @@ function withChanges(units: RootUnitIndexes[], gone: Set<RootUnitIndexes>, added
 
 const FEW_CHANGES = 32;
 
-/** The position of the first unit whose first entity is at least v. */
-function firstFrom(units: RootUnitIndexes[], v: number): number {
+/** The position of the first unit whose first entity is at least v (units ordered by first entity). */
+export function firstFrom(units: RootUnitIndexes[], v: number): number {
   let lo = 0;
   let hi = units.length;
   while (lo < hi) {
