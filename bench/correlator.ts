@@ -117,7 +117,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     }
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
-    const correlator = await Correlator.start({ config, log, nats: correlatorNats, topology });
+    const correlator = await Correlator.start({ config, log, nats: correlatorNats, topology, recordLatencies: true });
     const startMs = round3(performance.now() - started);
     const latencies: number[] = [];
     let lastReport = performance.now();

@@ -63,6 +63,11 @@ export interface CorrelatorOptions {
   instance?: string;
   /** How often refreshes kept in memory are stored (default 5 s); a ttl runs out this much late. Tests shorten it. */
   refreshPersistMs?: number;
+  /**
+   * Keep each event's decision latency for `takeLatencies` (the benchmark reads them). Off by default: a process
+   * that runs for weeks would keep one number per event; `faultline_decision_seconds` counts them either way.
+   */
+  recordLatencies?: boolean;
 }
 
 export interface CorrelatorStats {
@@ -70,7 +75,7 @@ export interface CorrelatorStats {
   invalid: number;
   /** Older than the state, or redelivered: changed nothing. */
   ignored: number;
-  /** Milliseconds from receipt to the decision, per event, since the last `takeLatencies`. */
+  /** Milliseconds from receipt to the decision, per event, since the last `takeLatencies` (with `recordLatencies`). */
   latencies: number[];
   /** Analyses run, and the milliseconds they took in all. */
   analyses: number;
@@ -101,7 +106,7 @@ export class Correlator {
     private readonly reconciler: Reconciler,
     private readonly heartbeats: Heartbeats,
     readonly housekeeping: Housekeeping,
-    private readonly options: Required<Pick<CorrelatorOptions, 'config' | 'log' | 'nats' | 'clock' | 'refreshPersistMs'>>,
+    private readonly options: Required<Pick<CorrelatorOptions, 'config' | 'log' | 'nats' | 'clock' | 'refreshPersistMs' | 'recordLatencies'>>,
   ) {
     this.failingRank = SEVERITY_RANK[options.config.correlator.threshold];
   }
@@ -118,7 +123,8 @@ export class Correlator {
     const refreshPersistMs = options.refreshPersistMs ?? REFRESH_PERSIST_MS;
     const heartbeats = new Heartbeats(view, () => lease.leader, refreshPersistMs, log);
     const housekeeping = new Housekeeping(view, () => lease.leader, config.correlator.retention, log);
-    const correlator = new Correlator(view, lease, reconciler, heartbeats, housekeeping, { config, log, nats, clock, refreshPersistMs });
+    const recordLatencies = options.recordLatencies ?? false;
+    const correlator = new Correlator(view, lease, reconciler, heartbeats, housekeeping, { config, log, nats, clock, refreshPersistMs, recordLatencies });
 
     lease.onChange((leader) => {
       if (leader) {
@@ -283,7 +289,7 @@ export class Correlator {
   }
 
   private decided(ms: number): void {
-    this.stats.latencies.push(ms);
+    if (this.options.recordLatencies) this.stats.latencies.push(ms);
     decisionSeconds.observe(ms / 1000);
   }
 

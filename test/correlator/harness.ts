@@ -7,7 +7,7 @@ import { ensureLayout, KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { publishEvent } from '../../src/bus/publish-event.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { Correlator } from '../../src/correlator/correlator.ts';
+import { Correlator, type CorrelatorOptions } from '../../src/correlator/correlator.ts';
 import type { Incident } from '../../src/correlator/incident.ts';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
@@ -48,11 +48,11 @@ export function correlatorConfig(hookUrl: string, overrides: Record<string, unkn
 }
 
 /** A correlator and a notifier delivering to a real HTTP collector, on one NATS connection. */
-export async function pipeline(topology: TopologyStore, overrides: Record<string, unknown> = {}) {
+export async function pipeline(topology: TopologyStore, overrides: Record<string, unknown> = {}, options: Pick<CorrelatorOptions, 'recordLatencies'> = {}) {
   const nats = await freshBus();
   const hook = await startCollector();
   const config = correlatorConfig(hook.url, overrides);
-  const correlator = await Correlator.start({ config, log: silentLog, nats, topology, refreshPersistMs: 300 });
+  const correlator = await Correlator.start({ config, log: silentLog, nats, topology, refreshPersistMs: 300, ...options });
   const notifier: Notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
   return {
     nats,

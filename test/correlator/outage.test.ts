@@ -129,6 +129,23 @@ describe('correlator on a real-Puppet estate', () => {
     await until('a page without team', () => pages(p).find((n) => n.team === null));
   });
 
+  it('keeps per-event decision latencies only when asked (a long-running correlator would keep one per event)', async () => {
+    p = await pipeline(topology);
+    await p.send('db1.example.com', 'mysql', 'critical');
+    await p.send('db1.example.com', 'mysql', 'critical');
+    await until('both events handled', () => p.correlator.stats.events === 2);
+    await until('the alert decided', () => p.decision('db1.example.com/mysql')?.verdict === 'root');
+    expect(p.correlator.takeLatencies()).toEqual([]);
+    await p.close();
+
+    p = await pipeline(topology, {}, { recordLatencies: true });
+    await p.send('db1.example.com', 'mysql', 'critical');
+    await p.send('db1.example.com', 'mysql', 'critical');
+    const latencies = await until('both events decided', () => p.correlator.stats.latencies.length === 2 && p.correlator.takeLatencies());
+    expect(latencies.every((ms) => ms >= 0 && ms < 10_000)).toBe(true);
+    expect(p.correlator.takeLatencies()).toEqual([]);
+  });
+
   it('an invalid event lands in the dead-letter stream with its reason, and the next valid one is handled', async () => {
     p = await pipeline(topology);
     const { jetstream } = await import('@nats-io/jetstream');
