@@ -184,6 +184,8 @@ function mappedUnits(
       const order = before.slice();
       units = last!.units.slice();
       for (const u of change.gone) {
+        // Forgotten, so that a unit gone for good (and what was built for it) can be collected.
+        for (const v of u.entities) if (unitAt.get(v) === u) unitAt.delete(v);
         const i = firstFrom(order, u.entities[0]!);
         if (order[i] !== u) continue;
         order.splice(i, 1);
