@@ -50,6 +50,19 @@ export interface Incident {
 }
 
 /**
+ * How many timeline entries an incident keeps: the first (it opened) and the newest. A root whose alerts flap for
+ * days adds an entry per flap; unbounded, the incident would outgrow what a KV value may hold (1 MB by default)
+ * and could no longer be written. Every change stays on `faultline.incidents.<id>.<change>` in full.
+ */
+export const TIMELINE_LIMIT = 200;
+
+/** `timeline` (in time order) with `entries` added after it, kept to TIMELINE_LIMIT: its first entry and the newest. */
+export function extendTimeline(timeline: readonly TimelineEntry[], ...entries: TimelineEntry[]): TimelineEntry[] {
+  const all = [...timeline, ...entries];
+  return all.length <= TIMELINE_LIMIT ? all : [all[0]!, ...all.slice(all.length - TIMELINE_LIMIT + 1)];
+}
+
+/**
  * Publishes one change of an incident (the incident as it is after it) on `faultline.incidents.<id>.<change>`,
  * once: a repeat of the same change at the same time (a retry, another correlator) is dropped by the stream.
  */

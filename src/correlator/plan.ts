@@ -3,7 +3,7 @@ import { degradedIndexes, ownerIds } from '../engine/index.ts';
 import type { Notification, NotificationKind } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { downBecauseOf, type Analysis, type RootUnit } from './analysis.ts';
-import type { Incident, IncidentChange } from './incident.ts';
+import { extendTimeline, type Incident, type IncidentChange } from './incident.ts';
 
 /**
  * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
@@ -145,7 +145,7 @@ export function planIncidents(input: PlanInput): Plan {
           ...absorbing,
           suppressed: [...new Set([...absorbing.suppressed, ...incident.rootAlerts, ...incident.suppressed])].sort(),
           updatedAt: now,
-          timeline: [...absorbing.timeline, { at: now, change: 'folded', text: `took over ${incident.id} (${incident.root.join(', ')})` }],
+          timeline: extendTimeline(absorbing.timeline, { at: now, change: 'folded', text: `took over ${incident.id} (${incident.root.join(', ')})` }),
         },
         'updated',
       );
@@ -244,7 +244,7 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const next: Incident = { ...incident, suppressed: nextSuppressed, severity: unit.severity, updatedAt: now };
   if (rootChanged) {
     Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
-    next.timeline = [...incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` }];
+    next.timeline = extendTimeline(incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` });
   }
   if (affectedGrew) {
     // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed.
@@ -252,7 +252,7 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
     next.owners = rootChanged ? b.owners : incident.owners;
     next.stakeholders = [...new Set([...incident.stakeholders, ...b.stakeholders])].filter((t) => !next.owners.includes(t)).sort();
     const added = b.affectedServices.filter((s) => !incident.affectedServices.includes(s));
-    next.timeline = [...next.timeline, { at: now, change: 'updated', text: `now also affects ${added.join(', ')}` }];
+    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `now also affects ${added.join(', ')}` });
   } else if (rootChanged) {
     next.owners = b.owners;
   }
@@ -260,7 +260,7 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
 }
 
 function close(incident: Incident, now: number, change: IncidentChange, text: string): Incident {
-  return { ...incident, status: 'resolved', resolvedAt: now, updatedAt: now, timeline: [...incident.timeline, { at: now, change, text }] };
+  return { ...incident, status: 'resolved', resolvedAt: now, updatedAt: now, timeline: extendTimeline(incident.timeline, { at: now, change, text }) };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { attribute, downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
-import { publishIncidentChange, type Incident } from './incident.ts';
+import { extendTimeline, publishIncidentChange, type Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
 
@@ -215,7 +215,7 @@ function merge(ours: Incident, theirs: Incident): Incident {
     if (theirs.acknowledgedBy !== undefined) next.acknowledgedBy = theirs.acknowledgedBy;
   }
   const entries = new Map([...theirs.timeline, ...ours.timeline].map((e) => [`${e.at}|${e.change}|${e.text}`, e]));
-  next.timeline = [...entries.values()].sort((a, b) => a.at - b.at);
+  next.timeline = extendTimeline([...entries.values()].sort((a, b) => a.at - b.at));
   return next;
 }
 

@@ -4,6 +4,7 @@ import { alertKey, applyEvent, takeRefresh, type AlertRecord } from '../../src/c
 import { analyse, attribute } from '../../src/correlator/analysis.ts';
 import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
+import { TIMELINE_LIMIT, type Incident } from '../../src/correlator/incident.ts';
 import { planIncidents } from '../../src/correlator/plan.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
 import { compileTopology } from '../../src/engine/index.ts';
@@ -125,6 +126,27 @@ describe('decisions and incidents on the example estate', () => {
     const again = planIncidents({ ...input, open: later.writes.map((w) => w.incident), rootSeen: later.rootSeen, now: 41_000 });
     expect(again.writes).toEqual([]);
     expect(again.notifications).toEqual([]);
+  });
+
+  it('an incident whose root alerts flap for days keeps its first timeline entry and the newest, not every flap', () => {
+    const mysql = alert('db1.example.com', 'mysql');
+    const slow = { ...alert('db1.example.com', 'mysql-slow'), entity: 'db1.example.com::Service[mysqld]' };
+    const step = (records: AlertRecord[], open: Incident[], now: number, rootSeen: Map<string, number>) => {
+      const analysis = attributed({ mapper, threshold: 'critical', alerts: records });
+      return planIncidents({ analysis, open, alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen, now, settleMs: 30_000 });
+    };
+    const first = step([mysql], [], 60_000, new Map([['db1.example.com::Service[mysqld]', 0]]));
+    let incident = first.writes[0]!.incident;
+    for (let i = 1; i <= 3 * TIMELINE_LIMIT; i++) {
+      const plan = step(i % 2 ? [mysql, slow] : [mysql], [incident], 60_000 + i * 60_000, first.rootSeen);
+      expect(plan.writes.map((w) => w.incident.id)).toEqual([incident.id]);
+      incident = plan.writes[0]!.incident;
+    }
+    expect(incident.rootAlerts).toEqual(['db1.example.com/mysql']);
+    expect(incident.timeline).toHaveLength(TIMELINE_LIMIT);
+    expect(incident.timeline[0]).toMatchObject({ change: 'opened', at: 60_000 });
+    expect(incident.timeline.at(-1)).toMatchObject({ change: 'updated', at: 60_000 + 3 * TIMELINE_LIMIT * 60_000 });
+    expect(incident.timeline.map((e) => e.at)).toEqual(incident.timeline.map((e) => e.at).sort((a, b) => a - b));
   });
 
   it('the same failure decided twice gets the same incident id and dedup keys', () => {

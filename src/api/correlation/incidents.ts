@@ -1,5 +1,5 @@
 import { KvConflictError } from '../../bus/kv-mirror.ts';
-import { publishIncidentChange, type Incident as StoredIncident } from '../../correlator/incident.ts';
+import { extendTimeline, publishIncidentChange, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import { refsOf } from '../topology/refs.ts';
 import { alertRefs, badInput, isoTime, notFound, teamsOf, upper } from './refs.ts';
@@ -37,7 +37,7 @@ export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = asy
       acknowledgedAt: now,
       acknowledgedBy: by,
       updatedAt: now,
-      timeline: [...current.timeline, { at: now, change: 'acknowledged', text: `acknowledged by ${by}` }],
+      timeline: extendTimeline(current.timeline, { at: now, change: 'acknowledged', text: `acknowledged by ${by}` }),
     };
     try {
       await bucket.put(id, next, stored.revision);
