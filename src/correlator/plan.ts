@@ -238,7 +238,11 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const b = blast(analysis, unit);
   const affectedGrew = b.affectedServices.some((s) => !incident.affectedServices.includes(s));
   // Alerts folded in from an earlier incident stay listed while they still fail.
-  const kept = incident.suppressed.filter((id) => !suppressed.includes(id) && !unit.alerts.includes(id) && alerts.get(id) !== undefined);
+  // Sets: in an outage at its worst an incident suppresses tens of thousands of alerts, and a list scan per alert
+  // would block the event loop for seconds.
+  const suppressedNow = new Set(suppressed);
+  const onRoot = new Set(unit.alerts);
+  const kept = incident.suppressed.filter((id) => !suppressedNow.has(id) && !onRoot.has(id) && alerts.get(id) !== undefined);
   const nextSuppressed = [...suppressed, ...kept].sort();
   if (!rootChanged && !affectedGrew && sameList(incident.suppressed, nextSuppressed) && incident.severity === unit.severity) return undefined;
   const next: Incident = { ...incident, suppressed: nextSuppressed, severity: unit.severity, updatedAt: now };
@@ -267,6 +271,13 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/**
+ * Suppressed alert ids a notification lists (`suppressedCount` says how many there are): a message has to fit in
+ * NATS's max_payload (1 MB by default) to be enqueued at all, and thirty thousand ids would not. The page matters
+ * more than the list.
+ */
+export const NOTIFIED_SUPPRESSED = 1_000;
+
 function notification(
   incident: Incident,
   kind: NotificationKind,
@@ -288,7 +299,8 @@ function notification(
       id: incident.id,
       status: incident.status,
       root: incident.root,
-      suppressed: incident.suppressed,
+      suppressed: incident.suppressed.slice(0, NOTIFIED_SUPPRESSED),
+      suppressedCount: incident.suppressed.length,
       affectedServices: services,
       owners: incident.owners,
       stakeholders: incident.stakeholders,

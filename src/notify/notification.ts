@@ -21,7 +21,10 @@ export const notificationSchema = z.object({
     id: z.string(),
     status: z.enum(['open', 'acknowledged', 'resolved']),
     root: z.array(z.string()),
+    /** The first of the suppressed alert ids (at most a thousand: a message must fit in NATS's max_payload). */
     suppressed: z.array(z.string()),
+    /** How many alerts the incident suppresses (absent in notifications enqueued before it was added). */
+    suppressedCount: z.number().int().nonnegative().optional(),
     affectedServices: z.array(z.string()),
     owners: z.array(z.string()),
     stakeholders: z.array(z.string()),
@@ -40,6 +43,9 @@ export const notificationSchema = z.object({
 });
 
 export type Notification = z.infer<typeof notificationSchema>;
+
+/** How many alerts the notification's incident suppresses, listed or not. */
+export const suppressedCount = (incident: Notification['incident']): number => incident.suppressedCount ?? incident.suppressed.length;
 
 /**
  * What travels through the outbox: a notification and the channel (by configured name) to deliver it on.

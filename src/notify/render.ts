@@ -1,4 +1,4 @@
-import type { Notification, NotificationKind } from './notification.ts';
+import { suppressedCount, type Notification, type NotificationKind } from './notification.ts';
 
 /**
  * What the human-facing channels (Slack, email) say about a notification, in one place so they say the same:
@@ -41,7 +41,7 @@ export interface Fact {
 export function facts(notification: Notification, link: string | undefined, max = 10): Fact[] {
   const { incident } = notification;
   const rootAlerts = incident.rootAlerts.map((a) => `${a.id} (${a.status})${a.text ? `: ${a.text}` : ''}`);
-  const suppressed = incident.suppressed.length;
+  const suppressed = suppressedCount(incident);
   const all: Fact[] = [
     { label: 'Root', items: cut(incident.root, max) },
     { label: 'Root alerts', items: cut(rootAlerts, max) },

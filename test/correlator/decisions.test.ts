@@ -5,7 +5,8 @@ import { analyse, attribute } from '../../src/correlator/analysis.ts';
 import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
 import { TIMELINE_LIMIT, type Incident } from '../../src/correlator/incident.ts';
-import { planIncidents } from '../../src/correlator/plan.ts';
+import { NOTIFIED_SUPPRESSED, planIncidents } from '../../src/correlator/plan.ts';
+import { facts } from '../../src/notify/render.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
 import { compileTopology } from '../../src/engine/index.ts';
 import { estateInput } from '../engine/estate.ts';
@@ -147,6 +148,21 @@ describe('decisions and incidents on the example estate', () => {
     expect(incident.timeline[0]).toMatchObject({ change: 'opened', at: 60_000 });
     expect(incident.timeline.at(-1)).toMatchObject({ change: 'updated', at: 60_000 + 3 * TIMELINE_LIMIT * 60_000 });
     expect(incident.timeline.map((e) => e.at)).toEqual(incident.timeline.map((e) => e.at).sort((a, b) => a - b));
+  });
+
+  it('an outage that suppresses thousands of alerts pages with the first thousand listed and the count of all', () => {
+    const mailq = alert('mail1.example.com', 'mailq');
+    const [exim] = topology.idsOf([mapper.map(mailq).entity]);
+    const children = Array.from({ length: 3_000 }, (_, i) => ({ ...alert('mail1.example.com', `queue-${String(i).padStart(4, '0')}`), entity: exim }));
+    const records = [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), ...children];
+    const a = attributed({ mapper, threshold: 'critical', alerts: records });
+    const plan = planIncidents({ analysis: a, open: [], alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(a.units.map((u) => [u.key, 0])), now: 60_000, settleMs: 30_000 });
+    expect(plan.writes[0]!.incident.suppressed).toHaveLength(3_000);
+    const page = plan.notifications.find((n) => n.kind === 'page')!;
+    expect(page.incident.suppressed).toHaveLength(NOTIFIED_SUPPRESSED);
+    expect(page.incident.suppressed).toEqual(plan.writes[0]!.incident.suppressed.slice(0, NOTIFIED_SUPPRESSED));
+    expect(page.incident.suppressedCount).toBe(3_000);
+    expect(facts(page, undefined).find((f) => f.label === 'Suppressed alerts')!.items[0]).toMatch(/^3000 \(/);
   });
 
   it('the same failure decided twice gets the same incident id and dedup keys', () => {

@@ -1,6 +1,6 @@
 import { contactsOf, DEFAULT_TIMEOUT_MS, incidentLink, type ChannelAdapter, type ChannelConfig, type ChannelOptions, type DeliveryResult } from '../channel.ts';
 import { postJson } from '../http.ts';
-import type { Notification } from '../notification.ts';
+import { suppressedCount, type Notification } from '../notification.ts';
 
 type PagerDutyConfig = Extract<ChannelConfig, { type: 'pagerduty' }>;
 
@@ -79,7 +79,7 @@ export function pagerdutyEvent(notification: Notification, action: 'trigger' | '
         status: incident.status,
         root: incident.root,
         rootAlerts: incident.rootAlerts,
-        suppressed: incident.suppressed.length,
+        suppressed: suppressedCount(incident),
         suppressedAlerts: incident.suppressed.slice(0, 50),
         affectedServices: incident.affectedServices,
         owners: incident.owners,
