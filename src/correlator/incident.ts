@@ -29,8 +29,10 @@ export interface Incident {
   rootAlerts: string[];
   /** The worst status among the root alerts. */
   severity: Status;
-  /** Alert ids the root explains: kept, shown, paging nobody. */
+  /** Alert ids the root explains: kept, shown, paging nobody. Sorted; at most SUPPRESSED_LIMIT (see `listSuppressed`). */
   suppressed: string[];
+  /** How many alerts the root explains, listed or not (absent in incidents stored before it was added). */
+  suppressedCount?: number;
   /** Services down or degraded because of the root. */
   affectedServices: string[];
   /** Team ids owning the root: they get the page. */
@@ -48,6 +50,21 @@ export interface Incident {
   mergedInto?: string;
   timeline: TimelineEntry[];
 }
+
+/**
+ * Suppressed alert ids an incident lists. The incident is one KV value and must fit in NATS's max_payload (1 MB by
+ * default): thirty thousand ids would not, and an outage that large is when the incident matters most.
+ */
+export const SUPPRESSED_LIMIT = 10_000;
+
+/** What an incident says of the alerts its root explains: the ids (sorted, the first SUPPRESSED_LIMIT) and how many. */
+export function listSuppressed(ids: Iterable<string>): { suppressed: string[]; suppressedCount: number } {
+  const all = [...new Set(ids)].sort();
+  return { suppressed: all.length > SUPPRESSED_LIMIT ? all.slice(0, SUPPRESSED_LIMIT) : all, suppressedCount: all.length };
+}
+
+/** How many alerts an incident suppresses, listed or not. */
+export const suppressedTotal = (incident: Incident): number => incident.suppressedCount ?? incident.suppressed.length;
 
 /**
  * How many timeline entries an incident keeps: the first (it opened) and the newest. A root whose alerts flap for

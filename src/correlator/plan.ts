@@ -3,7 +3,7 @@ import { degradedIndexes, ownerIds } from '../engine/index.ts';
 import type { Notification, NotificationKind } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { downBecauseOf, type Analysis, type RootUnit } from './analysis.ts';
-import { extendTimeline, type Incident, type IncidentChange } from './incident.ts';
+import { extendTimeline, listSuppressed, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
 
 /**
  * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
@@ -143,7 +143,7 @@ export function planIncidents(input: PlanInput): Plan {
       write(
         {
           ...absorbing,
-          suppressed: [...new Set([...absorbing.suppressed, ...incident.rootAlerts, ...incident.suppressed])].sort(),
+          ...listSuppressed([...absorbing.suppressed, ...incident.rootAlerts, ...incident.suppressed]),
           updatedAt: now,
           timeline: extendTimeline(absorbing.timeline, { at: now, change: 'folded', text: `took over ${incident.id} (${incident.root.join(', ')})` }),
         },
@@ -223,7 +223,7 @@ function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: 
     root: unit.entities,
     rootAlerts: unit.alerts,
     severity: unit.severity,
-    suppressed,
+    ...listSuppressed(suppressed),
     ...blast(analysis, unit),
     tags: rootTags(unit, alerts),
     openedAt: now,
@@ -243,9 +243,10 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const suppressedNow = new Set(suppressed);
   const onRoot = new Set(unit.alerts);
   const kept = incident.suppressed.filter((id) => !suppressedNow.has(id) && !onRoot.has(id) && alerts.get(id) !== undefined);
-  const nextSuppressed = [...suppressed, ...kept].sort();
-  if (!rootChanged && !affectedGrew && sameList(incident.suppressed, nextSuppressed) && incident.severity === unit.severity) return undefined;
-  const next: Incident = { ...incident, suppressed: nextSuppressed, severity: unit.severity, updatedAt: now };
+  const listed = listSuppressed([...suppressed, ...kept]);
+  const sameSuppressed = sameList(incident.suppressed, listed.suppressed) && suppressedTotal(incident) === listed.suppressedCount;
+  if (!rootChanged && !affectedGrew && sameSuppressed && incident.severity === unit.severity) return undefined;
+  const next: Incident = { ...incident, ...listed, severity: unit.severity, updatedAt: now };
   if (rootChanged) {
     Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
     next.timeline = extendTimeline(incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` });
@@ -300,7 +301,7 @@ function notification(
       status: incident.status,
       root: incident.root,
       suppressed: incident.suppressed.slice(0, NOTIFIED_SUPPRESSED),
-      suppressedCount: incident.suppressed.length,
+      suppressedCount: suppressedTotal(incident),
       affectedServices: services,
       owners: incident.owners,
       stakeholders: incident.stakeholders,

@@ -4,7 +4,7 @@ import { alertKey, applyEvent, takeRefresh, type AlertRecord } from '../../src/c
 import { analyse, attribute } from '../../src/correlator/analysis.ts';
 import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
-import { TIMELINE_LIMIT, type Incident } from '../../src/correlator/incident.ts';
+import { SUPPRESSED_LIMIT, TIMELINE_LIMIT, type Incident } from '../../src/correlator/incident.ts';
 import { NOTIFIED_SUPPRESSED, planIncidents } from '../../src/correlator/plan.ts';
 import { facts } from '../../src/notify/render.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
@@ -150,19 +150,29 @@ describe('decisions and incidents on the example estate', () => {
     expect(incident.timeline.map((e) => e.at)).toEqual(incident.timeline.map((e) => e.at).sort((a, b) => a - b));
   });
 
-  it('an outage that suppresses thousands of alerts pages with the first thousand listed and the count of all', () => {
+  it('an outage that suppresses tens of thousands of alerts: incident and page each fit in a NATS message, and list what they can', () => {
     const mailq = alert('mail1.example.com', 'mailq');
     const [exim] = topology.idsOf([mapper.map(mailq).entity]);
-    const children = Array.from({ length: 3_000 }, (_, i) => ({ ...alert('mail1.example.com', `queue-${String(i).padStart(4, '0')}`), entity: exim }));
+    const many = 30_000;
+    const children = Array.from({ length: many }, (_, i) => ({ ...alert('mail1.example.com', `queue-${String(i).padStart(5, '0')}`), entity: exim }));
     const records = [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), ...children];
     const a = attributed({ mapper, threshold: 'critical', alerts: records });
-    const plan = planIncidents({ analysis: a, open: [], alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(a.units.map((u) => [u.key, 0])), now: 60_000, settleMs: 30_000 });
-    expect(plan.writes[0]!.incident.suppressed).toHaveLength(3_000);
+    const input = { analysis: a, alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(a.units.map((u) => [u.key, 0])), settleMs: 30_000 };
+    const plan = planIncidents({ ...input, open: [], now: 60_000 });
+    const incident = plan.writes[0]!.incident;
+    expect(incident.suppressed).toEqual(children.map((c) => c.id).slice(0, SUPPRESSED_LIMIT));
+    expect(incident.suppressedCount).toBe(many);
     const page = plan.notifications.find((n) => n.kind === 'page')!;
-    expect(page.incident.suppressed).toHaveLength(NOTIFIED_SUPPRESSED);
-    expect(page.incident.suppressed).toEqual(plan.writes[0]!.incident.suppressed.slice(0, NOTIFIED_SUPPRESSED));
-    expect(page.incident.suppressedCount).toBe(3_000);
-    expect(facts(page, undefined).find((f) => f.label === 'Suppressed alerts')!.items[0]).toMatch(/^3000 \(/);
+    expect(page.incident.suppressed).toEqual(incident.suppressed.slice(0, NOTIFIED_SUPPRESSED));
+    expect(page.incident.suppressedCount).toBe(many);
+    expect(facts(page, undefined).find((f) => f.label === 'Suppressed alerts')!.items[0]).toMatch(new RegExp(`^${many} \\(`));
+    // NATS's default max_payload, with room for the outbox envelope and headers.
+    expect(Buffer.byteLength(JSON.stringify(incident))).toBeLessThan(900_000);
+    expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThan(100_000);
+    // Decided again, the listed incident is up to date: no write, nobody told.
+    const again = planIncidents({ ...input, open: plan.writes.map((w) => w.incident), rootSeen: plan.rootSeen, now: 61_000 });
+    expect(again.writes).toEqual([]);
+    expect(again.notifications).toEqual([]);
   });
 
   it('the same failure decided twice gets the same incident id and dedup keys', () => {

@@ -1,5 +1,5 @@
 import { KvConflictError } from '../../bus/kv-mirror.ts';
-import { extendTimeline, publishIncidentChange, type Incident as StoredIncident } from '../../correlator/incident.ts';
+import { extendTimeline, publishIncidentChange, suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import { refsOf } from '../topology/refs.ts';
 import { alertRefs, badInput, isoTime, notFound, teamsOf, upper } from './refs.ts';
@@ -60,6 +60,7 @@ export const Incident: IncidentResolvers = {
   rootIds: (i) => i.root,
   rootAlerts: (i, _a, ctx) => alertRefs(ctx.correlation, i.rootAlerts),
   suppressed: (i, _a, ctx) => alertRefs(ctx.correlation, i.suppressed),
+  suppressedCount: (i) => suppressedTotal(i),
   affectedServices: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.affectedServices),
   owners: (i, _a, ctx) => teamsOf(ctx.topology.current.topology, i.owners),
   stakeholders: (i, _a, ctx) => teamsOf(ctx.topology.current.topology, i.stakeholders),

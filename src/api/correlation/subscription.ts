@@ -18,6 +18,7 @@ const incidentSchema = z.object({
   rootAlerts: ids,
   severity: z.enum(STATUSES),
   suppressed: ids,
+  suppressedCount: z.number().int().nonnegative().optional(),
   affectedServices: ids,
   owners: ids,
   stakeholders: ids,

@@ -183,8 +183,10 @@ export type Incident = {
   /** Teams owning affected services and not the root. */
   stakeholders: Array<Team>;
   status: IncidentStatus;
-  /** Alerts the root explains: kept, shown, paging nobody. */
+  /** Alerts the root explains: kept, shown, paging nobody (the first 10,000 by id; suppressedCount counts them all). */
   suppressed: Array<Alert>;
+  /** How many alerts the root explains. */
+  suppressedCount: Scalars['Int']['output'];
   timeline: Array<TimelineEntry>;
   updatedAt: Scalars['DateTime']['output'];
 };
@@ -770,6 +772,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['IncidentStatus'], ParentType, ContextType>;
   suppressed?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  suppressedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   timeline?: Resolver<Array<ResolversTypes['TimelineEntry']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
