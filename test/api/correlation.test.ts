@@ -136,7 +136,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await p.send('log1.example.com', 'dns', 'critical');
     const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.suppressed.length === 2));
 
-    const fields = `id status root { id kind } rootIds rootAlerts { id status } suppressed { id suppressedBy { id } }
+    const fields = `id status root { id kind } rootIds rootAlerts { id status } suppressed { id suppressedBy { id } } suppressedCount
       affectedServices { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy timeline { change text }`;
     const open = await answer(`{ incidents(status: OPEN) { ${fields} } }`, {}, VIEWER);
     expect(open.incidents).toHaveLength(1);
@@ -151,6 +151,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
         { id: 'mail1.example.com/mailq', suppressedBy: [{ id: UNBOUND }] },
         { id: 'mail2.example.com/mailq', suppressedBy: [{ id: UNBOUND }] },
       ],
+      suppressedCount: 2,
       owners: [{ id: 'team:netops' }],
       severity: 'CRITICAL',
       acknowledgedAt: null,
