@@ -150,9 +150,8 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
  * The root units of the engine's units. After an analysis of the same alerts with no window in force, only the
  * units holding an entity whose alerts changed since, and the units the engine did not hand back last time, are
  * built; the others are kept (LiveRoots hands back the same unit objects for what a change did not reach, in the
- * same order: by first entity). When the engine says what it changed since that analysis, the last list is patched
- * where it changed (binary search, as LiveRoots patches its own); else the two lists are walked side by side.
- * Otherwise every unit is checked (`rootUnit`).
+ * same order: by first entity): the last list is patched where the engine's changed since that analysis (binary
+ * search, as LiveRoots patches its own). Otherwise every unit is checked (`rootUnit`).
  */
 const lastBuilt = new WeakMap<
   PlacedAlerts,
@@ -172,41 +171,32 @@ function mappedUnits(
   const unitAt = last?.unitAt ?? new Map<number, RootUnitIndexes>();
   const build = (u: RootUnitIndexes) => buildUnit(topology, u, alerts, maintenance, unitAt);
   let units: RootUnit[];
-  if (changed) {
+  if (changed && change?.before === last!.engine) {
+    // The same edits as the engine's list: `order` follows them, so positions in it are positions in `units`.
+    const order = last!.engine.slice();
+    units = last!.units.slice();
+    for (const u of change.gone) {
+      // Forgotten, so that a unit gone for good (and what was built for it) can be collected.
+      for (const v of u.entities) if (unitAt.get(v) === u) unitAt.delete(v);
+      const i = firstFrom(order, u.entities[0]!);
+      if (order[i] !== u) continue;
+      order.splice(i, 1);
+      units.splice(i, 1);
+    }
+    // Units whose alerts changed are built again in place, once each.
     const stale = new Set<RootUnitIndexes>();
     for (const v of changed) {
       const u = unitAt.get(v);
       if (u) stale.add(u);
     }
-    const before = last!.engine;
-    if (change?.before === before) {
-      // The same edits as the engine's list: `order` follows them, so positions in it are positions in `units`.
-      const order = before.slice();
-      units = last!.units.slice();
-      for (const u of change.gone) {
-        // Forgotten, so that a unit gone for good (and what was built for it) can be collected.
-        for (const v of u.entities) if (unitAt.get(v) === u) unitAt.delete(v);
-        const i = firstFrom(order, u.entities[0]!);
-        if (order[i] !== u) continue;
-        order.splice(i, 1);
-        units.splice(i, 1);
-      }
-      for (const u of stale) {
-        const i = firstFrom(order, u.entities[0]!);
-        if (order[i] === u) units[i] = build(u);
-      }
-      for (const u of change.added) {
-        const i = firstFrom(order, u.entities[0]!);
-        order.splice(i, 0, u);
-        units.splice(i, 0, build(u));
-      }
-    } else {
-      let j = 0;
-      units = engine.map((u) => {
-        const first = u.entities[0]!;
-        while (j < before.length && before[j]!.entities[0]! < first) j++;
-        return before[j] === u && !stale.has(u) ? last!.units[j]! : build(u);
-      });
+    for (const u of stale) {
+      const i = firstFrom(order, u.entities[0]!);
+      if (order[i] === u) units[i] = build(u);
+    }
+    for (const u of change.added) {
+      const i = firstFrom(order, u.entities[0]!);
+      order.splice(i, 0, u);
+      units.splice(i, 0, build(u));
     }
   } else {
     units = engine.map((u) => rootUnit(topology, u, alerts, maintenance, unitAt));
