@@ -106,22 +106,28 @@ export class KvMirror<T> {
     this.writing.set(key, write);
     let revision: number;
     try {
-      revision = await this.writer.write(`$KV.${this.bucket}.${key}`, encoded, expected ?? 0);
-    } catch (err) {
+      revision = await this.store(key, encoded, expected);
+    } finally {
       if (this.writing.get(key) === write) this.writing.delete(key);
+    }
+    this.accept(key, revision, value);
+    return { value, revision };
+  }
+
+  private async store(key: string, encoded: Uint8Array, expected: number | undefined): Promise<number> {
+    try {
+      return await this.writer.write(`$KV.${this.bucket}.${key}`, encoded, expected ?? 0);
+    } catch (err) {
       if (!(err instanceof CasRejected && err.code === WRONG_LAST_SEQUENCE)) throw err;
       // "No value yet" may still mean a delete marker holds the subject: the client's create handles that case.
       if (expected !== undefined) throw new KvConflictError(`${key} changed since revision ${expected}`);
       try {
-        revision = await this.kv.create(key, encoded);
+        return await this.kv.create(key, encoded);
       } catch (e) {
         if (isConflict(e)) throw new KvConflictError(`${key} was created meanwhile`);
         throw e;
       }
     }
-    if (this.writing.get(key) === write) this.writing.delete(key);
-    this.accept(key, revision, value);
-    return { value, revision };
   }
 
   /** Reads the bucket directly (after a conflict): the newest value, also taken into the copy. */
