@@ -7,18 +7,18 @@ import { ensureLayout, KV_BUCKETS, STREAMS, SUBJECTS } from '../src/bus/layout.t
 import { connectNats, type NatsConnection } from '../src/bus/nats.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { alertKey, type AlertRecord } from '../src/correlator/alert.ts';
-import { CONSUMER, Correlator } from '../src/correlator/correlator.ts';
+import { CONSUMER, Correlator, MAX_IN_FLIGHT } from '../src/correlator/correlator.ts';
 import { STATUSES, type Status } from '../src/correlator/event.ts';
 import { TopologyStore } from '../src/engine/store.ts';
 import { KIND, type Topology } from '../src/engine/topology.ts';
 import { createLogger } from '../src/log.ts';
 import { percentile, setupInChild, storedCounts } from './engine.ts';
-import { benchServices, rssMb } from './services.ts';
+import { benchServices, cpuMeter, rssMb } from './services.ts';
 import { prng } from '../test/support/random.ts';
 
 /**
  * `npm run bench -- correlator [--events 100000] [--entities 100000] [--identities 10000] [--seed 1]
- * [--reuse-estate] [--profile FILE.cpuprofile]`: the correlator's throughput and decision latency on a synthetic
+ * [--reuse-estate] [--storing-in-flight 250] [--profile FILE.cpuprofile]`: the correlator's throughput and decision latency on a synthetic
  * estate (bench/engine.ts's generator and writer), against a bare JetStream consumer reading the same events.
  *
  * Setup, not measured: the estate written into Neo4j (a child process; `--reuse-estate` keeps a stored estate of
@@ -33,14 +33,17 @@ import { prng } from '../test/support/random.ts';
  *   it; done when all were received and the consumer has nothing pending or unacknowledged (`rawEventsPerSecond`);
  * - storing: the floor under any correlator that stores state before acknowledging (`storingConsume`): JSON only, a
  *   compare-and-set KV write per new identity or status change, ack after it (`storingEventsPerSecond`,
- *   `fractionOfStoring` = eventsPerSecond / storingEventsPerSecond);
+ *   `fractionOfStoring` = eventsPerSecond / storingEventsPerSecond), with the correlator's window of events in
+ *   flight unless `--storing-in-flight` says otherwise (4000 comes close to the raw consumer's);
  * - the correlator (`Correlator.start`, default settle 30 s so no incident opens, no notify channels): from its
  *   start until `stats.events` = N and its consumer has nothing pending or unacknowledged (`eventsPerSecond`,
  *   `fractionOfRaw` = eventsPerSecond / rawEventsPerSecond), and its per-event decision latencies
  *   (`takeLatencies()`: receipt to the suppression decision, `decisionP50Ms`, `decisionP99Ms`; and, to tell the
  *   first pass from the steady state, `decisionP99MsAfterFirstPass` over the latencies decided after the first
- *   `--identities`); and the CPU time this process spent per event meanwhile, all its threads (`cpuUsPerEvent`:
- *   steadier than the rates on a shared machine, whose neighbours take CPU time from it at random).
+ *   `--identities`);
+ * - per phase, the CPU time per event of this process, all its threads (`rawCpuUsPerEvent`, `storingCpuUsPerEvent`,
+ *   `cpuUsPerEvent`: steadier than the rates on a shared machine, whose neighbours take CPU time from it at random),
+ *   and of the bench stack's nats-server when it runs one (`rawNatsCpuUsPerEvent`, ...): the two share the cores.
  * Checked afterwards (the bench fails otherwise): one alert record per identity in the KV bucket, and on a sample of
  * 200 identities the stored status is the last generated (`sampledStaleTime` counts stored times older than the
  * last event's: refreshes not written). `--profile` writes a V8 CPU profile of the correlator's run only (open it
@@ -53,11 +56,13 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
   const seed = Number(args.seed ?? 1);
   const reuseEstate = args['reuse-estate'] === 'true';
   const profile = args.profile;
+  const storingInFlight = Number(args['storing-in-flight'] ?? MAX_IN_FLIGHT);
   if (!Number.isInteger(entities) || entities < 1000) throw new Error('--entities must be an integer >= 1000');
   if (!Number.isInteger(identities) || identities < 1) throw new Error('--identities must be a positive integer');
+  if (!Number.isInteger(storingInFlight) || storingInFlight < 2) throw new Error('--storing-in-flight must be an integer >= 2');
   if (!Number.isInteger(events) || events < identities) throw new Error('--events must be an integer >= --identities (each identity gets an event)');
 
-  const { config: services, neo4j, nats } = await benchServices();
+  const { config: services, neo4j, nats, natsPid } = await benchServices();
   const config = configSchema.parse({ neo4j: services.neo4j, nats: services.nats, log: { level: 'silent' } });
   const log = createLogger('silent');
   const progress = (text: string) => process.stderr.write(`bench correlator: ${text}\n`);
@@ -92,18 +97,22 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     // ---- baseline: a bare consumer ----
     const rawNats = await connectNats(config.nats.url, 'faultline-bench-raw');
     connections.push(rawNats);
+    const rawMeter = cpuMeter(natsPid);
     const raw = await rawConsume(rawNats, jsm, events);
+    const rawCpu = rawMeter(events);
     await rawNats.close();
     const rawEventsPerSecond = Math.round(events / raw.seconds);
-    progress(`raw consumer: ${raw.seconds} s (${rawEventsPerSecond}/s)`);
+    progress(`raw consumer: ${raw.seconds} s (${rawEventsPerSecond}/s; CPU per event ${describeCpu(rawCpu)})`);
 
     // ---- second baseline: a bare consumer that stores each change before acknowledging ----
     const floorNats = await connectNats(config.nats.url, 'faultline-bench-floor');
     connections.push(floorNats);
-    const floor = await storingConsume(floorNats, jsm, events);
+    const floorMeter = cpuMeter(natsPid);
+    const floor = await storingConsume(floorNats, jsm, events, storingInFlight);
+    const floorCpu = floorMeter(events);
     await floorNats.close();
     const floorEventsPerSecond = Math.round(events / floor.seconds);
-    progress(`storing consumer: ${floor.seconds} s (${floorEventsPerSecond}/s, ${floor.writes} KV writes)`);
+    progress(`storing consumer, ${storingInFlight} in flight: ${floor.seconds} s (${floorEventsPerSecond}/s, ${floor.writes} KV writes; CPU per event ${describeCpu(floorCpu)})`);
 
     // ---- the correlator ----
     const correlatorNats = await connectNats(config.nats.url, 'faultline-bench-correlator');
@@ -116,7 +125,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       await session.post('Profiler.start');
     }
     const started = performance.now();
-    const cpuAtStart = process.cpuUsage();
+    const meter = cpuMeter(natsPid);
     const correlator = await Correlator.start({ config, log, nats: correlatorNats, topology, recordLatencies: true });
     const startMs = round3(performance.now() - started);
     // Appended in a loop: a spread of hundreds of thousands of arguments overflows the stack.
@@ -141,8 +150,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       await sleep(50);
     }
     const correlatorSeconds = seconds(started);
-    const cpuTime = process.cpuUsage(cpuAtStart);
-    const cpuUsPerEvent = Math.round(((cpuTime.user + cpuTime.system) / events) * 10) / 10;
+    const cpu = meter(events);
     takeLatencies();
     if (session) {
       const { profile: cpu } = await session.post('Profiler.stop');
@@ -161,7 +169,8 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const incidentsOpen = correlator.view.incidents.size;
     progress(
       `correlator: ${correlatorSeconds} s (${eventsPerSecond}/s, start ${startMs} ms), decision p50 ${decisionP50Ms} ms, ` +
-        `p99 ${decisionP99Ms} ms (${decisionP99MsAfterFirstPass} ms after the first pass), max ${decisionMaxMs} ms; stats ${JSON.stringify(stats)}`,
+        `p99 ${decisionP99Ms} ms (${decisionP99MsAfterFirstPass} ms after the first pass), max ${decisionMaxMs} ms; CPU per event ${describeCpu(cpu)}; ` +
+        `stats ${JSON.stringify(stats)}`,
     );
     await correlator.stop();
     await correlatorNats.close();
@@ -189,12 +198,18 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       storingSeconds: floor.seconds,
       storingEventsPerSecond: floorEventsPerSecond,
       storingKvWrites: floor.writes,
+      storingInFlight,
       fractionOfStoring,
       decisionP50Ms,
       decisionP99Ms,
       decisionMaxMs,
       decisionP99MsAfterFirstPass,
-      cpuUsPerEvent,
+      cpuUsPerEvent: cpu.processUsPerEvent,
+      ...(cpu.natsUsPerEvent !== undefined ? { natsCpuUsPerEvent: cpu.natsUsPerEvent } : {}),
+      rawCpuUsPerEvent: rawCpu.processUsPerEvent,
+      ...(rawCpu.natsUsPerEvent !== undefined ? { rawNatsCpuUsPerEvent: rawCpu.natsUsPerEvent } : {}),
+      storingCpuUsPerEvent: floorCpu.processUsPerEvent,
+      ...(floorCpu.natsUsPerEvent !== undefined ? { storingNatsCpuUsPerEvent: floorCpu.natsUsPerEvent } : {}),
       rssMb: rssMb(),
       targets,
       met: {
@@ -388,17 +403,17 @@ async function rawConsume(nc: NatsConnection, jsm: JetStreamManager, n: number):
 }
 
 /**
- * The floor under any correlator that stores alert state before acknowledging: a durable pull consumer with the
- * correlator's settings (250 in flight) that parses each event as JSON, writes it to a scratch KV bucket
+ * The floor under any correlator that stores alert state before acknowledging: a durable pull consumer with
+ * `inFlight` events unacknowledged at most (pulled half at a time, as the correlator does) that parses each event as JSON, writes it to a scratch KV bucket
  * (compare-and-set, the correlator's CasWriter) when its identity is new or its status changed, and acknowledges
  * once that is stored; a repeat is acknowledged at once. No validation, no mapping, no analysis, no refresh kept.
  * The consumer and the bucket are deleted afterwards.
  */
-async function storingConsume(nc: NatsConnection, jsm: JetStreamManager, n: number): Promise<{ seconds: number; writes: number }> {
+async function storingConsume(nc: NatsConnection, jsm: JetStreamManager, n: number, inFlight: number): Promise<{ seconds: number; writes: number }> {
   const name = 'faultline-bench-floor';
   const bucket = 'faultline-bench-floor';
   await new Kvm(nc).create(bucket, { history: 1 });
-  await jsm.consumers.add(STREAMS.events.name, { durable_name: name, ack_policy: AckPolicy.Explicit, ack_wait: 60_000_000_000, max_ack_pending: 250, filter_subject: SUBJECTS.eventsAll });
+  await jsm.consumers.add(STREAMS.events.name, { durable_name: name, ack_policy: AckPolicy.Explicit, ack_wait: 60_000_000_000, max_ack_pending: inFlight, filter_subject: SUBJECTS.eventsAll });
   const writer = new CasWriter(nc);
   try {
     const consumer = await jetstream(nc).consumers.get(STREAMS.events.name, name);
@@ -408,7 +423,7 @@ async function storingConsume(nc: NatsConnection, jsm: JetStreamManager, n: numb
     let writes = 0;
     const started = performance.now();
     const messages = await consumer.consume({
-      max_messages: 125,
+      max_messages: Math.floor(inFlight / 2),
       callback: (msg) => {
         received++;
         const event = JSON.parse(utf8.decode(msg.data)) as { host: string; check: string; status: string };
@@ -494,4 +509,6 @@ const utf8 = new TextDecoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const describeCpu = (cpu: { processUsPerEvent: number; natsUsPerEvent?: number }) =>
+  `${cpu.processUsPerEvent} µs here${cpu.natsUsPerEvent !== undefined ? `, ${cpu.natsUsPerEvent} µs in nats-server` : ''}`;
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { connectNats } from '../src/bus/nats.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { migrate } from '../src/graph/migrate.ts';
 import { connectNeo4j, type Driver } from '../src/graph/neo4j.ts';
-import { stackUp } from '../src/stack/index.ts';
+import { stackNatsPid, stackUp } from '../src/stack/index.ts';
 
 /** The benchmark's Neo4j and NATS: given ones, or the `bench` stack. */
 export async function benchServices() {
@@ -11,7 +12,9 @@ export async function benchServices() {
   const config = configSchema.parse({ neo4j: { uri: given.neo4j ?? stack.neo4jUri }, nats: { url: given.nats ?? stack.natsUrl } });
   const neo4j = await connectNeo4j(config.neo4j);
   const nats = await connectNats(config.nats.url, 'faultline-bench');
-  return { config, neo4j, nats };
+  // The bench stack's own nats-server, whose CPU time a benchmark may report; unknown for a given NATS_URL.
+  const natsPid = given.nats ? undefined : stackNatsPid('bench');
+  return { config, neo4j, nats, natsPid };
 }
 
 /** Empties the database (in batches, so a large graph does not need one huge transaction) and re-applies the schema. */
@@ -27,4 +30,37 @@ export async function wipe(driver: Driver, settings: { uri: string; database?: s
 
 export function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1_048_576);
+}
+
+/** Linux reports a process's CPU time in clock ticks of 1/100 s (USER_HZ) in /proc/<pid>/stat. */
+const TICK_US = 10_000;
+
+/** CPU microseconds (user + system) process `pid` has used, from /proc; undefined where there is none. */
+function processCpuUs(pid: number): number | undefined {
+  try {
+    // The command name (field 2) is in parentheses and may hold spaces: fields are counted after it.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time per event over a phase of a benchmark: this process's (all its threads) and, when its pid is known,
+ * nats-server's. Both share the machine's cores, so a phase's rate is set by their sum as much as by either.
+ */
+export function cpuMeter(natsPid: number | undefined) {
+  const own = process.cpuUsage();
+  const nats = natsPid === undefined ? undefined : processCpuUs(natsPid);
+  return (events: number): { processUsPerEvent: number; natsUsPerEvent?: number } => {
+    const used = process.cpuUsage(own);
+    const natsNow = natsPid === undefined ? undefined : processCpuUs(natsPid);
+    const perEvent = (us: number) => Math.round((us / events) * 10) / 10;
+    return {
+      processUsPerEvent: perEvent(used.user + used.system),
+      ...(nats !== undefined && natsNow !== undefined ? { natsUsPerEvent: perEvent(natsNow - nats) } : {}),
+    };
+  };
 }

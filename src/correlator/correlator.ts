@@ -38,7 +38,7 @@ const REFRESH_PERSIST_MS = 5_000;
  * (Little's law): 250 keeps a change's decision within tens of milliseconds at 20,000-30,000 events/s, and more
  * buys little throughput (docs/benchmarks.md).
  */
-const MAX_IN_FLIGHT = 250;
+export const MAX_IN_FLIGHT = 250;
 /** Refreshes stored at once: small, so that a status change's write never queues behind many of them. */
 const REFRESH_CHUNK = 50;
 

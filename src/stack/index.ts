@@ -1,4 +1,4 @@
-import { ensureNats, stopNats } from './nats.ts';
+import { ensureNats, natsPid, stopNats } from './nats.ts';
 import { ensureNeo4j, stopNeo4j } from './neo4j.ts';
 import { stackDir } from './process.ts';
 
@@ -47,6 +47,11 @@ export async function stackUp(profile: Profile, want: { neo4j: boolean; nats: bo
     ...(nats ? { natsUrl: nats.url } : {}),
     started: { neo4j: neo4j?.started ?? false, nats: nats?.started ?? false },
   };
+}
+
+/** The pid of a profile's own nats-server, when it runs one. */
+export function stackNatsPid(profile: Profile): number | undefined {
+  return natsPid(stackDir(profile));
 }
 
 export async function stackDown(profile: Profile, which = { neo4j: true, nats: true }): Promise<{ neo4j: boolean; nats: boolean }> {

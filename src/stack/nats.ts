@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { natsAnswers } from '../bus/nats.ts';
-import { startDaemon, stopDaemon, waitUntilReady } from './process.ts';
+import { isAlive, readPid, startDaemon, stopDaemon, waitUntilReady } from './process.ts';
 
 /** The local NATS with JetStream: Debian's nats-server, started when none answers at the address. */
 
@@ -30,6 +30,12 @@ export async function ensureNats(dir: string, host: string, port: number): Promi
 
 export function stopNats(dir: string): Promise<boolean> {
   return stopDaemon(pidFile(dir), 15_000);
+}
+
+/** The pid of the nats-server a stack started, while it runs (the benchmarks read its CPU time). */
+export function natsPid(dir: string): number | undefined {
+  const pid = readPid(pidFile(dir));
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
 }
 
 function pidFile(dir: string): string {
