@@ -18,8 +18,9 @@ import { prng } from '../test/support/random.ts';
 
 /**
  * `npm run bench -- correlator [--events 100000] [--entities 100000] [--identities 10000] [--seed 1]
- * [--reuse-estate] [--storing-in-flight 250] [--profile FILE.cpuprofile]`: the correlator's throughput and decision latency on a synthetic
- * estate (bench/engine.ts's generator and writer), against a bare JetStream consumer reading the same events.
+ * [--reuse-estate] [--storing-in-flight 250] [--profile FILE.cpuprofile]`: the correlator's throughput and decision
+ * latency on a synthetic estate (bench/engine.ts's generator and writer), against a bare JetStream consumer reading
+ * the same events.
  *
  * Setup, not measured: the estate written into Neo4j (a child process; `--reuse-estate` keeps a stored estate of
  * exactly `--entities` entities) and loaded with TopologyStore; faultline's streams and buckets deleted and created
@@ -204,12 +205,9 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       decisionP99Ms,
       decisionMaxMs,
       decisionP99MsAfterFirstPass,
-      cpuUsPerEvent: cpu.processUsPerEvent,
-      ...(cpu.natsUsPerEvent !== undefined ? { natsCpuUsPerEvent: cpu.natsUsPerEvent } : {}),
-      rawCpuUsPerEvent: rawCpu.processUsPerEvent,
-      ...(rawCpu.natsUsPerEvent !== undefined ? { rawNatsCpuUsPerEvent: rawCpu.natsUsPerEvent } : {}),
-      storingCpuUsPerEvent: floorCpu.processUsPerEvent,
-      ...(floorCpu.natsUsPerEvent !== undefined ? { storingNatsCpuUsPerEvent: floorCpu.natsUsPerEvent } : {}),
+      ...cpuFields('', cpu),
+      ...cpuFields('raw', rawCpu),
+      ...cpuFields('storing', floorCpu),
       rssMb: rssMb(),
       targets,
       met: {
@@ -404,8 +402,9 @@ async function rawConsume(nc: NatsConnection, jsm: JetStreamManager, n: number):
 
 /**
  * The floor under any correlator that stores alert state before acknowledging: a durable pull consumer with
- * `inFlight` events unacknowledged at most (pulled half at a time, as the correlator does) that parses each event as JSON, writes it to a scratch KV bucket
- * (compare-and-set, the correlator's CasWriter) when its identity is new or its status changed, and acknowledges
+ * `inFlight` events unacknowledged at most (pulled half at a time, as the correlator does) that parses each event
+ * as JSON, writes it to a scratch KV bucket (compare-and-set, the correlator's CasWriter) when its identity is new
+ * or its status changed, and acknowledges
  * once that is stored; a repeat is acknowledged at once. No validation, no mapping, no analysis, no refresh kept.
  * The consumer and the bucket are deleted afterwards.
  */
@@ -509,6 +508,12 @@ const utf8 = new TextDecoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const describeCpu = (cpu: { processUsPerEvent: number; natsUsPerEvent?: number }) =>
+type PhaseCpu = { processUsPerEvent: number; natsUsPerEvent?: number };
+/** A phase's CPU figures as result fields: `<phase>CpuUsPerEvent` and, when known, `<phase>NatsCpuUsPerEvent`. */
+const cpuFields = (phase: string, cpu: PhaseCpu): Record<string, number> => {
+  const name = (what: string) => (phase ? `${phase}${what}` : what[0]!.toLowerCase() + what.slice(1));
+  return { [name('CpuUsPerEvent')]: cpu.processUsPerEvent, ...(cpu.natsUsPerEvent !== undefined ? { [name('NatsCpuUsPerEvent')]: cpu.natsUsPerEvent } : {}) };
+};
+const describeCpu = (cpu: PhaseCpu) =>
   `${cpu.processUsPerEvent} µs here${cpu.natsUsPerEvent !== undefined ? `, ${cpu.natsUsPerEvent} µs in nats-server` : ''}`;
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
