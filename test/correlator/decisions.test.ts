@@ -8,6 +8,7 @@ import { SUPPRESSED_LIMIT, TIMELINE_LIMIT, type Incident } from '../../src/corre
 import { NOTIFIED_SUPPRESSED, planIncidents } from '../../src/correlator/plan.ts';
 import { facts } from '../../src/notify/render.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
+import { alertRef, incidentIndex, incidentOf } from '../../src/api/correlation/refs.ts';
 import { compileTopology } from '../../src/engine/index.ts';
 import { estateInput } from '../engine/estate.ts';
 
@@ -169,6 +170,16 @@ describe('decisions and incidents on the example estate', () => {
     // NATS's default max_payload, with room for the outbox envelope and headers.
     expect(Buffer.byteLength(JSON.stringify(incident))).toBeLessThan(900_000);
     expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThan(100_000);
+    // Every child names its incident in GraphQL, listed or not: the newest of db1's and db2's, which both explain it.
+    const incidents = plan.writes.map((w) => w.incident);
+    const [newest] = [...incidents].sort((x, y) => y.openedAt - x.openedAt || (y.id < x.id ? -1 : 1));
+    const index = incidentIndex(incidents);
+    const named = children.map((c) => incidentOf(index, alertRef(input.alerts.get(c.id)!, a))?.id);
+    expect(new Set(named)).toEqual(new Set([newest!.id]));
+    // Only an incident that says it lists part of its alerts is searched past its list.
+    const unlisted = children.at(-1)!;
+    const asIfComplete = incidentIndex(incidents.map(({ suppressedCount: _, ...i }) => i));
+    expect(incidentOf(asIfComplete, alertRef(input.alerts.get(unlisted.id)!, a))).toBeUndefined();
     // Decided again, the listed incident is up to date: no write, nobody told.
     const again = planIncidents({ ...input, open: plan.writes.map((w) => w.incident), rootSeen: plan.rootSeen, now: 61_000 });
     expect(again.writes).toEqual([]);

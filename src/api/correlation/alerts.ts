@@ -39,5 +39,5 @@ export const Alert: AlertResolvers = {
   since: ({ record }) => isoTime(record.since),
   lastSeen: ({ record }) => isoTime(record.time),
   tags: ({ record }) => Object.entries(record.tags).map(([key, value]) => ({ key, value })),
-  incident: ({ record }, _a, ctx) => incidentOfAlert(ctx, record.id) ?? null,
+  incident: (ref, _a, ctx) => incidentOfAlert(ctx, ref) ?? null,
 };

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Topology } from '../../engine/index.ts';
 import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
 import type { AlertDecision, Analysis } from '../../correlator/analysis.ts';
-import type { Incident } from '../../correlator/incident.ts';
+import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
 import type { MaintenanceWindow } from '../../correlator/maintenance.ts';
 import type { CorrelationView } from '../../correlator/view.ts';
 
@@ -37,22 +37,79 @@ export function alertRefs(view: CorrelationView, ids: readonly string[]): AlertR
 }
 
 /**
- * Alert id → the incident (open or acknowledged) holding it as a root alert or as suppressed, built once per request:
- * a list of alerts each asking for its incident costs one pass over the incidents, not one per alert.
+ * Which open or acknowledged incident an alert belongs to, built once per request: a list of alerts each asking for
+ * its incident costs one pass over the incidents, not one per alert.
  */
-const incidentIndexes = new WeakMap<object, Map<string, Incident>>();
+export interface IncidentIndex {
+  /** Alert id → the incident listing it as a root alert or as suppressed (the newest, should two ever list it). */
+  byAlert: Map<string, Incident>;
+  /** Root entity id → the incidents on it, oldest first, as `planIncidents` matches a unit to its incident. */
+  byRoot: Map<string, Incident[]>;
+  /** Whether some incident lists only the first SUPPRESSED_LIMIT of the alerts it suppresses. */
+  truncated: boolean;
+}
 
-export function incidentOfAlert(ctx: { correlation: CorrelationView }, alertId: string): Incident | undefined {
+export function incidentIndex(incidents: Iterable<Incident>): IncidentIndex {
+  const current = [...incidents].filter((i) => i.status !== 'resolved');
+  current.sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const index: IncidentIndex = { byAlert: new Map(), byRoot: new Map(), truncated: false };
+  for (const incident of current) {
+    for (const id of incident.rootAlerts) index.byAlert.set(id, incident);
+    for (const id of incident.suppressed) index.byAlert.set(id, incident);
+    for (const id of incident.root) index.byRoot.set(id, [...(index.byRoot.get(id) ?? []), incident]);
+    if (suppressedTotal(incident) > incident.suppressed.length) index.truncated = true;
+  }
+  return index;
+}
+
+/**
+ * The incident of an alert. An alert past an incident's listed suppressed ones is found through the units that
+ * suppress it, each matched to its incident as `planIncidents` matches them.
+ */
+export function incidentOf(index: IncidentIndex, { record, decision, analysis }: AlertRef): Incident | undefined {
+  const listed = index.byAlert.get(record.id);
+  if (listed || !index.truncated || decision?.verdict !== 'suppressed') return listed;
+  const ofUnit = unitIncidents(index, analysis);
+  let found: Incident | undefined;
+  for (const u of decision.suppressedBy) {
+    const incident = ofUnit[u];
+    if (incident && suppressedTotal(incident) > incident.suppressed.length && (!found || older(found, incident))) found = incident;
+  }
+  return found;
+}
+
+const older = (a: Incident, b: Incident) => a.openedAt < b.openedAt || (a.openedAt === b.openedAt && a.id < b.id);
+
+/** Each unit's incident: the oldest on its entities that no earlier unit took; none for maintenance. */
+const unitMatches = new WeakMap<IncidentIndex, { analysis: Analysis; incidents: (Incident | undefined)[] }>();
+
+function unitIncidents(index: IncidentIndex, analysis: Analysis): (Incident | undefined)[] {
+  const cached = unitMatches.get(index);
+  if (cached?.analysis === analysis) return cached.incidents;
+  const claimed = new Set<string>();
+  const incidents = analysis.units.map((unit) => {
+    if (unit.maintenance) return undefined;
+    let oldest: Incident | undefined;
+    for (const id of unit.entities) {
+      const first = index.byRoot.get(id)?.find((i) => !claimed.has(i.id));
+      if (first && (!oldest || older(first, oldest))) oldest = first;
+    }
+    if (oldest) claimed.add(oldest.id);
+    return oldest;
+  });
+  unitMatches.set(index, { analysis, incidents });
+  return incidents;
+}
+
+const incidentIndexes = new WeakMap<object, IncidentIndex>();
+
+export function incidentOfAlert(ctx: { correlation: CorrelationView }, ref: AlertRef): Incident | undefined {
   let index = incidentIndexes.get(ctx);
   if (!index) {
-    index = new Map();
-    const current = [...ctx.correlation.incidents.values()].map((e) => e.value).filter((i) => i.status !== 'resolved');
-    // Oldest first, so the newest incident wins should two ever list the same alert.
-    current.sort((a, b) => a.openedAt - b.openedAt);
-    for (const incident of current) for (const id of [...incident.rootAlerts, ...incident.suppressed]) index.set(id, incident);
+    index = incidentIndex([...ctx.correlation.incidents.values()].map((e) => e.value));
     incidentIndexes.set(ctx, index);
   }
-  return index.get(alertId);
+  return incidentOf(index, ref);
 }
 
 /** Team objects for team ids (ids the snapshot no longer knows are dropped). */
