@@ -168,10 +168,12 @@ function mappedUnits(
   const changed = last && !windows && !last.windows ? alerts.entitiesChangedSince(last.generation) : undefined;
   // The unit each entity was last built in: units are disjoint, so an entity's current unit, if it has one, was
   // built after any other unit that held it.
-  const unitAt = last?.unitAt ?? new Map<number, RootUnitIndexes>();
+  const patch = changed !== undefined && change?.before === last!.engine;
+  // Checked whole, the map is made again from the engine's units: no entry outlives its unit.
+  const unitAt = patch ? last!.unitAt : new Map<number, RootUnitIndexes>();
   const build = (u: RootUnitIndexes) => buildUnit(topology, u, alerts, maintenance, unitAt);
   let units: RootUnit[];
-  if (changed && change?.before === last!.engine) {
+  if (patch) {
     // The same edits as the engine's list: `order` follows them, so positions in it are positions in `units`.
     const order = last!.engine.slice();
     units = last!.units.slice();
@@ -199,7 +201,8 @@ function mappedUnits(
       units.splice(i, 0, build(u));
     }
   } else {
-    units = engine.map((u) => rootUnit(topology, u, alerts, maintenance, unitAt));
+    units = engine.map((u) => rootUnit(topology, u, alerts, maintenance));
+    for (const u of engine) for (const v of u.entities) unitAt.set(v, u);
   }
   lastBuilt.set(alerts, { generation: alerts.generation, windows, unitAt, engine, units });
   return units;
@@ -213,13 +216,13 @@ const built = new WeakMap<RootUnitIndexes, { unit: RootUnit; alerts: PlacedAlert
  * and no alert on its entities changed since (a window changes `maintenance` without changing an alert), else
  * built again.
  */
-function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined, unitAt: Map<number, RootUnitIndexes>): RootUnit {
+function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit {
   const known = maintenance === undefined ? built.get(u) : undefined;
   if (known && known.alerts === alerts && !known.unit.maintenance && !u.entities.some((v) => alerts.changedSince(v, known.generation))) return known.unit;
-  return buildUnit(topology, u, alerts, maintenance, unitAt);
+  return buildUnit(topology, u, alerts, maintenance);
 }
 
-function buildUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined, unitAt: Map<number, RootUnitIndexes>): RootUnit {
+function buildUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined, unitAt?: Map<number, RootUnitIndexes>): RootUnit {
   const { indexes, entities, key } = unitNames(topology, u);
   const unitAlerts = indexes.flatMap((v) => [...alerts.failingOn(v)]);
   const unit: RootUnit = {
@@ -232,7 +235,7 @@ function buildUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts,
     ...worstAndFirst(unitAlerts),
   };
   built.set(u, { unit, alerts, generation: alerts.generation });
-  for (const v of indexes) unitAt.set(v, u);
+  if (unitAt) for (const v of indexes) unitAt.set(v, u);
   return unit;
 }
 
