@@ -51,12 +51,16 @@ export interface IncidentIndex {
 
 export function incidentIndex(incidents: Iterable<Incident>): IncidentIndex {
   const current = [...incidents].filter((i) => i.status !== 'resolved');
-  current.sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  current.sort((a, b) => (older(a, b) ? -1 : older(b, a) ? 1 : 0));
   const index: IncidentIndex = { byAlert: new Map(), byRoot: new Map(), truncated: false };
   for (const incident of current) {
     for (const id of incident.rootAlerts) index.byAlert.set(id, incident);
     for (const id of incident.suppressed) index.byAlert.set(id, incident);
-    for (const id of incident.root) index.byRoot.set(id, [...(index.byRoot.get(id) ?? []), incident]);
+    for (const id of incident.root) {
+      const on = index.byRoot.get(id);
+      if (on) on.push(incident);
+      else index.byRoot.set(id, [incident]);
+    }
     if (suppressedTotal(incident) > incident.suppressed.length) index.truncated = true;
   }
   return index;
