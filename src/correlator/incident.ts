@@ -66,6 +66,9 @@ export function listSuppressed(ids: Iterable<string>): { suppressed: string[]; s
 /** How many alerts an incident suppresses, listed or not. */
 export const suppressedTotal = (incident: Incident): number => incident.suppressedCount ?? incident.suppressed.length;
 
+/** Whether the incident lists only the first SUPPRESSED_LIMIT of the alerts it suppresses. */
+export const listsPart = (incident: Incident): boolean => suppressedTotal(incident) > incident.suppressed.length;
+
 /**
  * How many timeline entries an incident keeps: the first (it opened) and the newest. A root whose alerts flap for
  * days adds an entry per flap; unbounded, the incident would outgrow what a KV value may hold (1 MB by default)

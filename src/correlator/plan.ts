@@ -70,19 +70,13 @@ export function planIncidents(input: PlanInput): Plan {
   // Built on first need: while every root is still settling, the planner only keeps time.
   let bySuppressor: string[][] | undefined;
   const suppressedOf = (u: number): string[] => (bySuppressor ??= suppressedByUnit(analysis))[u]!;
-  const byRoot = new Map<string, string[]>();
-  for (const i of input.open) for (const id of i.root) byRoot.set(id, [...(byRoot.get(id) ?? []), i.id]);
+  const matched = matchUnits(analysis.units, input.open);
+  const claimed = new Set(matched.flatMap((i) => (i ? [i.id] : [])));
   const unitIncident = new Map<number, Incident>();
-  const claimed = new Set<string>();
   analysis.units.forEach((unit, u) => {
     if (unit.maintenance) return;
-    const overlapping = [...new Set(unit.entities.flatMap((id) => byRoot.get(id) ?? []))]
-      .map((id) => current.get(id)!)
-      .filter((i) => i.status !== 'resolved' && !claimed.has(i.id))
-      .sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
-    const existing = overlapping[0];
+    const existing = matched[u];
     if (existing) {
-      claimed.add(existing.id);
       const next = refresh(existing, unit, suppressedOf(u), analysis, input.alerts, now);
       if (next) {
         write(next, 'updated');
@@ -181,6 +175,33 @@ function flappingUntil(ids: readonly string[], input: PlanInput, now: number): n
     if (recent.length > f.changes) until = Math.max(until, recent[recent.length - f.changes - 1]! + f.windowMs);
   }
   return until;
+}
+
+/** Incidents in the order they opened (then by id): the older one is the one a unit keeps. */
+export const byOpening = (a: Incident, b: Incident) => a.openedAt - b.openedAt || a.id.localeCompare(b.id);
+
+/**
+ * Each unit's incident among `open`: the oldest not resolved whose root overlaps the unit's entities and that no
+ * earlier unit took; none for a unit in maintenance.
+ */
+export function matchUnits(units: readonly RootUnit[], open: readonly Incident[]): (Incident | undefined)[] {
+  const byRoot = new Map<string, Incident[]>();
+  for (const i of open) {
+    if (i.status === 'resolved') continue;
+    for (const id of i.root) {
+      const on = byRoot.get(id);
+      if (on) on.push(i);
+      else byRoot.set(id, [i]);
+    }
+  }
+  const claimed = new Set<string>();
+  return units.map((unit) => {
+    if (unit.maintenance) return undefined;
+    const overlapping = [...new Set(unit.entities.flatMap((id) => byRoot.get(id) ?? []))].filter((i) => !claimed.has(i.id)).sort(byOpening);
+    const first = overlapping[0];
+    if (first) claimed.add(first.id);
+    return first;
+  });
 }
 
 /** For each unit, the alert ids it suppresses, sorted. */

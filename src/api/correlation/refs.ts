@@ -2,7 +2,8 @@ import { GraphQLError } from 'graphql';
 import type { Topology } from '../../engine/index.ts';
 import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
 import type { AlertDecision, Analysis } from '../../correlator/analysis.ts';
-import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
+import { listsPart, type Incident } from '../../correlator/incident.ts';
+import { byOpening, matchUnits } from '../../correlator/plan.ts';
 import type { MaintenanceWindow } from '../../correlator/maintenance.ts';
 import type { CorrelationView } from '../../correlator/view.ts';
 
@@ -43,32 +44,25 @@ export function alertRefs(view: CorrelationView, ids: readonly string[]): AlertR
 export interface IncidentIndex {
   /** Alert id → the incident listing it as a root alert or as suppressed (the newest, should two ever list it). */
   byAlert: Map<string, Incident>;
-  /** Root entity id → the incidents on it, oldest first, as `planIncidents` matches a unit to its incident. */
-  byRoot: Map<string, Incident[]>;
-  /** Whether some incident lists only the first SUPPRESSED_LIMIT of the alerts it suppresses. */
+  /** The open and acknowledged incidents, oldest first. */
+  current: Incident[];
+  /** Whether some incident lists only part of the alerts it suppresses (see `listsPart`). */
   truncated: boolean;
 }
 
 export function incidentIndex(incidents: Iterable<Incident>): IncidentIndex {
-  const current = [...incidents].filter((i) => i.status !== 'resolved');
-  current.sort((a, b) => (older(a, b) ? -1 : older(b, a) ? 1 : 0));
-  const index: IncidentIndex = { byAlert: new Map(), byRoot: new Map(), truncated: false };
+  const current = [...incidents].filter((i) => i.status !== 'resolved').sort(byOpening);
+  const byAlert = new Map<string, Incident>();
   for (const incident of current) {
-    for (const id of incident.rootAlerts) index.byAlert.set(id, incident);
-    for (const id of incident.suppressed) index.byAlert.set(id, incident);
-    for (const id of incident.root) {
-      const on = index.byRoot.get(id);
-      if (on) on.push(incident);
-      else index.byRoot.set(id, [incident]);
-    }
-    if (suppressedTotal(incident) > incident.suppressed.length) index.truncated = true;
+    for (const id of incident.rootAlerts) byAlert.set(id, incident);
+    for (const id of incident.suppressed) byAlert.set(id, incident);
   }
-  return index;
+  return { byAlert, current, truncated: current.some(listsPart) };
 }
 
 /**
  * The incident of an alert. An alert past an incident's listed suppressed ones is found through the units that
- * suppress it, each matched to its incident as `planIncidents` matches them.
+ * suppress it, matched to incidents as the planner matches them (`matchUnits`).
  */
 export function incidentOf(index: IncidentIndex, { record, decision, analysis }: AlertRef): Incident | undefined {
   const listed = index.byAlert.get(record.id);
@@ -77,30 +71,17 @@ export function incidentOf(index: IncidentIndex, { record, decision, analysis }:
   let found: Incident | undefined;
   for (const u of decision.suppressedBy) {
     const incident = ofUnit[u];
-    if (incident && suppressedTotal(incident) > incident.suppressed.length && (!found || older(found, incident))) found = incident;
+    if (incident && listsPart(incident) && (!found || byOpening(found, incident) < 0)) found = incident;
   }
   return found;
 }
 
-const older = (a: Incident, b: Incident) => a.openedAt < b.openedAt || (a.openedAt === b.openedAt && a.id < b.id);
-
-/** Each unit's incident: the oldest on its entities that no earlier unit took; none for maintenance. */
 const unitMatches = new WeakMap<IncidentIndex, { analysis: Analysis; incidents: (Incident | undefined)[] }>();
 
 function unitIncidents(index: IncidentIndex, analysis: Analysis): (Incident | undefined)[] {
   const cached = unitMatches.get(index);
   if (cached?.analysis === analysis) return cached.incidents;
-  const claimed = new Set<string>();
-  const incidents = analysis.units.map((unit) => {
-    if (unit.maintenance) return undefined;
-    let oldest: Incident | undefined;
-    for (const id of unit.entities) {
-      const first = index.byRoot.get(id)?.find((i) => !claimed.has(i.id));
-      if (first && (!oldest || older(first, oldest))) oldest = first;
-    }
-    if (oldest) claimed.add(oldest.id);
-    return oldest;
-  });
+  const incidents = matchUnits(analysis.units, index.current);
   unitMatches.set(index, { analysis, incidents });
   return incidents;
 }
