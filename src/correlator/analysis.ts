@@ -171,7 +171,10 @@ function mappedUnits(
   const patch = changed !== undefined && change?.before === last!.engine;
   // Checked whole, the map is made again from the engine's units: no entry outlives its unit.
   const unitAt = patch ? last!.unitAt : new Map<number, RootUnitIndexes>();
-  const build = (u: RootUnitIndexes) => buildUnit(topology, u, alerts, maintenance, unitAt);
+  const build = (u: RootUnitIndexes) => {
+    for (const v of u.entities) unitAt.set(v, u);
+    return buildUnit(topology, u, alerts, maintenance);
+  };
   let units: RootUnit[];
   if (patch) {
     // The same edits as the engine's list: `order` follows them, so positions in it are positions in `units`.
@@ -222,7 +225,7 @@ function rootUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, 
   return buildUnit(topology, u, alerts, maintenance);
 }
 
-function buildUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined, unitAt?: Map<number, RootUnitIndexes>): RootUnit {
+function buildUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts, maintenance: Uint8Array | undefined): RootUnit {
   const { indexes, entities, key } = unitNames(topology, u);
   const unitAlerts = indexes.flatMap((v) => [...alerts.failingOn(v)]);
   const unit: RootUnit = {
@@ -235,7 +238,6 @@ function buildUnit(topology: Topology, u: RootUnitIndexes, alerts: PlacedAlerts,
     ...worstAndFirst(unitAlerts),
   };
   built.set(u, { unit, alerts, generation: alerts.generation });
-  if (unitAt) for (const v of indexes) unitAt.set(v, u);
   return unit;
 }
 
