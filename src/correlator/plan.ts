@@ -121,12 +121,14 @@ export function planIncidents(input: PlanInput): Plan {
       tell(resolved, 'resolved', teams);
       continue;
     }
+    // The units that explain the root and may hold an incident: a unit in maintenance never does, and a root
+    // explained by those alone (its host rebooted in the window) is in maintenance itself.
     const parents = new Set<number>();
     let maintenance = false;
     for (const d of decisions) {
       if (d?.verdict !== 'suppressed') continue;
       if (d.reason === 'maintenance') maintenance = true;
-      for (const u of d.suppressedBy) parents.add(u);
+      for (const u of d.suppressedBy) if (!analysis.units[u]!.maintenance) parents.add(u);
     }
     const parent = [...parents].map((u) => unitIncident.get(u)).find((i) => i !== undefined);
     if (parent) {

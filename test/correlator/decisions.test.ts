@@ -8,6 +8,7 @@ import { SUPPRESSED_LIMIT, TIMELINE_LIMIT, type Incident } from '../../src/corre
 import { NOTIFIED_SUPPRESSED, planIncidents } from '../../src/correlator/plan.ts';
 import { facts } from '../../src/notify/render.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
+import { maintenanceMask } from '../../src/correlator/maintenance.ts';
 import { alertRef, incidentIndex, incidentOf } from '../../src/api/correlation/refs.ts';
 import { compileTopology } from '../../src/engine/index.ts';
 import { estateInput } from '../engine/estate.ts';
@@ -184,6 +185,29 @@ describe('decisions and incidents on the example estate', () => {
     const again = planIncidents({ ...input, open: plan.writes.map((w) => w.incident), rootSeen: plan.rootSeen, now: 61_000 });
     expect(again.writes).toEqual([]);
     expect(again.notifications).toEqual([]);
+  });
+
+  it('an open incident whose root goes into maintenance is resolved, also when the host it runs on fails meanwhile', () => {
+    const mysql = alert('db1.example.com', 'mysql');
+    const opened = planIncidents({
+      analysis: attributed({ mapper, threshold: 'critical', alerts: [mysql] }),
+      open: [],
+      alerts: new Map([[mysql.id, mysql]]),
+      known: () => false,
+      rootSeen: new Map([['db1.example.com::Service[mysqld]', 0]]),
+      now: 60_000,
+      settleMs: 30_000,
+    });
+    const incident = opened.writes[0]!.incident;
+    // The operators put db1 into maintenance and reboot it: its ping fails too, and explains mysqld.
+    const window = { id: 'mw-db1', entities: ['db1.example.com'], start: 61_000, end: 3_600_000, createdBy: 'test', createdAt: 61_000 };
+    for (const records of [[mysql], [mysql, alert('db1.example.com', 'ping', 'critical', 62_000)]]) {
+      const analysis = attribute(analyse({ alerts: new PlacedAlerts(mapper, 'critical', records), maintenance: maintenanceMask(topology, [window], 63_000) }));
+      expect(analysis.decisions.get(mysql.id)).toMatchObject({ verdict: 'suppressed', reason: 'maintenance' });
+      const plan = planIncidents({ analysis, open: [incident], alerts: new Map(records.map((r) => [r.id, r])), known: () => true, rootSeen: new Map(), now: 63_000, settleMs: 30_000 });
+      expect(plan.writes.map((w) => [w.incident.id, w.change])).toEqual([[incident.id, 'resolved']]);
+      expect(plan.notifications.map((n) => [n.kind, n.team])).toEqual([['resolved', 'team:dba']]);
+    }
   });
 
   it('the same failure decided twice gets the same incident id and dedup keys', () => {
