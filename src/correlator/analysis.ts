@@ -13,6 +13,10 @@ import type { PlacedAlerts } from './placed.ts';
  * F is the set of entities with an alert at or above the threshold. Alerts on the same entity share its fate.
  * An alert no mapping places on the graph is a root of its own, one unit per unknown host: unmapped, never dropped.
  */
+
+/** Prefixes the key of an unmapped host's unit: `unmapped:<host>`. */
+const UNMAPPED_KEY = 'unmapped:';
+
 export interface RootUnit {
   /** Stable name of the unit: its entity ids (or `unmapped:<host>`), sorted, joined by newlines. */
   key: string;
@@ -96,7 +100,7 @@ export function analyse({ alerts, maintenance, live }: AnalysisInput): Analysis 
   const units: RootUnit[] = mappedUnits(topology, result, alerts, maintenance).slice();
   for (const [host, hostAlerts] of [...alerts.unmapped()].sort(([a], [b]) => a.localeCompare(b))) {
     const list = [...hostAlerts.values()];
-    units.push({ key: `unmapped:${host}`, indexes: [], entities: [host], alerts: list.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(list) });
+    units.push({ key: `${UNMAPPED_KEY}${host}`, indexes: [], entities: [host], alerts: list.map((a) => a.id).sort(), maintenance: false, mapped: false, ...worstAndFirst(list) });
   }
 
   // The verdict of every alert follows from the units and the down set; it is worked out when first read (the
@@ -285,6 +289,11 @@ function unitNames(topology: Topology, unit: RootUnitIndexes): { indexes: number
     names.set(unit, (found = { indexes, entities, key: [...entities].sort().join('\n') }));
   }
   return found;
+}
+
+/** The entity ids a unit key names (`unitNames`); none for the unit of an unmapped host. */
+export function entitiesOfKey(key: string): string[] {
+  return key.startsWith(UNMAPPED_KEY) ? [] : key.split('\n');
 }
 
 /** The alerts (and their generation) each LiveRoots was last brought up to by `graphWork`, after how many updates. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { degradedIndexes, ownerIds } from '../engine/index.ts';
 import type { Notification, NotificationKind } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
-import { downBecauseOf, type Analysis, type RootUnit } from './analysis.ts';
+import { downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
 import { extendTimeline, listSuppressed, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
 
 /**
@@ -70,6 +70,7 @@ export function planIncidents(input: PlanInput): Plan {
   // Built on first need: while every root is still settling, the planner only keeps time.
   let bySuppressor: string[][] | undefined;
   const suppressedOf = (u: number): string[] => (bySuppressor ??= suppressedByUnit(analysis))[u]!;
+  const starts = settleStarts(analysis.units, input.rootSeen, now);
   const matched = matchUnits(analysis.units, input.open);
   const claimed = new Set(matched.flatMap((i) => (i ? [i.id] : [])));
   const unitIncident = new Map<number, Incident>();
@@ -87,7 +88,7 @@ export function planIncidents(input: PlanInput): Plan {
       unitIncident.set(u, current.get(existing.id)!);
       return;
     }
-    const seen = input.rootSeen.get(unit.key) ?? now;
+    const seen = starts[u]!;
     rootSeen.set(unit.key, seen);
     if (now - seen < settleMs) {
       wakeAt = Math.min(wakeAt ?? Infinity, seen + settleMs);
@@ -165,6 +166,27 @@ export function incidentId(unit: Pick<RootUnit, 'key' | 'since'>, taken: (id: st
     const id = `inc-${createHash('sha256').update(`${unit.key}|${unit.since}${n > 0 ? `|${n}` : ''}`).digest('hex').slice(0, 16)}`;
     if (!taken(id)) return id;
   }
+}
+
+/**
+ * When each unit's settle window started: its own start in `rootSeen`; else the earliest start of the settling
+ * units it shares an entity with; else `now`. A dependency cycle that fails in more places (or fewer) is a new unit
+ * with each alert, and keeps the window it had: starting one with every alert would put its page off for as long
+ * as an outage spreads.
+ */
+export function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, number>, now: number): number[] {
+  let byEntity: Map<string, number> | undefined;
+  return units.map((unit) => {
+    const own = rootSeen.get(unit.key);
+    if (own !== undefined || !unit.mapped) return own ?? now;
+    if (!byEntity) {
+      byEntity = new Map();
+      for (const [key, at] of rootSeen) for (const id of entitiesOfKey(key)) byEntity.set(id, Math.min(at, byEntity.get(id) ?? at));
+    }
+    let start = now;
+    for (const id of unit.entities) start = Math.min(start, byEntity.get(id) ?? now);
+    return start;
+  });
 }
 
 /** When the flapping alerts among `ids` settle (now or earlier when none flaps). */

@@ -11,7 +11,7 @@ import { enqueueNotification } from '../notify/outbox.ts';
 import { attribute, downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
 import { extendTimeline, publishIncidentChange, type Incident } from './incident.ts';
-import { planIncidents, type IncidentWrite } from './plan.ts';
+import { planIncidents, settleStarts, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
 
 /**
@@ -128,7 +128,8 @@ export class Reconciler {
     // Who suppresses what is only read for incidents that exist or open now: while every root is still settling
     // (a burst, or the first seconds of an outage), the planner only keeps time and the attribution is not paid for.
     const settle = this.config.correlator.settle;
-    if (open.length > 0 || analysis.units.some((u) => !u.maintenance && now - (this.rootSeen.get(u.key) ?? now) >= settle)) attribute(analysis);
+    const starts = open.length > 0 ? [] : settleStarts(analysis.units, this.rootSeen, now);
+    if (open.length > 0 || analysis.units.some((u, i) => !u.maintenance && now - starts[i]! >= settle)) attribute(analysis);
     const plan = planIncidents({
       analysis,
       open,

@@ -210,6 +210,43 @@ describe('decisions and incidents on the example estate', () => {
     }
   });
 
+  it('a dependency cycle failing in more places keeps its settle window: the page is not put off by each new alert', () => {
+    // Two services that need each other: one root unit, whichever of them fails.
+    const cycle = compileTopology({
+      entities: ['a', 'b', 'c'].map((h) => ({ id: `${h}.example.com::Service[s]`, kind: 'resource', name: h, managed: true, owners: ['team:dba'] })),
+      dependencies: [
+        { from: 'a.example.com::Service[s]', to: 'b.example.com::Service[s]', kind: 'hard' },
+        { from: 'b.example.com::Service[s]', to: 'a.example.com::Service[s]', kind: 'hard' },
+      ],
+      runsOn: [],
+      members: [],
+      teams: [{ id: 'team:dba', name: 'dba', contacts: [] }],
+    });
+    const cycleMapper = new AlertMapper(cycle, []);
+    const on = (h: string, at: number) => ({ ...alert(`${h}.example.com`, 's', 'critical', at), entity: `${h}.example.com::Service[s]` });
+    const step = (records: AlertRecord[], rootSeen: Map<string, number>, now: number) =>
+      planIncidents({
+        analysis: attribute(analyse({ alerts: new PlacedAlerts(cycleMapper, 'critical', records) })),
+        open: [],
+        alerts: new Map(records.map((r) => [r.id, r])),
+        known: () => false,
+        rootSeen,
+        now,
+        settleMs: 30_000,
+      });
+    const a = on('a', 0);
+    const first = step([a], new Map(), 0);
+    expect(first.wakeAt).toBe(30_000);
+    // b fails 20 s later: the unit is now {a, b}, and its window still ends 30 s after a failed.
+    const grown = step([a, on('b', 20_000)], first.rootSeen, 20_000);
+    expect(grown.rootSeen.get(['a.example.com::Service[s]', 'b.example.com::Service[s]'].join('\n'))).toBe(0);
+    expect(grown.wakeAt).toBe(30_000);
+    // c, outside the cycle, is a root of its own and waits a full window.
+    const paged = step([a, on('b', 20_000), on('c', 25_000)], grown.rootSeen, 30_000);
+    expect(paged.writes.map((w) => w.incident.root)).toEqual([['a.example.com::Service[s]', 'b.example.com::Service[s]']]);
+    expect(paged.wakeAt).toBe(60_000);
+  });
+
   it('the same failure decided twice gets the same incident id and dedup keys', () => {
     const a = attributed({ mapper, threshold: 'critical', alerts: [alert('lb1.example.com', 'haproxy')] });
     const alerts = new Map([['lb1.example.com/haproxy', alert('lb1.example.com', 'haproxy')]]);
