@@ -132,6 +132,8 @@ export function parseEvent(value: unknown, fallback: { time: number; source?: st
   const result = eventSchema.safeParse(value);
   if (!result.success) return { ok: false, reason: describeIssues(result.error) };
   const e = result.data;
+  const pointless = pointlessRaise(e, value);
+  if (pointless) return { ok: false, reason: `raise: ${pointless}` };
   const event: AlertEvent = {
     source: e.source ?? fallback.source ?? 'unknown',
     host: e.host,
@@ -147,6 +149,15 @@ export function parseEvent(value: unknown, fallback: { time: number; source?: st
   if (e.id !== undefined) event.id = e.id;
   if (e.entity !== undefined) event.entity = e.entity;
   return { ok: true, event };
+}
+
+/**
+ * The status of `raise: +<duration>` is the one raised when the time runs out: with ok that is nothing, ever (a
+ * dead-man's switch that can never fire). Says why, or undefined for any other event; `input` is the event as given.
+ */
+export function pointlessRaise(event: Pick<z.output<typeof eventSchema>, 'raise' | 'status'>, input: unknown): string | undefined {
+  if (event.raise?.kind !== 'after' || event.status !== 'ok') return undefined;
+  return `"${String((input as { raise?: unknown }).raise)}" with status ok raises nothing when it comes due; give the status to raise, e.g. critical`;
 }
 
 /** Parses a message body as JSON first: a body that is not JSON is refused with the parser's reason. */

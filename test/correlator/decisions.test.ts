@@ -48,6 +48,11 @@ describe('alert state', () => {
     expect(reason).toMatch(/host/);
     expect(reason).toMatch(/status/);
     expect(reason).toMatch(/colour/);
+    expect(parseEvent({ host: 'h', check: 'c', status: 'ok', raise: '+25h' }, { time: 0 })).toEqual({
+      ok: false,
+      reason: 'raise: "+25h" with status ok raises nothing when it comes due; give the status to raise, e.g. critical',
+    });
+    expect(parseEvent({ host: 'h', check: 'c', status: 'critical', raise: '+25h' }, { time: 0 })).toMatchObject({ ok: true, event: { raise: { kind: 'after' } } });
   });
 
   it('gives every alert id a distinct, valid KV key', () => {

@@ -118,6 +118,11 @@ describe('faultline send against a real JetStream', () => {
     expect(raise.code).toBe(2);
     expect(raise.stderr).toBe('faultline: --raise: expected now, clear or +<duration> like +5m, got "later"\n');
 
+    // A dead-man's switch raises the status it is given: ok would never raise anything.
+    const never = await runCli(['send', '--host', 'backup1', '--check', 'nightly', '--status', 'ok', '--raise', '+25h'], testEnv());
+    expect(never.code).toBe(2);
+    expect(never.stderr).toBe('faultline: --raise: "+25h" with status ok raises nothing when it comes due; give the status to raise, e.g. critical\n');
+
     expect(await events()).toHaveLength(0);
   });
 

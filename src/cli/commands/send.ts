@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { BusUnavailableError, InvalidEventError, publishEvent } from '../../bus/publish-event.ts';
 import { connectNats } from '../../bus/nats.ts';
-import { eventSchema } from '../../correlator/event.ts';
+import { eventSchema, pointlessRaise } from '../../correlator/event.ts';
 import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
 
 /**
@@ -65,6 +65,8 @@ export function buildEvent(options: SendOptions): Record<string, unknown> {
   if (options.retire) event.retire = true;
   const result = eventSchema.safeParse(event);
   if (!result.success) throw new UsageError(result.error.issues.map(flagIssue).join('; '));
+  const pointless = pointlessRaise(result.data, event);
+  if (pointless) throw new UsageError(`--raise: ${pointless}`);
   return event;
 }
 
