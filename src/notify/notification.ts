@@ -33,7 +33,7 @@ export const notificationSchema = z.object({
     updatedAt: z.string(),
     mergedInto: z.string().optional(),
   }),
-  /** One line for humans: "db1.example.com is down: 2 services affected (service:mail, ...)". */
+  /** One line for humans: "db1.example.com is failing: 2 services affected (service:mail, ...)". */
   summary: z.string(),
   /** Why an update was sent (e.g. "folded into inc-…"). */
   reason: z.string().optional(),

@@ -73,7 +73,7 @@ describe('day and night routing through the outbox, to PagerDuty by day and emai
     expect(event).toMatchObject({ event_action: 'trigger', routing_key: 'DBA-ROUTING-KEY-0000000000000000', dedup_key: 'faultline/inc-00000000000000d1/team:dba' });
     const [mail] = smtp.received;
     expect(mail!.envelope.to).toEqual(['dba@example.com']);
-    expect(mail!.parsed.subject).toBe('[faultline] PAGE db1.example.com is down: 1 service affected (service:mail)');
+    expect(mail!.parsed.subject).toBe('[faultline] PAGE db1.example.com is failing: 1 service affected (service:mail)');
     expect(mail!.parsed.text).toContain('https://faultline.example.com/incidents/inc-00000000000000d1');
     expect(mail!.parsed.html).toContain('service:mail');
     expect(await deadNotifications(nc)).toEqual([]);

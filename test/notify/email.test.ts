@@ -32,7 +32,7 @@ describe('the email channel on a real SMTP server', () => {
     const [mail] = smtp.received;
     expect(mail!.envelope).toEqual({ from: 'faultline@example.com', to: ['oncall@example.com', 'dba-lead@example.com'] });
     const { parsed } = mail!;
-    expect(parsed.subject).toBe('[faultline] PAGE db1.example.com is down: 1 service affected (service:mail)');
+    expect(parsed.subject).toBe('[faultline] PAGE db1.example.com is failing: 1 service affected (service:mail)');
     expect(parsed.from?.address).toBe('faultline@example.com');
     expect(parsed.to?.map((a) => a.address)).toEqual(['oncall@example.com', 'dba-lead@example.com']);
     for (const body of [parsed.text!, parsed.html!]) {

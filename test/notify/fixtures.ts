@@ -21,9 +21,9 @@ export function aNotification(overrides: Partial<Notification> = {}): Notificati
       openedAt: '2026-11-21T10:00:00.000Z',
       updatedAt: '2026-11-21T10:00:05.000Z',
     },
-    summary: 'db1.example.com is down: 1 service affected (service:mail)',
+    summary: 'db1.example.com is failing: 1 service affected (service:mail)',
     tags: { dc: 'dc1' },
-    dedupKey: 'inc-00000000000000d1:page:team:dba',
+    dedupKey: 'inc-00000000000000d1/page/team:dba',
     createdAt: '2026-11-21T10:00:05.000Z',
     ...overrides,
   };

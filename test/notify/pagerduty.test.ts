@@ -50,7 +50,7 @@ describe('the PagerDuty channel on a real HTTP receiver standing in for the Even
       event_action: 'trigger',
       dedup_key: 'faultline/inc-00000000000000d1/team:dba',
       payload: {
-        summary: 'db1.example.com is down: 1 service affected (service:mail)',
+        summary: 'db1.example.com is failing: 1 service affected (service:mail)',
         source: 'db1.example.com',
         severity: 'critical',
         timestamp: aNotification().createdAt,

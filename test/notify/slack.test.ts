@@ -34,7 +34,7 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     expect(message!.channel).toBeUndefined();
     // The fallback text alone (what a phone notification shows) names root, affected services and owners.
     expect(message!.text).toBe(
-      'PAGE db1.example.com is down: 1 service affected (service:mail). Root: db1.example.com. Affected: service:mail. Owners: team:dba. ' +
+      'PAGE db1.example.com is failing: 1 service affected (service:mail). Root: db1.example.com. Affected: service:mail. Owners: team:dba. ' +
         '<https://faultline.example.com/incidents/inc-00000000000000d1|inc-00000000000000d1>',
     );
     expect(message!.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'PAGE: db1.example.com', emoji: true } });
@@ -59,7 +59,7 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     await channel.send(aNotification({ kind: 'resolved', summary: 'db1.example.com recovered: 1 service affected (service:mail)' }));
 
     const [notice, resolved] = messages();
-    expect(notice!.text).toMatch(/^NOTICE db1\.example\.com is down/);
+    expect(notice!.text).toMatch(/^NOTICE db1\.example\.com is failing/);
     expect(shown(notice!).join('\n')).toContain('Notice for team:mail: a service of yours is affected');
     expect(resolved!.text).toMatch(/^RESOLVED db1\.example\.com recovered/);
     expect(shown(resolved!).join('\n')).not.toContain('http');
