@@ -24,10 +24,11 @@ import { PROJECT_ROOT } from '../stack/process.ts';
 export const RULE_SEVERITIES = ['error', 'warning', 'info'] as const;
 export type RuleSeverity = (typeof RULE_SEVERITIES)[number];
 
-/** The built-in rules (design section 8, MUST): queries/compliance/<id>.cypher. */
+/** The built-in rules, queries/compliance/<id>.cypher: the seven of design section 8 (MUST) and group-min-healthy. */
 export const BUILTIN_RULE_IDS = [
   'no-dependencies',
   'group-single-member',
+  'group-min-healthy',
   'group-single-az',
   'dependency-same-rack',
   'dangling-dependency',

@@ -6,6 +6,9 @@ import { prepareTopology } from './components.ts';
 import { loadTopology } from './load.ts';
 import type { Topology } from './topology.ts';
 
+/** Problems of a topology logged at each load (all are counted). */
+const LOGGED_PROBLEMS = 20;
+
 export interface Snapshot {
   topology: Topology;
   loadedAt: Date;
@@ -55,6 +58,8 @@ export class TopologyStore {
         const snapshot = { topology: loaded.topology, loadedAt: new Date(), loadSeconds: loaded.seconds };
         this.snapshot = snapshot;
         this.log.info({ ...loaded.counts, seconds: loaded.seconds }, 'topology loaded');
+        const { problems } = loaded.topology;
+        if (problems.length > 0) this.log.warn({ count: problems.length, problems: problems.slice(0, LOGGED_PROBLEMS) }, 'the topology has problems; each is handled as the message says');
         for (const listener of this.listeners) listener(snapshot);
         return snapshot;
       } finally {

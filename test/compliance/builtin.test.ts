@@ -10,6 +10,8 @@ import { runRules, type CheckResult } from '../../src/compliance/run.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { freshGraph, silentLog, testConfig } from '../support/services.ts';
+import { TopologyStore } from '../../src/engine/store.ts';
+import { capturedLog } from '../notify/fixtures.ts';
 import { CLEAN, DIRTY, importNative, OFFENDERS, wipe } from './estates.ts';
 
 const CATALOGS = join(PROJECT_ROOT, 'test', 'fixtures', 'puppet', 'catalogs');
@@ -35,7 +37,7 @@ describe('the built-in compliance rules on a real Neo4j', () => {
     await importNative(driver, CLEAN);
     const result = await check();
     expect(byRule(result)).toEqual(Object.fromEntries(BUILTIN_RULE_IDS.map((id) => [id, []])));
-    expect(result.summary).toMatchObject({ rules: 7, passed: 7, violated: 0, failed: 0 });
+    expect(result.summary).toMatchObject({ rules: 8, passed: 8, violated: 0, failed: 0 });
   });
 
   it('each find exactly its one offender in an estate that has one per rule, and name it in the message', async () => {
@@ -54,6 +56,14 @@ describe('the built-in compliance rules on a real Neo4j', () => {
     expect(message('dependency-same-rack')).toBe(
       'batch1.example.com depends softly on db1.example.com::Service[db]: their hosts batch1.example.com and db1.example.com are in rack r3 of dc1',
     );
+    expect(message('group-min-healthy')).toBe('group:search needs 3 healthy members but has 2: any one failing takes it down');
+    // The engine, which treats that group as needing both, says so when it loads the topology.
+    const { log, lines } = capturedLog();
+    await new TopologyStore(driver, testConfig().neo4j, log).reload();
+    expect(lines().find((l) => l.msg === 'the topology has problems; each is handled as the message says')).toMatchObject({
+      level: 40, // pino's warn
+      problems: expect.arrayContaining(['group:search needs 3 healthy members but has 2: treated as needing all of them']),
+    });
   });
 
   it('follow dependencies through groups and services, and tell racks of different locations apart', async () => {
@@ -108,6 +118,7 @@ describe('the built-in compliance rules on a real Neo4j', () => {
     expect(found).toEqual({
       'no-dependencies': [],
       'group-single-member': [],
+      'group-min-healthy': [],
       // "MySQL databases not in the same availability zone": db1 and db2 are both in eu-west-1a.
       'group-single-az': [['group:capability:mysql-greylist', 'db1.example.com::Service[mysqld]', 'db2.example.com::Service[mysqld]']],
       'dependency-same-rack': [
@@ -140,6 +151,7 @@ describe('the built-in compliance rules on a real Neo4j', () => {
       expect(found).toEqual({
         'no-dependencies': [],
         'group-single-member': [['group:capability:dns', 'log1.example.com::Service[unbound]']],
+        'group-min-healthy': [],
         // The catalogs carry no az or rack facts: nothing to judge.
         'group-single-az': [],
         'dependency-same-rack': [],

@@ -44,7 +44,7 @@ describe('faultline check', () => {
     expect(code).toBe(1);
     for (const id of BUILTIN_RULE_IDS) expect(stdout).toMatch(new RegExp(`^${id} +(error|warning) +1 violation$`, 'm'));
     expect(stdout).toContain('pay1.example.com is a single point of failure of tier-1 service service:pay');
-    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^7 rules: 0 passed, 7 with violations, 0 failed; 7 violations \(4 errors, 3 warnings\) in [\d.]+ s$/);
+    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^8 rules: 0 passed, 8 with violations, 0 failed; 8 violations \(4 errors, 4 warnings\) in [\d.]+ s$/);
 
     const root = parseXml(readFileSync(join(cwd, 'reports', 'compliance.xml'), 'utf8'));
     const suite = elements(root, 'testsuite')[0]!;
@@ -52,7 +52,7 @@ describe('faultline check', () => {
     expect(cases.map((c) => c.attributes.name)).toEqual([...BUILTIN_RULE_IDS]);
     const failing = cases.filter((c) => elements(c, 'failure').length > 0).map((c) => c.attributes.name).sort();
     expect(failing).toEqual(['dangling-dependency', 'group-single-az', 'spof-tier1', 'unowned']);
-    expect(suite.attributes).toMatchObject({ tests: '7', failures: '4', errors: '0', skipped: '0' });
+    expect(suite.attributes).toMatchObject({ tests: '8', failures: '4', errors: '0', skipped: '0' });
     expect(elements(suite, 'failure').map((f) => f.attributes.message)).toContain('orphan.example.com has no owning team');
     const rack = cases.find((c) => c.attributes.name === 'dependency-same-rack')!;
     expect(elements(rack, 'system-out')[0]!.text).toContain('warning: batch1.example.com depends softly on db1.example.com::Service[db]');
@@ -63,7 +63,7 @@ describe('faultline check', () => {
     await importNative(driver, CLEAN);
     const clean = await runCli(['check'], testEnv());
     expect(clean.code, clean.stderr).toBe(0);
-    expect(clean.stdout).toMatch(/^7 rules: 7 passed, 0 with violations, 0 failed; 0 violations in/m);
+    expect(clean.stdout).toMatch(/^8 rules: 8 passed, 0 with violations, 0 failed; 0 violations in/m);
 
     await wipe(driver);
     await importNative(driver, DIRTY);
@@ -127,7 +127,7 @@ describe('faultline check', () => {
     expect(stdout).toMatch(/^broken +warning +FAILED \(rules\/broken\.cypher\): Neo\.ClientError\.Statement\.SyntaxError: .*\(line 6, column 1/m);
     expect(stdout).toMatch(/^unowned +error +1 violation$/m);
     const suite = elements(parseXml(readFileSync(join(cwd, 'out.xml'), 'utf8')), 'testsuite')[0]!;
-    expect(suite.attributes).toMatchObject({ tests: '8', errors: '1' });
+    expect(suite.attributes).toMatchObject({ tests: '9', errors: '1' });
   });
 
   it('says plainly what is wrong with its options', async () => {

@@ -47,6 +47,8 @@ export const DIRTY = {
     cache: { minHealthy: 1, members: ['cache1.example.com::Service[redis]'] },
     // group-single-az: a queue of two, both in az-c (in two racks).
     queue: { minHealthy: 1, members: ['mq1.example.com::Service[mq]', 'mq2.example.com::Service[mq]'] },
+    // group-min-healthy: a search cluster declared to need three healthy members, with two.
+    search: { minHealthy: 3, members: ['es1.example.com::Service[es]', 'es2.example.com::Service[es]'] },
   },
   hosts: {
     ...CLEAN.hosts,
@@ -58,6 +60,8 @@ export const DIRTY = {
     'cache1.example.com': host('r5', 'az-a', { resources: { 'Service[redis]': {} } }),
     'mq1.example.com': host('r6', 'az-c', { resources: { 'Service[mq]': {} } }),
     'mq2.example.com': host('r7', 'az-c', { resources: { 'Service[mq]': {} } }),
+    'es1.example.com': host('r11', 'az-a', { resources: { 'Service[es]': {} } }),
+    'es2.example.com': host('r12', 'az-b', { resources: { 'Service[es]': {} } }),
     // dependency-same-rack: batch1 shares rack r3 with db1, which it needs.
     'batch1.example.com': host('r3', 'az-a', { depends: [{ on: 'db1.example.com::Service[db]', kind: 'soft' }] }),
     // unowned.
@@ -70,6 +74,7 @@ export const DIRTY = {
 export const OFFENDERS: Record<string, string[]> = {
   'no-dependencies': ['lonely.example.com'],
   'group-single-member': ['group:cache', 'cache1.example.com::Service[redis]'],
+  'group-min-healthy': ['group:search', 'es1.example.com::Service[es]', 'es2.example.com::Service[es]'],
   'group-single-az': ['group:queue', 'mq1.example.com::Service[mq]', 'mq2.example.com::Service[mq]'],
   'dependency-same-rack': ['batch1.example.com', 'db1.example.com::Service[db]'],
   'dangling-dependency': ['gone.example.com::Service[api]', 'app2.example.com::Service[app]'],
