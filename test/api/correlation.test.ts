@@ -127,6 +127,19 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await p.send('log1.example.com', 'dns', 'ok');
     await until('dns clear', () => p.decision('log1.example.com/dns')?.verdict === 'ok');
     expect((await answer('{ alerts(state: OK) { id status suppressed } }')).alerts).toEqual([{ id: 'log1.example.com/dns', status: 'OK', suppressed: false }]);
+
+    // How each alert was placed, and an entity named with a typo: placed by its host, and the typo shown.
+    await p.send('web1.example.com', 'nginx', 'ok', { entity: 'web1.example.com::Service[nginx]' });
+    await p.send('web1.example.com', 'tls', 'ok', { entity: 'web1.example.com/Service[nginx]' });
+    await p.send('nowhere.example.org', 'ping', 'ok');
+    await until('the three ok alerts', () => ['web1.example.com/nginx', 'web1.example.com/tls', 'nowhere.example.org/ping'].every((id) => p.decision(id)));
+    const placed = await answer('{ alerts(state: OK) { id mappedBy unknownEntity entity { id } } }');
+    expect(placed.alerts).toEqual([
+      { id: 'log1.example.com/dns', mappedBy: 'CHECK', unknownEntity: null, entity: { id: UNBOUND } },
+      { id: 'nowhere.example.org/ping', mappedBy: 'UNMAPPED', unknownEntity: null, entity: null },
+      { id: 'web1.example.com/nginx', mappedBy: 'ENTITY', unknownEntity: null, entity: { id: 'web1.example.com::Service[nginx]' } },
+      { id: 'web1.example.com/tls', mappedBy: 'HOST', unknownEntity: 'web1.example.com/Service[nginx]', entity: { id: 'web1.example.com' } },
+    ]);
   });
 
   it('shows open incidents with root, suppressed alerts, affected services and owners; acknowledging needs the write scope', async () => {

@@ -35,6 +35,8 @@ export const Alert: AlertResolvers = {
     refsOf(analysis.topology, (decision?.suppressedBy ?? []).flatMap((unit) => analysis.units[unit]?.entities ?? [])),
   reason: (ref) => (suppressed(ref) && ref.decision?.reason ? upper(ref.decision.reason) : null),
   mapped: ({ decision }) => decision !== undefined && decision.entity >= 0,
+  mappedBy: ({ decision }) => upper(decision?.mappedBy ?? 'unmapped'),
+  unknownEntity: ({ record, decision }) => (record.entity !== undefined && decision?.mappedBy !== 'entity' ? record.entity : null),
   text: ({ record }) => record.text ?? null,
   since: ({ record }) => isoTime(record.since),
   lastSeen: ({ record }) => isoTime(record.time),

@@ -34,6 +34,7 @@ export type Alert = {
   lastSeen: Scalars['DateTime']['output'];
   /** False when no entity, check rule or host name placed it on the graph. */
   mapped: Scalars['Boolean']['output'];
+  mappedBy: AlertMapping;
   reason?: Maybe<SuppressionReason>;
   /** When the status last changed. */
   since: Scalars['DateTime']['output'];
@@ -43,7 +44,22 @@ export type Alert = {
   suppressedBy: Array<Entity>;
   tags: Array<Tag>;
   text?: Maybe<Scalars['String']['output']>;
+  /** The entity the event named when no import declares it (a typo, or not imported yet): the alert was placed by check, rule or host instead. */
+  unknownEntity?: Maybe<Scalars['String']['output']>;
 };
+
+/** How an alert was placed on the graph (design section 6), first that applies. */
+export type AlertMapping =
+  /** A faultline::check declared for this host and check. */
+  | 'CHECK'
+  /** The entity the event named. */
+  | 'ENTITY'
+  /** The host itself. */
+  | 'HOST'
+  /** A correlator.mappings rule of the configuration. */
+  | 'RULE'
+  /** Nothing: the host is unknown to the graph (the alert is kept, a root of its own). */
+  | 'UNMAPPED';
 
 export type AlertState =
   /** Any status but OK. */
@@ -594,6 +610,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Alert: ResolverTypeWrapper<AlertRef>;
+  AlertMapping: AlertMapping;
   AlertState: AlertState;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CheckNoise: ResolverTypeWrapper<CheckNoise>;
@@ -676,6 +693,7 @@ export type AlertResolvers<ContextType = ApiContext, ParentType extends Resolver
   incident?: Resolver<Maybe<ResolversTypes['Incident']>, ParentType, ContextType>;
   lastSeen?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   mapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  mappedBy?: Resolver<ResolversTypes['AlertMapping'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['SuppressionReason']>, ParentType, ContextType>;
   since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
@@ -683,6 +701,7 @@ export type AlertResolvers<ContextType = ApiContext, ParentType extends Resolver
   suppressedBy?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  unknownEntity?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type CheckNoiseResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['CheckNoise'] = ResolversParentTypes['CheckNoise']> = {
