@@ -159,15 +159,15 @@ const PIECES = {
     UNWIND $freshDependencies AS d
     MERGE (a:Entity {id: d.from})
     MERGE (b:Entity {id: d.to})
-    ON CREATE SET b.managed = false
+    ON CREATE SET b.managed = false, b.source = $source, b.generation = $generation
     CREATE (a)-[r:DEPENDS_ON]->(b)
     SET r += $stamp, r.kind = d.kind, r.origin = d.origin }`,
   dependencies: `CALL () {
     UNWIND $dependencies AS d
     MERGE (a:Entity {id: d.from})
-    ON CREATE SET a.managed = false
+    ON CREATE SET a.managed = false, a.source = $source, a.generation = $generation
     MERGE (b:Entity {id: d.to})
-    ON CREATE SET b.managed = false
+    ON CREATE SET b.managed = false, b.source = $source, b.generation = $generation
     MERGE (a)-[r:DEPENDS_ON]->(b)
     SET r.kind = d.kind, r.origin = d.origin, r.host = CASE WHEN d.shared THEN '' ELSE $owner END,
         r.source = $source, r.generation = $generation }`,
@@ -203,9 +203,9 @@ const PIECES = {
   memberships: `CALL () {
     UNWIND $memberships AS m
     MERGE (g:Entity {id: m.group})
-    ON CREATE SET g:Group, g.name = substring(m.group, 6), g.minHealthy = 1, g.managed = true
+    ON CREATE SET g:Group, g.name = substring(m.group, 6), g.minHealthy = 1, g.managed = true, g.source = $source, g.generation = $generation
     MERGE (e:Entity {id: m.member})
-    ON CREATE SET e.managed = false
+    ON CREATE SET e.managed = false, e.source = $source, e.generation = $generation
     MERGE (g)-[r:HAS_MEMBER]->(e)
     SET r += $stamp }`,
 } as const;

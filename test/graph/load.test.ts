@@ -29,6 +29,25 @@ describe('writing a host', () => {
   });
   afterAll(() => driver?.close());
 
+  it('stamps every vertex it writes with source and generation, placeholders and implied groups included', async () => {
+    await driver.executeQuery('MATCH (n) DETACH DELETE n');
+    const declared = host('c.example.com', {
+      dependencies: [
+        { from: 'c.example.com::Service[app]', to: 'c.example.com::Package[app]', kind: 'hard', origin: 'require' },
+        { from: 'c.example.com::Service[app]', to: 'gone.example.com::Service[api]', kind: 'hard', origin: 'faultline::depends' },
+      ],
+      memberships: [{ group: 'group:pool', member: 'c.example.com::Service[app]' }, { group: 'group:pool', member: 'later.example.com::Service[app]' }],
+    });
+    for (const generation of [1, 2]) {
+      // The second write finds the placeholders there: they keep the stamp of the write that made them.
+      await writeHost(driver, settings(), declared, { source: 'test', generation });
+      const { records } = await driver.executeQuery('MATCH (n) RETURN n.id AS id, n.source AS source, n.generation AS generation ORDER BY id');
+      const stamps = records.map((r) => r.toObject());
+      expect(stamps.map((s) => s.id)).toEqual(expect.arrayContaining(['gone.example.com::Service[api]', 'group:pool', 'later.example.com::Service[app]']));
+      for (const stamp of stamps) expect(stamp).toEqual({ id: stamp.id, source: 'test', generation: expect.anything() });
+    }
+  });
+
   it('a host whose write fails in the database is left exactly as it was', async () => {
     await writeHost(driver, settings(), host('b.example.com'), { source: 'test', generation: 1 });
     const before = await snapshot(driver);
