@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { issueText } from '../src/zod-issues.ts';
 
 /** A problem in one input file, located by JSON path (and line, where the format has lines). */
 export interface InputProblem {
@@ -28,8 +29,8 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 
 export function zodProblems(file: string, error: z.ZodError, lineOf?: (path: PropertyKey[]) => number | undefined): InputProblem[] {
   return error.issues.map((issue) => {
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path] : [...issue.path];
-    const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    const path = [...issue.path];
+    const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issueText(issue);
     const line = lineOf?.(path);
     return { file, path: jsonPath(path), message, ...(line ? { line } : {}) };
   });

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
+import { suggestKey } from './suggest.ts';
+import { issueText } from '../zod-issues.ts';
 
 /** Environment variables that override the file, and the config key each one sets. */
 const ENV_KEYS = {
@@ -105,11 +107,16 @@ function describeIssue(issue: z.core.$ZodIssue, file: string | undefined, fromEn
   if (variable) return `${variable}: ${issue.message}`;
   const where = file ?? 'configuration';
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    const keys = issue.keys
+      .map((k) => {
+        const hint = suggestKey(configSchema, issue.path, k);
+        return hint === undefined ? `"${k}"` : `"${k}" (did you mean ${hint}?)`;
+      })
+      .join(', ');
     const plural = issue.keys.length > 1 ? 'keys' : 'key';
     return `${where}: unknown ${plural} ${keys} ${dotted ? `in ${dotted}` : 'at the top level'}`;
   }
-  return `${where}: ${dotted || '(top level)'}: ${issue.message}`;
+  return `${where}: ${dotted || '(top level)'}: ${issueText(issue)}`;
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
+import { issueText } from '../zod-issues.ts';
 
 const utf8Decoder = new TextDecoder();
 
@@ -177,17 +178,10 @@ export function describeIssues(error: z.ZodError): string {
     .map((issue) => {
       const path = issue.path.map(String).join('.');
       if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      if (isMissing(issue)) return `${path}: required`;
-      const message = issue.message.replace(/^Invalid input: /, '');
+      const message = issueText(issue);
       return path ? `${path}: ${message}` : message;
     })
     .join('; ');
-}
-
-/** A missing field rather than one of the wrong type (zod keeps an issue's `input` only with `reportInput`). */
-function isMissing(issue: z.core.$ZodIssue): boolean {
-  if (issue.code !== 'invalid_type') return false;
-  return 'input' in issue ? issue.input === undefined : / received undefined$/.test(issue.message);
 }
 
 /** The dead-letter record for a refused event: what came in, where from, and why it was refused. */

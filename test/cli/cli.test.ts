@@ -35,7 +35,7 @@ describe('the faultline executable', () => {
     writeFileSync(join(cwd, 'faultline.yaml'), 'correlator:\n  settle: 30s\nnotfiy:\n  channels: []\n');
     const { code, stderr } = await runCli(['migrate'], testEnv(), cwd);
     expect(code).toBe(2);
-    expect(stderr).toBe(`faultline: ${join(cwd, 'faultline.yaml')}: unknown key "notfiy" at the top level\n`);
+    expect(stderr).toBe(`faultline: ${join(cwd, 'faultline.yaml')}: unknown key "notfiy" (did you mean notify?) at the top level\n`);
   });
 
   it('says which Neo4j it cannot reach, in one line', async () => {

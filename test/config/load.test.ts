@@ -66,9 +66,17 @@ notify:
 
   it('names an unknown key and where it is', () => {
     const file = withFile('correlater:\n  settle: 30s\n');
-    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([`${file}: unknown key "correlater" at the top level`]);
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([`${file}: unknown key "correlater" (did you mean correlator?) at the top level`]);
     const nested = withFile('correlator:\n  setle: 30s\n');
-    expect(problemsOf(() => loadConfig({ file: nested, env: {} }))).toEqual([`${nested}: unknown key "setle" in correlator`]);
+    expect(problemsOf(() => loadConfig({ file: nested, env: {} }))).toEqual([`${nested}: unknown key "setle" (did you mean settle?) in correlator`]);
+    // A key of a section written at the top level names the section; a key like nothing known names nothing.
+    const flat = withFile('auth: none\nfrobnicate: 1\n');
+    expect(problemsOf(() => loadConfig({ file: flat, env: {} }))).toEqual([`${flat}: unknown keys "auth" (did you mean api.auth?), "frobnicate" at the top level`]);
+    const channel = withFile('notify:\n  channels:\n    - { name: hook, type: webhook, ulr: "http://127.0.0.1:9/" }\n');
+    expect(problemsOf(() => loadConfig({ file: channel, env: {} }))).toEqual([
+      `${channel}: notify.channels[0].url: required`,
+      `${channel}: unknown key "ulr" (did you mean url?) in notify.channels[0]`,
+    ]);
   });
 
   it('names the environment variable that holds a bad value', () => {
@@ -149,7 +157,7 @@ ingest:
       `${file}: ingest.secret: the secret must be at least 16 characters`,
       `${file}: ingest.webhooks[0].check: expected a path like $.labels.host (or a constant without $), got "$..check"`,
       expect.stringMatching(new RegExp(`^${file}: ingest.webhooks\\[0\\].statusMap.alerting: `)),
-      `${file}: unknown key "item" in ingest.webhooks[1]`,
+      `${file}: unknown key "item" (did you mean items?) in ingest.webhooks[1]`,
       `${file}: ingest.webhooks[2].name: expected letters, digits, _ and - (at most 64)`,
     ]);
     expect(problems.join('\n')).not.toContain('too-short');

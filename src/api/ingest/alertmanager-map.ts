@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import { normaliseStatus, type Status } from '../../correlator/event.ts';
+import { issueText } from '../../zod-issues.ts';
 import type { Candidate } from './store.ts';
 
 /**
@@ -172,8 +173,7 @@ function describeAt(error: z.ZodError, prefix: PropertyKey[]): string {
   return error.issues
     .map((issue) => {
       const path = jsonPath([...prefix, ...issue.path]);
-      const missing = issue.code === 'invalid_type' && / received undefined$/.test(issue.message);
-      const message = missing ? 'required' : issue.message.replace(/^Invalid input: /, '');
+      const message = issueText(issue);
       return path ? `${path}: ${message}` : message;
     })
     .join('; ');
