@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getIntrospectionQuery } from 'graphql';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import type { ApiServices } from '../../src/api/context.ts';
 import { ensureLayout } from '../../src/bus/layout.ts';
@@ -66,6 +67,12 @@ describe('GraphQL API over HTTP', () => {
     }
   });
 
+  it('answers the standard introspection query (GraphiQL, codegen) within the default limits', async () => {
+    const { body } = await graphql(server, getIntrospectionQuery(), { authorization: `Bearer ${TOKEN}` });
+    expect(body.errors).toBeUndefined();
+    expect((body.data as { __schema: { types: unknown[] } }).__schema.types.length).toBeGreaterThan(20);
+  });
+
   it('rejects a query deeper than the limit before running it', async () => {
     const deep = '{ health { components { name } } a: health { components { name } } }';
     expect((await graphql(server, deep, { authorization: `Bearer ${TOKEN}` })).body.errors).toBeUndefined();
@@ -81,12 +88,20 @@ describe('GraphQL API over HTTP', () => {
   });
 
   it('rejects a query selecting more fields than the cost limit, aliases and fragments counted', async () => {
-    const cheap = await startApiServer({ ...services, config: { ...base, api: { ...base.api, maxCost: 4 } } });
+    const cheap = await startApiServer({ ...services, config: { ...base, api: { ...base.api, maxCost: 4, maxBodyBytes: 65_536 } } });
     try {
       const ok = await graphql(cheap, '{ health { status version } }', { authorization: `Bearer ${TOKEN}` });
       expect(ok.body.errors).toBeUndefined();
       const costly = await graphql(cheap, '{ a: health { status version } b: health { status version } }', { authorization: `Bearer ${TOKEN}` });
       expect(costly.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+      // Introspection is counted like any other selection: aliases cannot multiply it for free.
+      const schemas = await graphql(cheap, '{ a: __schema { types { name } } b: __schema { types { name } } c: __schema { types { name } } }', { authorization: `Bearer ${TOKEN}` });
+      expect(schemas.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+      // Fragments spreading each other ten times over, nine deep: 4e9 fields, measured once per fragment, refused.
+      let fragments = 'fragment F0 on Query { health { status } }';
+      for (let i = 1; i < 10; i++) fragments += ` fragment F${i} on Query { ${Array.from({ length: 10 }, (_, k) => `a${k}: health { status } ...F${i - 1}`).join(' ')} }`;
+      const bomb = await graphql(cheap, `{ ...F9 } ${fragments}`, { authorization: `Bearer ${TOKEN}` });
+      expect(bomb.body.errors?.map((e) => e.message)).toContain('query selects 4222222220 fields; the limit is 4');
     } finally {
       await cheap.close();
     }

@@ -1,7 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../../config/schema.ts';
-import { authenticate } from '../auth.ts';
+import { authenticate, sameSecret } from '../auth.ts';
 import type { Principal } from '../context.ts';
 
 /**
@@ -67,11 +66,6 @@ function presentedSecret(req: IncomingMessage): string | undefined {
   return new URLSearchParams((req.url ?? '').slice(query + 1)).get('secret') ?? undefined;
 }
 
-/** Constant time, whatever the lengths: both sides are hashed to the same size first. */
-function sameSecret(presented: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(presented), digest(expected));
-}
 
 export function allowMethod(req: IncomingMessage, res: ServerResponse, method: string): boolean {
   if (req.method === method) return true;
