@@ -17,6 +17,7 @@ export interface PostOptions {
  * one would resend the headers (or the document) to wherever it points, and count as final failures.
  */
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<DeliveryResult> {
+  const secrets = [...(options.secrets ?? []), ...urlSecrets(url)];
   const headers = new Headers(options.headers);
   headers.set('content-type', 'application/json');
   const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -30,12 +31,12 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     });
     // Read the answer to the end either way, so the connection goes back to the pool.
     const text = await response.text();
-    const detail = response.ok ? '' : redact(text.replace(/\s+/g, ' ').trim(), options.secrets).slice(0, DETAIL_CHARS);
+    const detail = response.ok ? '' : redact(text.replace(/\s+/g, ' ').trim(), secrets).slice(0, DETAIL_CHARS);
     return httpResult(response.status, response.statusText, detail);
   } catch (err) {
     if (timeout.aborted) return { ok: false, retryable: true, error: `no answer within ${options.timeoutMs} ms` };
     if (options.signal?.aborted) return { ok: false, retryable: true, error: 'delivery interrupted: the notifier is stopping' };
-    return { ok: false, retryable: true, error: networkError(err) };
+    return { ok: false, retryable: true, error: redact(networkError(err), secrets) };
   }
 }
 
@@ -46,9 +47,22 @@ function networkError(err: unknown): string {
   return `request failed: ${reason}`;
 }
 
-/** `text` with every occurrence of a secret replaced by `***`. */
+/**
+ * What of a URL may be a secret: all of it, its path and query (a Slack webhook's path is its token; a receiver
+ * may echo the path it refused) and its user info. fetch names the whole URL in some errors.
+ */
+function urlSecrets(url: string): string[] {
+  try {
+    const u = new URL(url);
+    return [url, u.href, `${u.pathname}${u.search}`, u.search.slice(1), decodeURIComponent(u.username), decodeURIComponent(u.password)];
+  } catch {
+    return [url];
+  }
+}
+
+/** `text` with every occurrence of a secret replaced by `***`, the longest first (a URL before its parts). */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.replaceAll(secret, '***');
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret.length >= 4) out = out.replaceAll(secret, '***');
   return out;
 }

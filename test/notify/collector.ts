@@ -28,7 +28,8 @@ export async function startCollector(answer: (n: number, request: Received) => n
       }
       setTimeout(() => {
         res.writeHead(status, { 'content-type': 'text/plain' });
-        res.end(status < 300 ? 'ok' : `refused with ${status}`);
+        // Like many frameworks' error pages, the refusal names the path it refused.
+        res.end(status < 300 ? 'ok' : `refused with ${status} (POST ${request.path})`);
       }, options.delayMs ?? 0);
     });
   });

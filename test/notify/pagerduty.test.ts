@@ -157,7 +157,7 @@ describe('PagerDuty deliveries through the outbox and the notifier', () => {
     const events = collector.bodies() as unknown as PagerDutyEvent[];
     expect(events.map((e) => e.event_action)).toEqual(['trigger', 'trigger', 'resolve']);
     expect(new Set(events.map((e) => e.dedup_key))).toEqual(new Set(['faultline/inc-00000000000000d1/team:dba']));
-    expect(captured.lines().filter((l) => l.msg === 'delivery failed; will retry').map((l) => l.error)).toEqual(['HTTP 429 Too Many Requests: refused with 429']);
+    expect(captured.lines().filter((l) => l.msg === 'delivery failed; will retry').map((l) => l.error)).toEqual(['HTTP 429 Too Many Requests: refused with 429 (POST ***)']);
     expect(await deadNotifications(nc)).toEqual([]);
     expect(captured.text()).not.toContain(ROUTING_KEY);
   });

@@ -56,6 +56,18 @@ describe('the generic webhook channel on a real HTTP receiver', () => {
     expect(JSON.stringify(result)).not.toMatch(/s3cr3t|in-the-url/);
   });
 
+  it('keeps a token in the URL out of the error when the receiver echoes the path, and URL credentials out of fetch\'s', async () => {
+    collector = await startCollector(() => 404);
+    const withToken = createChannel({ name: 'ops-hook', type: 'webhook', url: `${collector.url}/T0123/s3cr3t-path-token?key=in-the-url` });
+    const refused = await withToken.send(aNotification());
+    expect(refused).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('refused with 404') });
+    expect(JSON.stringify(refused)).not.toMatch(/s3cr3t|in-the-url/);
+    const withCredentials = createChannel({ name: 'ops-hook', type: 'webhook', url: collector.url.replace('http://', 'http://hook-user:s3cr3t-password@') });
+    const failed = await withCredentials.send(aNotification());
+    expect(failed.ok).toBe(false);
+    expect(JSON.stringify(failed)).not.toMatch(/s3cr3t|hook-user/);
+  });
+
   it('is one of the four channel types createChannel builds', () => {
     const { notify } = configSchema.parse({
       notify: {

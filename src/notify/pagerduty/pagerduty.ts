@@ -112,7 +112,7 @@ export function pagerdutyChannel(config: PagerDutyConfig, options: ChannelOption
         return { ok: false, retryable: false, error: `no routing key: the channel has no routingKey and ${notification.team ?? 'the (unowned) root'} has no pagerduty: contact` };
       }
       const event = pagerdutyEvent(notification, action, routingKey, incidentLink(options.incidentUrl, notification.incident.id));
-      return postJson(config.url, event, { timeoutMs, signal: send.signal, secrets: [routingKey, config.url] });
+      return postJson(config.url, event, { timeoutMs, signal: send.signal, secrets: [routingKey] });
     },
   };
 }

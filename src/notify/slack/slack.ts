@@ -45,7 +45,7 @@ export function slackChannel(config: SlackConfig, options: ChannelOptions = {}):
       const contact = send.useContacts ? contactsOf(notification, 'slack')[0] : undefined;
       const channel = contact ?? config.channel;
       const message = slackMessage(notification, incidentLink(options.incidentUrl, notification.incident.id));
-      return postJson(config.url, channel ? { ...message, channel } : message, { timeoutMs, signal: send.signal, secrets: [config.url] });
+      return postJson(config.url, channel ? { ...message, channel } : message, { timeoutMs, signal: send.signal });
     },
   };
 }
