@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { withoutCredentials } from '../redact.ts';
 
 export type { NatsConnection };
 
@@ -10,13 +11,13 @@ export async function connectNats(url: string, name = 'faultline'): Promise<Nats
     // No stack captured per request: the correlator makes thousands a second, and the errors name what failed.
     nc = await connect({ servers: url, name, timeout: 5_000, maxReconnectAttempts: -1, noAsyncTraces: true });
   } catch (err) {
-    throw new Error(`cannot reach NATS at ${url} (set NATS_URL or nats.url): ${(err as Error).message}`);
+    throw new Error(`cannot reach NATS at ${withoutCredentials(url)} (set NATS_URL or nats.url): ${(err as Error).message}`);
   }
   try {
     await (await jetstreamManager(nc)).getAccountInfo();
   } catch (err) {
     await nc.close();
-    throw new Error(`NATS at ${url} has no JetStream (start nats-server with -js): ${(err as Error).message}`);
+    throw new Error(`NATS at ${withoutCredentials(url)} has no JetStream (start nats-server with -js): ${(err as Error).message}`);
   }
   return nc;
 }

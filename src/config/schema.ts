@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NOTIFICATION_KINDS } from '../notify/notification.ts';
 import { parseDuration } from './duration.ts';
+import { withoutCredentials } from '../redact.ts';
 
 /**
  * The whole configuration, validated once at start (design section 9). Objects are strict: an unknown or
@@ -18,7 +19,11 @@ const duration = z
     return ms;
   });
 
-const urlWithScheme = (schemes: readonly string[], what: string) =>
+/**
+ * A URL with one of `schemes`. The error quotes what was given, its credentials hidden; a `secret` URL (a Slack
+ * or PagerDuty webhook, whose path is the token) is not quoted at all.
+ */
+const urlWithScheme = (schemes: readonly string[], what: string, { secret = false } = {}) =>
   z.string().refine(
     (text) => {
       try {
@@ -27,7 +32,10 @@ const urlWithScheme = (schemes: readonly string[], what: string) =>
         return false;
       }
     },
-    { error: (issue) => `expected ${what} (${schemes.map((s) => `${s}://`).join(', ')}), got "${String(issue.input)}"` },
+    {
+      error: (issue) =>
+        `expected ${what} (${schemes.map((s) => `${s}://`).join(', ')})${secret ? '' : `, got "${withoutCredentials(String(issue.input))}"`}`,
+    },
   );
 
 export const SEVERITIES = ['ok', 'warning', 'critical', 'unknown'] as const;
@@ -163,7 +171,7 @@ const correlatorSection = z.strictObject({
 });
 
 const channelBase = { name: z.string().min(1) };
-const httpUrl = urlWithScheme(['http', 'https'], 'an HTTP URL');
+const httpUrl = urlWithScheme(['http', 'https'], 'an HTTP URL', { secret: true });
 /** PagerDuty's Events API v2 endpoint; `url` points a pagerduty channel elsewhere (a proxy, a test receiver). */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 const channel = z.discriminatedUnion('type', [

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import neo4j, { isRetryableError, type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import type { Config } from '../config/schema.ts';
+import { withoutCredentials } from '../redact.ts';
 
 export type { Driver, ManagedTransaction };
 
@@ -31,7 +32,7 @@ export async function connectNeo4j(settings: Neo4jSettings): Promise<Driver> {
     return driver;
   } catch (err) {
     await driver.close();
-    throw new Error(`cannot reach Neo4j at ${settings.uri} (set NEO4J_URI or neo4j.uri): ${reason(err)}`);
+    throw new Error(`cannot reach Neo4j at ${withoutCredentials(settings.uri)} (set NEO4J_URI or neo4j.uri): ${reason(err)}`);
   }
 }
 

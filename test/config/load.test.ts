@@ -85,6 +85,14 @@ notify:
     ]);
   });
 
+  it('never quotes credentials or a webhook URL in an error', () => {
+    expect(problemsOf(() => loadConfig({ env: { NATS_URL: 'http://faultline:s3cr3t@nats.example.com:4222' }, cwd: tmpdir() }))).toEqual([
+      'NATS_URL: expected a NATS URL (nats://, tls://, ws://, wss://), got "http://***@nats.example.com:4222"',
+    ]);
+    const file = withFile('notify:\n  channels: [{ name: chat, type: slack, url: "hooks.slack.com/services/T0/B0/s3cr3t" }]\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([`${file}: notify.channels[0].url: expected an HTTP URL (http://, https://)`]);
+  });
+
   it('rejects a bad duration, threshold and a route to an unknown channel, each on its own line', () => {
     const file = withFile(`
 correlator: { settle: soon, threshold: loud }

@@ -132,6 +132,12 @@ describe('faultline send against a real JetStream', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toContain(`cannot reach NATS at ${url}`);
+    // Credentials in the URL are not repeated.
+    const withCredentials = url.replace('nats://', 'nats://faultline:s3cr3t@');
+    const hidden = await runCli(['send', '--host', 'db1', '--check', 'mysql', '--status', 'critical'], testEnv({ NATS_URL: withCredentials }));
+    expect(hidden.code).toBe(1);
+    expect(hidden.stderr).toContain(`cannot reach NATS at ${url.replace('nats://', 'nats://***@')}`);
+    expect(hidden.stderr).not.toContain('s3cr3t');
   });
 
   it('exits 1 when no stream stores the subject', async () => {

@@ -8,6 +8,7 @@ import { startNotifier } from '../../notify/notifier.ts';
 import { migrate } from '../../graph/migrate.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
 import { PROJECT_ROOT } from '../../stack/process.ts';
+import { withoutCredentials } from '../../redact.ts';
 import { connectAll, loadRuntime, untilSignalled, watchedTopology, VERSION, type GlobalOptions } from '../runtime.ts';
 
 /**
@@ -34,7 +35,7 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
   const stack = await stackUp('dev', want);
   if (stack.neo4jUri) config.neo4j = { ...config.neo4j, uri: stack.neo4jUri };
   if (stack.natsUrl) config.nats = { ...config.nats, url: stack.natsUrl };
-  log.info({ neo4j: config.neo4j.uri, nats: config.nats.url, started: stack.started }, 'stack is up');
+  log.info({ neo4j: withoutCredentials(config.neo4j.uri), nats: withoutCredentials(config.nats.url), started: stack.started }, 'stack is up');
 
   const connections = await connectAll(config, 'faultline-dev');
   try {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { BusUnavailableError, InvalidEventError, publishEvent } from '../../bus/publish-event.ts';
 import { connectNats } from '../../bus/nats.ts';
+import { withoutCredentials } from '../../redact.ts';
 import { eventSchema, pointlessRaise } from '../../correlator/event.ts';
 import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
 
@@ -41,7 +42,7 @@ export async function sendCommand(options: SendOptions, global: GlobalOptions): 
     );
   } catch (err) {
     if (err instanceof InvalidEventError) throw new UsageError(err.message);
-    if (err instanceof BusUnavailableError) throw new Error(`the event was not stored by NATS at ${url}: ${err.message}`);
+    if (err instanceof BusUnavailableError) throw new Error(`the event was not stored by NATS at ${withoutCredentials(url)}: ${err.message}`);
     throw err;
   } finally {
     await nc.close();
