@@ -84,6 +84,13 @@ describe('webhook field mappings', () => {
     });
   });
 
+  it('refuses a time that is there but is no time, naming it, rather than putting the time of receipt in its place', () => {
+    const at = (time: unknown) => ({ sender: 'kuma-1', msg: 'timeout', monitor: { hostname: 'web1', name: 'web1 http' }, heartbeat: { status: 0, time } });
+    expect(itemToEvent(mapping[1]!, at(1e20), at(1e20))).toEqual({ reason: 'time: $.heartbeat.time is 100000000000000000000, which is no date (Unix seconds or milliseconds)' });
+    expect(itemToEvent(mapping[1]!, at(true), at(true))).toEqual({ reason: 'time: $.heartbeat.time is a boolean, not a time (ISO 8601, or Unix seconds or milliseconds)' });
+    expect(itemToEvent(mapping[1]!, at({ s: 1 }), at({ s: 1 }))).toEqual({ reason: 'time: $.heartbeat.time is an object, not a time (ISO 8601, or Unix seconds or milliseconds)' });
+  });
+
   it('passes words statusMap does not list through to the event rules (Nagios words included)', () => {
     const down = { ...db1Alert, status: 'DOWN' };
     expect(itemToEvent(mapping[0]!, down, {})).toMatchObject({ event: { status: 'DOWN' } });

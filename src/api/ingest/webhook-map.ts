@@ -42,6 +42,9 @@ export function itemToEvent(mapping: WebhookMapping, item: unknown, body: unknow
   const host = required('host');
   const check = required('check');
   const status = required('status');
+  // An optional field, but one that is there and is no time is refused, not replaced by the time of receipt.
+  const time = mapping.time === undefined ? undefined : timeOf(resolve(mapping.time, item, body));
+  if (typeof time === 'object') problems.push(`time: ${mapping.time} ${time.problem}`);
   if (problems.length > 0) return { reason: problems.join('; ') };
 
   const event: Record<string, unknown> = {
@@ -54,7 +57,6 @@ export function itemToEvent(mapping: WebhookMapping, item: unknown, body: unknow
   if (text !== undefined) event.text = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
   const entity = optionalScalar(mapping.entity, item, body);
   if (entity !== undefined) event.entity = entity;
-  const time = mapping.time === undefined ? undefined : timeOf(resolve(mapping.time, item, body));
   if (time !== undefined) event.time = time;
   if (mapping.id !== undefined) {
     const parts = mapping.id.map((ref) => optionalScalar(ref, item, body));
@@ -78,14 +80,19 @@ function mapStatus(value: string | number | boolean, statusMap: Record<string, s
   return typeof value === 'boolean' ? word : value;
 }
 
-/** An ISO 8601 string as it is; a number as Unix time, in seconds below 10^12, else milliseconds. */
-function timeOf(at: Resolved): string | undefined {
+/**
+ * An ISO 8601 string as it is (the event rules judge it); a number as Unix time, in seconds below 10^12, else
+ * milliseconds; what is neither, or a number no date has, as a problem.
+ */
+function timeOf(at: Resolved): string | undefined | { problem: string } {
   if (!at.found || at.value === null || at.value === '') return undefined;
-  if (typeof at.value === 'number' && Number.isFinite(at.value)) {
-    const ms = at.value < 1e12 ? at.value * 1000 : at.value;
-    return new Date(ms).toISOString();
+  if (typeof at.value === 'string') return at.value;
+  if (typeof at.value === 'number') {
+    const date = new Date(at.value < 1e12 ? at.value * 1000 : at.value);
+    if (!Number.isNaN(date.getTime())) return date.toISOString();
+    return { problem: `is ${at.value}, which is no date (Unix seconds or milliseconds)` };
   }
-  return typeof at.value === 'string' ? at.value : undefined;
+  return { problem: `is ${kindOf(at.value)}, not a time (ISO 8601, or Unix seconds or milliseconds)` };
 }
 
 function tagsOf(spec: WebhookMapping['tags'], item: unknown, body: unknown): Record<string, string> | undefined {
