@@ -147,7 +147,13 @@ export async function runImport(
     for (const { file, graph } of shared) {
       // A file's shared declarations are owned by the file (by absolute path), as a host's are by its certname.
       const owner = `${source.name}:${file === '-' || isRemote(source) ? file : resolve(file)}`;
-      await writeShared(write.neo4j, write.settings, graph, owner, stamp);
+      try {
+        await writeShared(write.neo4j, write.settings, graph, owner, stamp);
+      } catch (err) {
+        // One transaction: the file's shared declarations stay as the last import left them; its hosts are written.
+        summary.failedFiles++;
+        log.error({ file }, `${file}: its shared declarations (services, groups, cross-host dependencies) were not imported (left as they were): ${(err as Error).message.split('\n')[0]}`);
+      }
     }
     if (options.full && summary.failedFiles === 0 && summary.failedHosts === 0) {
       summary.unmanaged = await markAbsentHosts(write.neo4j, write.settings, source.name, certnames);

@@ -82,33 +82,43 @@ async function listNodes(client: PuppetdbClient): Promise<NodeRow[]> {
 }
 
 async function readPage(client: PuppetdbClient, page: NodeRow[], mapping: FactsMapping): Promise<NamedReading[]> {
-  const byName = (entity: string, names: string[]) =>
-    names.length === 0 ? Promise.resolve(new Map<string, unknown>()) : fetchDocuments(client, entity, names);
+  const byName = (entity: string, names: string[]): Promise<Documents> =>
+    names.length === 0 ? Promise.resolve({ byCertname: new Map(), malformed: [] }) : fetchDocuments(client, entity, names);
   const [catalogs, factsets] = await Promise.all([
     byName('catalogs', page.filter((n) => n.catalog).map((n) => n.certname)),
     byName('factsets', page.filter((n) => n.facts).map((n) => n.certname)),
   ]);
   const readings: NamedReading[] = [];
+  for (const [entity, { malformed }] of [['catalogs', catalogs], ['factsets', factsets]] as const) {
+    if (malformed.length > 0) readings.push({ name: client.endpoint(entity), hosts: [], problems: malformed, warnings: [] });
+  }
   // A node deactivated since the list was made has no document now: it is absent, as it would be next time.
   for (const node of page) {
-    const catalog = catalogs.get(node.certname);
+    const catalog = catalogs.byCertname.get(node.certname);
     if (catalog) readings.push(readCatalog(catalog, `${client.endpoint('catalogs')}/${node.certname}`));
-    const factset = factsets.get(node.certname);
+    const factset = factsets.byCertname.get(node.certname);
     if (factset) readings.push(readFactset(factset, `${client.endpoint('factsets')}/${node.certname}`, mapping));
   }
   return readings;
 }
 
-async function fetchDocuments(client: PuppetdbClient, entity: string, certnames: string[]): Promise<Map<string, unknown>> {
+/** A query's documents by certname, and a problem for each one without a certname (reported, not dropped). */
+interface Documents {
+  byCertname: Map<string, unknown>;
+  malformed: InputProblem[];
+}
+
+async function fetchDocuments(client: PuppetdbClient, entity: string, certnames: string[]): Promise<Documents> {
   const answer = await client.query(entity, {
     query: ['in', 'certname', ['array', certnames]],
     order_by: [{ field: 'certname', order: 'asc' }],
   });
   if (!Array.isArray(answer)) throw new PuppetdbError(`${client.endpoint(entity)}: expected a JSON array, got ${describe(answer)}`);
-  const documents = new Map<string, unknown>();
-  for (const doc of answer) {
-    if (isMap(doc) && typeof doc.certname === 'string') documents.set(doc.certname, doc);
-  }
+  const documents: Documents = { byCertname: new Map(), malformed: [] };
+  answer.forEach((doc, i) => {
+    if (isMap(doc) && typeof doc.certname === 'string') documents.byCertname.set(doc.certname, doc);
+    else documents.malformed.push({ file: client.endpoint(entity), path: `[${i}]`, message: `expected a ${entity.slice(0, -1)} with a certname, got ${JSON.stringify(doc)?.slice(0, 120)}` });
+  });
   return documents;
 }
 
