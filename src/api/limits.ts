@@ -44,7 +44,6 @@ export function operationLimitsRule(maxDepth: number, maxCost: number) {
       for (const sel of set.selections) {
         if (sel.kind === Kind.FIELD) {
           const name = sel.name.value;
-          if (name === '__typename') continue; // a leaf that costs nothing to answer
           const inner = measure(sel.selectionSet);
           if (name.startsWith('__')) take(inner, 0, 1 + Math.max(inner.depth, inner.introspection), 1);
           else take(inner, 1 + inner.depth, inner.introspection, 1);
