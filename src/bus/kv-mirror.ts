@@ -31,6 +31,11 @@ export class KvMirror<T> {
   /** This process's writes not yet acknowledged, by key: the bytes sent, and the value they encode. */
   private readonly writing = new Map<string, { encoded: Uint8Array; value: T }>();
   private readonly listeners: ((key: string, entry: Versioned<T> | undefined, previous: Versioned<T> | undefined) => void)[] = [];
+  /**
+   * Keys whose newest value is not JSON (someone wrote to the bucket by hand), with its revision: left out of the
+   * copy rather than crashing it, and counted (`faultline_kv_unreadable_entries`) rather than forgotten.
+   */
+  readonly unreadable = new Map<string, number>();
   private messages: ConsumerMessages | undefined;
   private readyResolve!: () => void;
   /** Resolves when the initial state is loaded. */
@@ -69,6 +74,7 @@ export class KvMirror<T> {
         else {
           const value = decode<T>(m.data);
           if (value !== undefined) this.accept(key, m.seq, value);
+          else this.unreadable.set(key, m.seq);
         }
         if (m.info.pending === 0) this.readyResolve();
       },
@@ -135,7 +141,10 @@ export class KvMirror<T> {
     const e = await this.kv.get(key);
     if (!e || e.operation !== 'PUT') return undefined;
     const value = decode<T>(e.value);
-    if (value === undefined) return undefined;
+    if (value === undefined) {
+      this.unreadable.set(key, e.revision);
+      return undefined;
+    }
     this.accept(key, e.revision, value);
     return { value, revision: e.revision };
   }
@@ -153,6 +162,7 @@ export class KvMirror<T> {
 
   /** Takes what a revision says of a key (a value, or undefined: deleted) when it is newer than the copy's. */
   private accept(key: string, revision: number, value: T | undefined): void {
+    if ((this.unreadable.get(key) ?? Infinity) < revision) this.unreadable.delete(key);
     const known = this.entries.get(key);
     if (known && known.revision >= revision) return;
     if (value === undefined) {

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { STREAMS } from '../bus/layout.ts';
+import { KV_BUCKETS, STREAMS } from '../bus/layout.ts';
 import type { CorrelationView } from '../correlator/view.ts';
 import type { TopologyStore } from '../engine/store.ts';
 
@@ -97,6 +97,21 @@ new Gauge({
     const counts: Record<string, number> = { ok: 0, active: 0, root: 0, suppressed: 0 };
     for (const d of analysis.decisions.values()) counts[d.verdict] = (counts[d.verdict] ?? 0) + 1;
     for (const [verdict, n] of Object.entries(counts)) this.set({ verdict }, n);
+  },
+});
+
+new Gauge({
+  name: 'faultline_kv_unreadable_entries',
+  help: 'Keys of the alert, incident and maintenance buckets whose newest value is not JSON, left out (written by hand?).',
+  labelNames: ['bucket'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    const view = sources.view;
+    if (!view) return;
+    for (const [bucket, mirror] of [[KV_BUCKETS.alerts, view.alerts], [KV_BUCKETS.incidents, view.incidents], [KV_BUCKETS.maintenance, view.maintenance]] as const) {
+      this.set({ bucket }, mirror.unreadable.size);
+    }
   },
 });
 

@@ -63,4 +63,16 @@ describe('KvMirror on a real JetStream KV bucket', () => {
       expect(mine.get(key)).toEqual({ value: { n: round, by: 'theirs' }, revision: won.revision });
     }
   });
+  it('counts a value that is not JSON, written by hand, instead of crashing or forgetting it; a readable one clears it', async () => {
+    const { revision } = await mine.put('k-hand', { n: 1, by: 'mine' }, undefined);
+    await until(() => theirs.get('k-hand')?.revision === revision);
+    const garbage = await theirs.kv.put('k-hand', 'not json {');
+    await until(() => mine.unreadable.get('k-hand') === garbage);
+    // The copy keeps the last value it could read; the key is counted until a readable one replaces it.
+    expect(mine.get('k-hand')).toEqual({ value: { n: 1, by: 'mine' }, revision });
+    expect(await mine.fetch('k-hand')).toBeUndefined();
+    const fixed = await theirs.kv.put('k-hand', JSON.stringify({ n: 2, by: 'theirs' }));
+    await until(() => mine.get('k-hand')?.revision === fixed);
+    expect(mine.unreadable.has('k-hand')).toBe(false);
+  });
 });
