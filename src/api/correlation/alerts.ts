@@ -36,7 +36,7 @@ export const Alert: AlertResolvers = {
   reason: (ref) => (suppressed(ref) && ref.decision?.reason ? upper(ref.decision.reason) : null),
   mapped: ({ decision }) => decision !== undefined && decision.entity >= 0,
   mappedBy: ({ decision }) => upper(decision?.mappedBy ?? 'unmapped'),
-  unknownEntity: ({ record, decision }) => (record.entity !== undefined && decision?.mappedBy !== 'entity' ? record.entity : null),
+  unknownEntity: ({ record, decision }) => (record.entity !== undefined && decision !== undefined && decision.mappedBy !== 'entity' ? record.entity : null),
   text: ({ record }) => record.text ?? null,
   since: ({ record }) => isoTime(record.since),
   lastSeen: ({ record }) => isoTime(record.time),
