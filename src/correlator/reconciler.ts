@@ -203,7 +203,9 @@ export class Reconciler {
 
   private wakeAt(at: number): void {
     clearTimeout(this.wake);
-    this.wake = setTimeout(() => void this.schedule(), Math.max(0, at - this.view.clock()) + 5);
+    // Capped: node runs a longer timer (over 24.8 days, a month-long window's end) after 1 ms, and the planner
+    // would run again and again until then. Waking early only plans once more, which finds nothing due.
+    this.wake = setTimeout(() => void this.schedule(), Math.min(MAX_WAKE_MS, Math.max(0, at - this.view.clock()) + 5));
   }
 }
 
@@ -221,6 +223,8 @@ function merge(ours: Incident, theirs: Incident): Incident {
 }
 
 const MIN_GAP_MS = 100;
+/** The longest the reconciler sleeps before it plans again, whatever is due later. */
+const MAX_WAKE_MS = 3_600_000;
 
 /** The KV subject of a unit's settle window: `root.<hash>` in faultline-timers (`load` reads `root.>`). */
 const rootSubject = (unit: string) => `$KV.${KV_BUCKETS.timers}.root.${createHash('sha256').update(unit).digest('hex').slice(0, 32)}`;

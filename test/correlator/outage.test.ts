@@ -120,6 +120,25 @@ describe('correlator on a real-Puppet estate', () => {
     expect(p.decision('mail1.example.com/smtp')).toMatchObject({ verdict: 'suppressed', reason: 'dependency' });
   });
 
+  it('a month-long maintenance window is waited for, not planned again and again until it ends', async () => {
+    // Node runs a timer longer than 24.8 days after 1 ms, with a TimeoutOverflowWarning.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      p = await pipeline(topology);
+      const now = Date.now();
+      const window = { id: 'mw-month', entities: ['db1.example.com'], start: now - 1_000, end: now + 30 * 86_400_000, createdBy: 'test', createdAt: now };
+      await p.correlator.view.maintenance.put(window.id, window, undefined);
+      await p.send('db1.example.com', 'mysql', 'critical');
+      await until('db1 decided', () => p.decision('db1.example.com/mysql')?.reason === 'maintenance');
+      await sleep(1_000);
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('an unmapped host still alerts: its own incident, paged to the routes without a team', async () => {
     p = await pipeline(topology);
     await p.send('stranger.example.org', 'ping', 'critical');
