@@ -123,7 +123,11 @@ export class Reconciler {
 
   private async run(): Promise<void> {
     const now = this.view.clock();
-    const open = [...this.view.incidents.values()].map((e) => e.value).filter((i) => i.status !== 'resolved');
+    const stored = [...this.view.incidents.values()];
+    const open = stored.map((e) => e.value).filter((i) => i.status !== 'resolved');
+    // The revisions the plan is made from: a write compares against these, so an acknowledgement that lands
+    // while the plan waits for the outbox is a conflict, merged in, and not overwritten.
+    const planned = new Map(stored.map((e) => [e.value.id, e.revision]));
     const analysis = this.view.latest();
     // Who suppresses what is only read for incidents that exist or open now: while every root is still settling
     // (a burst, or the first seconds of an outage), the planner only keeps time and the attribution is not paid for.
@@ -144,30 +148,17 @@ export class Reconciler {
 
     await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n, this.view.clock)));
     for (const n of plan.notifications) this.log.info({ kind: n.kind, team: n.team, incident: n.incident.id, dedupKey: n.dedupKey }, 'notification enqueued');
-    await Promise.all(plan.writes.map((w) => this.write(w)));
+    await Promise.all(plan.writes.map((w) => this.write(w, planned.get(w.incident.id))));
     await Promise.all(plan.writes.filter((w) => w.change === 'opened').map((w) => this.act(w.incident, analysis)));
 
     const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity);
     if (next < Infinity) this.wakeAt(next);
   }
 
-  private async write({ incident, change }: IncidentWrite): Promise<void> {
-    let next = incident;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const stored = this.view.incidents.get(incident.id);
-      try {
-        await this.view.incidents.put(incident.id, next, stored?.revision);
-        await publishIncidentChange(this.nats, next, change);
-        this.log.info({ incident: incident.id, change, root: next.root }, `incident ${change}`);
-        return;
-      } catch (err) {
-        if (!(err instanceof KvConflictError)) throw err;
-        const fresh = (await this.view.incidents.fetch(incident.id))?.value;
-        if (!fresh) continue;
-        next = merge(next, fresh);
-      }
-    }
-    throw new Error(`incident ${incident.id}: could not store the ${change} after 5 conflicting writes`);
+  private async write(write: IncidentWrite, planned: number | undefined): Promise<void> {
+    const next = await storeIncident(this.view, write, planned);
+    await publishIncidentChange(this.nats, next, write.change);
+    this.log.info({ incident: next.id, change: write.change, root: next.root }, `incident ${write.change}`);
   }
 
   /**
@@ -207,6 +198,28 @@ export class Reconciler {
     // would run again and again until then. Waking early only plans once more, which finds nothing due.
     this.wake = setTimeout(() => void this.schedule(), Math.min(MAX_WAKE_MS, Math.max(0, at - this.view.clock()) + 5));
   }
+}
+
+/**
+ * Stores a planned incident, compare-and-set against `planned`, the revision the plan was made from (undefined:
+ * a new incident). Someone else's write since (the API acknowledging it) is a conflict: it is read, and what they
+ * wrote kept (`merge`). Returns what was stored.
+ */
+export async function storeIncident(view: Pick<CorrelationView, 'incidents'>, { incident, change }: IncidentWrite, planned: number | undefined): Promise<Incident> {
+  let next = incident;
+  let expected = planned;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await view.incidents.put(incident.id, next, expected);
+      return next;
+    } catch (err) {
+      if (!(err instanceof KvConflictError)) throw err;
+      const fresh = await view.incidents.fetch(incident.id);
+      expected = fresh?.revision;
+      if (fresh) next = merge(next, fresh.value);
+    }
+  }
+  throw new Error(`incident ${incident.id}: could not store the ${change} after 5 conflicting writes`);
 }
 
 /** Someone else (the API acknowledging it) wrote the incident meanwhile: keep their acknowledgement. */

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
+import { storeIncident } from '../../src/correlator/reconciler.ts';
 import { estate, openIncidents, pages, pipeline, sleep, until, type Pipeline } from './harness.ts';
 
 /**
@@ -146,6 +147,23 @@ describe('correlator on a real-Puppet estate', () => {
     expect(incident.root).toEqual(['stranger.example.org']);
     expect(p.decision('stranger.example.org/ping')).toMatchObject({ mappedBy: 'unmapped', verdict: 'root' });
     await until('a page without team', () => pages(p).find((n) => n.team === null));
+  });
+
+  it('an acknowledgement that lands while the correlator writes a plan made before it is kept, not overwritten', async () => {
+    p = await pipeline(topology);
+    await p.send('stranger.example.org', 'ping', 'critical');
+    const opened = await until('an incident', () => openIncidents(p)[0]);
+    const incidents = p.correlator.view.incidents;
+    const planned = incidents.get(opened.id)!.revision;
+    // The operator acknowledges (as the API does: compare-and-set on what it read)...
+    const acked = { ...opened, status: 'acknowledged' as const, acknowledgedAt: Date.now(), acknowledgedBy: 'noc-operator' };
+    await incidents.put(opened.id, acked, planned);
+    // ...while the correlator stores an update planned from the revision before it.
+    const update = { ...opened, updatedAt: opened.updatedAt + 1, timeline: [...opened.timeline, { at: opened.updatedAt + 1, change: 'updated' as const, text: 'a stakeholder more' }] };
+    const stored = await storeIncident(p.correlator.view, { incident: update, change: 'updated' }, planned);
+    expect(stored).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'noc-operator' });
+    expect(stored.timeline.map((e) => e.text)).toContain('a stakeholder more');
+    expect(incidents.get(opened.id)!.value).toEqual(stored);
   });
 
   it('keeps per-event decision latencies only when asked (a long-running correlator would keep one per event)', async () => {
