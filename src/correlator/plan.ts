@@ -83,7 +83,7 @@ export function planIncidents(input: PlanInput): Plan {
         write(next, 'updated');
         // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
         tell(next, 'page', next.owners.filter((team) => !existing.owners.includes(team)));
-        tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team)));
+        tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
       }
       unitIncident.set(u, current.get(existing.id)!);
       return;
@@ -296,15 +296,14 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
     Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
     next.timeline = extendTimeline(incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` });
   }
+  // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed, and a
+  // team that owned the root before is a stakeholder now, so it hears how the incident ends (and its page closes).
+  next.owners = rootChanged ? b.owners : incident.owners;
+  next.stakeholders = [...new Set([...incident.stakeholders, ...incident.owners, ...(affectedGrew ? b.stakeholders : [])])].filter((t) => !next.owners.includes(t)).sort();
   if (affectedGrew) {
-    // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed.
     next.affectedServices = [...new Set([...incident.affectedServices, ...b.affectedServices])].sort();
-    next.owners = rootChanged ? b.owners : incident.owners;
-    next.stakeholders = [...new Set([...incident.stakeholders, ...b.stakeholders])].filter((t) => !next.owners.includes(t)).sort();
     const added = b.affectedServices.filter((s) => !incident.affectedServices.includes(s));
     next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `now also affects ${added.join(', ')}` });
-  } else if (rootChanged) {
-    next.owners = b.owners;
   }
   return next;
 }

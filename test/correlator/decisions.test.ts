@@ -252,6 +252,39 @@ describe('decisions and incidents on the example estate', () => {
     expect(paged.wakeAt).toBe(60_000);
   });
 
+  it('a team whose part of the root recovered stays told: it hears the incident resolve, without another notice', () => {
+    // a (team:x) and b (team:y) need each other: one root unit while both fail.
+    const pair = compileTopology({
+      entities: [
+        { id: 'a.example.com::Service[s]', kind: 'resource', name: 'a', managed: true, owners: ['team:x'] },
+        { id: 'b.example.com::Service[s]', kind: 'resource', name: 'b', managed: true, owners: ['team:y'] },
+      ],
+      dependencies: [
+        { from: 'a.example.com::Service[s]', to: 'b.example.com::Service[s]', kind: 'hard' },
+        { from: 'b.example.com::Service[s]', to: 'a.example.com::Service[s]', kind: 'hard' },
+      ],
+      runsOn: [],
+      members: [],
+      teams: ['x', 'y'].map((t) => ({ id: `team:${t}`, name: t, contacts: [] })),
+    });
+    const pairMapper = new AlertMapper(pair, []);
+    const on = (h: string, status: AlertRecord['status'] = 'critical') => ({ ...alert(`${h}.example.com`, 's', status, 0), entity: `${h}.example.com::Service[s]` });
+    const step = (records: AlertRecord[], open: Incident[], now: number) => {
+      const analysis = attribute(analyse({ alerts: new PlacedAlerts(pairMapper, 'critical', records) }));
+      return planIncidents({ analysis, open, alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(analysis.units.map((u) => [u.key, 0])), now, settleMs: 30_000 });
+    };
+    const opened = step([on('a'), on('b')], [], 60_000);
+    expect(opened.notifications.map((n) => [n.kind, n.team])).toEqual([['page', 'team:x'], ['page', 'team:y']]);
+    // a recovers: the root is b alone, owned by team:y; team:x, paged, is a stakeholder now and is not told again.
+    const moved = step([on('a', 'ok'), on('b')], [opened.writes[0]!.incident], 70_000);
+    const incident = moved.writes[0]!.incident;
+    expect(incident).toMatchObject({ root: ['b.example.com::Service[s]'], owners: ['team:y'], stakeholders: ['team:x'] });
+    expect(moved.notifications).toEqual([]);
+    // b recovers: both teams hear it.
+    const resolved = step([on('a', 'ok'), on('b', 'ok')], [incident], 80_000);
+    expect(resolved.notifications.map((n) => [n.kind, n.team])).toEqual([['resolved', 'team:y'], ['resolved', 'team:x']]);
+  });
+
   it('the same failure decided twice gets the same incident id and dedup keys', () => {
     const a = attributed({ mapper, threshold: 'critical', alerts: [alert('lb1.example.com', 'haproxy')] });
     const alerts = new Map([['lb1.example.com/haproxy', alert('lb1.example.com', 'haproxy')]]);
