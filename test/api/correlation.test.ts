@@ -227,6 +227,10 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect(tooLong.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const none = await ask(create, { ids: [], ...hour });
     expect(none.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // 2062 for 2026: a year typed wrong would store a window never in force.
+    const typo = new Date(now + 36 * 365 * 86_400_000);
+    const farAhead = await ask(create, { ids: ['db1.example.com'], start: typo.toISOString(), end: new Date(typo.getTime() + 3_600_000).toISOString() });
+    expect(farAhead.errors?.[0]).toMatchObject({ message: expect.stringContaining('more than a year ahead'), extensions: { code: 'BAD_USER_INPUT' } });
     expect((await answer('{ maintenanceWindows { id } }')).maintenanceWindows).toEqual([]);
 
     const window = (await answer(create, { ids: ['db1.example.com'], ...hour, reason: 'kernel upgrade' })).createMaintenanceWindow;

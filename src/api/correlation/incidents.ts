@@ -2,7 +2,7 @@ import { KvConflictError } from '../../bus/kv-mirror.ts';
 import { extendTimeline, publishIncidentChange, suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import { refsOf } from '../topology/refs.ts';
-import { alertRefs, badInput, isoTime, notFound, teamsOf, upper } from './refs.ts';
+import { alertRefs, badInput, conflict, isoTime, notFound, teamsOf, upper } from './refs.ts';
 
 /** How often acknowledging re-reads and retries when the correlator writes the same incident meanwhile. */
 const ACK_ATTEMPTS = 8;
@@ -23,7 +23,9 @@ export const incident: QueryResolvers['incident'] = (_p, { id }, ctx) => ctx.cor
  */
 export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = async (_p, { id }, ctx) => {
   const { incidents: bucket, clock } = ctx.correlation;
-  let stored = bucket.get(id);
+  // Read from the bucket when this process's copy does not have it yet: the page for a new incident is sent
+  // before the incident is written, and its owner may be quicker than the mirror.
+  let stored = bucket.get(id) ?? (await bucket.fetch(id));
   for (let attempt = 0; attempt < ACK_ATTEMPTS; attempt++) {
     if (!stored) throw notFound(`no incident ${id}`, { id });
     const current = stored.value;
@@ -50,7 +52,7 @@ export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = asy
     ctx.log.info({ incident: id, by }, 'incident acknowledged');
     return next;
   }
-  throw new Error(`incident ${id}: changed under ${ACK_ATTEMPTS} acknowledgement attempts in a row`);
+  throw conflict(`incident ${id} changed under ${ACK_ATTEMPTS} acknowledgement attempts in a row; try again`, { id });
 };
 
 export const Incident: IncidentResolvers = {

@@ -7,6 +7,8 @@ import { badInput, isoTime, notFound, type MaintenanceWindowRef } from './refs.t
 
 /** Longer downtime is a decommission, not maintenance; the operator says so by creating another window. */
 export const MAX_WINDOW_MS = 31 * 86_400_000;
+/** How far ahead a window may start: further is a typo of the year more often than a plan. */
+export const MAX_LEAD_MS = 366 * 86_400_000;
 const MAX_IDS = 1_000;
 const MAX_REASON = 1_000;
 
@@ -31,6 +33,7 @@ export const createMaintenanceWindow: MutationResolvers['createMaintenanceWindow
   if (endMs <= startMs) throw badInput('end must be after start');
   if (endMs <= now) throw badInput('end is in the past: the window would never be in force');
   if (endMs - startMs > MAX_WINDOW_MS) throw badInput(`a window lasts at most ${MAX_WINDOW_MS / 86_400_000} days`);
+  if (startMs - now > MAX_LEAD_MS) throw badInput(`start is more than a year ahead (${start}): is the year right?`);
   if (ids.length === 0) throw badInput('ids must name at least one entity');
   if (ids.length > MAX_IDS) throw badInput(`at most ${MAX_IDS} ids per window`);
   if (reason && reason.length > MAX_REASON) throw badInput(`reason is longer than ${MAX_REASON} characters`);

@@ -115,4 +115,8 @@ export const badInput = (message: string, extensions: Record<string, unknown> = 
 export const notFound = (message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { code: 'NOT_FOUND', ...extensions } });
 
+/** The thing changed under every attempt to change it: worth trying again a moment later. */
+export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code: 'CONFLICT', ...extensions } });
+
 
