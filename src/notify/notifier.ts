@@ -105,16 +105,17 @@ interface Settings {
 }
 
 /**
- * Creates the shared consumer, or brings an existing one to this process's settings. JetStream's own limit is
- * one delivery above `maxAttempts`: that spare delivery only writes the dead letter when the last attempt
- * could not (a crash, NATS away), so a notification never sits unseen in the outbox.
+ * Creates the shared consumer, or brings an existing one to this process's settings. JetStream sets no limit on
+ * deliveries (`maxAttempts` is this code's): a delivery after the last attempt only writes the dead letter the
+ * last attempt could not (a crash, NATS away), and one that cannot write it either offers the message again
+ * later. With a limit of its own JetStream would stop offering the message, which would then sit unseen.
  */
 async function ensureConsumer(nc: NatsConnection, settings: Settings): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const config = {
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(settings.ackWaitMs),
-    max_deliver: settings.maxAttempts + 1,
+    max_deliver: -1,
     filter_subject: SUBJECTS.outboxAll,
   };
   const existing = await jsm.consumers.info(STREAMS.outbox.name, NOTIFIER_CONSUMER).catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jetstream } from '@nats-io/jetstream';
-import { STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { ensureLayout, STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { enqueueNotification } from '../../src/notify/outbox.ts';
 import { testConfig } from '../support/services.ts';
@@ -151,6 +151,22 @@ describe('the outbox and the notifier on real JetStream and a real webhook recei
     const [dead] = await deadNotifications(nc);
     expect(dead).toMatchObject({ channel: 'ops-hook', attempts: 3, error: expect.stringMatching(/^HTTP 503/) });
     expect(dead!.reason).toMatch(/failed 3 attempts, last: HTTP 503/);
+  });
+
+  it('keeps offering a notification whose dead letter cannot be stored, until it can', async () => {
+    collector = await startCollector(() => 503);
+    const cfg = config();
+    await notifier(cfg, { maxAttempts: 1 });
+    // The dead letters' stream is gone (deleted by hand, say): giving up cannot be recorded.
+    await (await jetstreamManager(nc)).streams.delete(STREAMS.dead.name);
+    await enqueueNotification(nc, cfg.notify, aNotification());
+    await until('the only attempt', () => collector.received.length === 1);
+    await pause(1_500); // several deliveries that find no dead-letter stream
+    await ensureLayout(nc);
+    await until('a dead letter', async () => (await deadNotifications(nc)).length === 1, 15_000);
+    await settled();
+    expect(collector.received).toHaveLength(1);
+    expect((await deadNotifications(nc))[0]).toMatchObject({ channel: 'ops-hook', attempts: 1 });
   });
 
   it('dead-letters a notification no route takes, and stores nothing in the outbox', async () => {
