@@ -146,8 +146,13 @@ export class Reconciler {
     });
     this.keepRootSeen(plan.rootSeen);
 
-    await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n, this.view.clock)));
-    for (const n of plan.notifications) this.log.info({ kind: n.kind, team: n.team, incident: n.incident.id, dedupKey: n.dedupKey }, 'notification enqueued');
+    const routed = await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n, this.view.clock)));
+    plan.notifications.forEach((n, i) => {
+      const fields = { kind: n.kind, team: n.team, incident: n.incident.id, dedupKey: n.dedupKey };
+      const { channels } = routed[i]!;
+      if (channels.length > 0) this.log.info({ ...fields, channels }, 'notification enqueued');
+      else this.log.warn(fields, 'no route takes the notification: dead-lettered (faultline.dead.notifications)');
+    });
     await Promise.all(plan.writes.map((w) => this.write(w, planned.get(w.incident.id))));
     await Promise.all(plan.writes.filter((w) => w.change === 'opened').map((w) => this.act(w.incident, analysis)));
 
