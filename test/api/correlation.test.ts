@@ -142,6 +142,16 @@ describe('GraphQL correlation answers on a real correlator', () => {
     ]);
   });
 
+  it('an acknowledgement stored but not announced (the incident stream gone) is still an acknowledgement to the operator', async () => {
+    await start();
+    await p.send('log1.example.com', 'dns', 'critical');
+    const stored = await until('the DNS incident', () => openIncidents(p)[0]);
+    await (await jetstreamManager(p.nats)).streams.delete(STREAMS.incidents.name);
+    const acknowledge = 'mutation($id: ID!) { acknowledgeIncident(id: $id) { id status acknowledgedBy } }';
+    expect((await answer(acknowledge, { id: stored.id })).acknowledgeIncident).toEqual({ id: stored.id, status: 'ACKNOWLEDGED', acknowledgedBy: 'noc-operator' });
+    expect(p.incidents().find((i) => i.id === stored.id)?.status).toBe('acknowledged');
+  });
+
   it('shows open incidents with root, suppressed alerts, affected services and owners; acknowledging needs the write scope', async () => {
     await start();
     await p.send('mail1.example.com', 'mailq', 'critical');

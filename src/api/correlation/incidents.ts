@@ -1,6 +1,7 @@
 import { KvConflictError } from '../../bus/kv-mirror.ts';
 import { extendTimeline, publishIncidentChange, suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
+import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
 import { alertRefs, badInput, conflict, isoTime, notFound, teamsOf, upper } from './refs.ts';
 
@@ -48,12 +49,26 @@ export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = asy
       stored = await bucket.fetch(id);
       continue;
     }
-    await publishIncidentChange(ctx.nats, next, 'acknowledged');
     ctx.log.info({ incident: id, by }, 'incident acknowledged');
+    // Stored is acknowledged: a failure to announce it is logged, not reported as a failed acknowledgement (the
+    // operator would try again and find it done, and the announcement would never come).
+    await announce(ctx, next).catch((err: unknown) => ctx.log.error({ err, incident: id }, 'the acknowledgement is stored but was not published on faultline.incidents'));
     return next;
   }
   throw conflict(`incident ${id} changed under ${ACK_ATTEMPTS} acknowledgement attempts in a row; try again`, { id });
 };
+
+/** Publishes the acknowledgement, trying three times: the message id makes a repeat harmless. */
+async function announce(ctx: Pick<ApiContext, 'nats'>, incident: StoredIncident): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await publishIncidentChange(ctx.nats, incident, 'acknowledged');
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
 
 export const Incident: IncidentResolvers = {
   id: (i) => i.id,
