@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { degradedIndexes, ownerIds } from '../engine/index.ts';
 import type { Notification, NotificationKind } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
-import { downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
+import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
 import { extendTimeline, listSuppressed, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
 
 /**
@@ -67,9 +67,10 @@ export function planIncidents(input: PlanInput): Plan {
     for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, reason, suffix), contacts: contactsOf(team) });
   };
 
-  // Built on first need: while every root is still settling, the planner only keeps time.
+  // Who suppresses what (`attribute`) is read on first need: while every root is still settling (a burst, or the
+  // first seconds of an outage), the planner only keeps time and the attribution is not paid for.
   let bySuppressor: string[][] | undefined;
-  const suppressedOf = (u: number): string[] => (bySuppressor ??= suppressedByUnit(analysis))[u]!;
+  const suppressedOf = (u: number): string[] => (bySuppressor ??= suppressedByUnit(attribute(analysis)))[u]!;
   const starts = settleStarts(analysis.units, input.rootSeen, now);
   const matched = matchUnits(analysis.units, input.open);
   const claimed = new Set(matched.flatMap((i) => (i ? [i.id] : [])));
@@ -124,6 +125,7 @@ export function planIncidents(input: PlanInput): Plan {
     }
     // The units that explain the root and may hold an incident: a unit in maintenance never does, and a root
     // explained by those alone (its host rebooted in the window) is in maintenance itself.
+    attribute(analysis);
     const parents = new Set<number>();
     let maintenance = false;
     for (const d of decisions) {
@@ -174,7 +176,7 @@ export function incidentId(unit: Pick<RootUnit, 'key' | 'since'>, taken: (id: st
  * with each alert, and keeps the window it had: starting one with every alert would put its page off for as long
  * as an outage spreads.
  */
-export function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, number>, now: number): number[] {
+function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, number>, now: number): number[] {
   let byEntity: Map<string, number> | undefined;
   return units.map((unit) => {
     const own = rootSeen.get(unit.key);

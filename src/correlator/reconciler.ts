@@ -8,10 +8,10 @@ import { KvConflictError } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
-import { attribute, downBecauseOf, type Analysis } from './analysis.ts';
+import { downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
 import { extendTimeline, publishIncidentChange, type Incident } from './incident.ts';
-import { planIncidents, settleStarts, type IncidentWrite } from './plan.ts';
+import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
 
 /**
@@ -129,11 +129,6 @@ export class Reconciler {
     // while the plan waits for the outbox is a conflict, merged in, and not overwritten.
     const planned = new Map(stored.map((e) => [e.value.id, e.revision]));
     const analysis = this.view.latest();
-    // Who suppresses what is only read for incidents that exist or open now: while every root is still settling
-    // (a burst, or the first seconds of an outage), the planner only keeps time and the attribution is not paid for.
-    const settle = this.config.correlator.settle;
-    const starts = open.length > 0 ? [] : settleStarts(analysis.units, this.rootSeen, now);
-    if (open.length > 0 || analysis.units.some((u, i) => !u.maintenance && now - starts[i]! >= settle)) attribute(analysis);
     const plan = planIncidents({
       analysis,
       open,
