@@ -1,3 +1,4 @@
+import { redact, urlSecrets } from '../redact.ts';
 import { httpResult, type DeliveryResult } from './channel.ts';
 
 /** How much of a refusing receiver's answer goes into the error (and so into the dead letter). */
@@ -45,24 +46,4 @@ function networkError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const reason = cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
   return `request failed: ${reason}`;
-}
-
-/**
- * What of a URL may be a secret: all of it, its path and query (a Slack webhook's path is its token; a receiver
- * may echo the path it refused) and its user info. fetch names the whole URL in some errors.
- */
-function urlSecrets(url: string): string[] {
-  try {
-    const u = new URL(url);
-    return [url, u.href, `${u.pathname}${u.search}`, u.search.slice(1), decodeURIComponent(u.username), decodeURIComponent(u.password)];
-  } catch {
-    return [url];
-  }
-}
-
-/** `text` with every occurrence of a secret replaced by `***`, the longest first (a URL before its parts). */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret.length >= 4) out = out.replaceAll(secret, '***');
-  return out;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createTransport } from 'nodemailer';
 import { contactsOf, DEFAULT_TIMEOUT_MS, incidentLink, type ChannelAdapter, type ChannelConfig, type ChannelOptions, type DeliveryResult } from '../channel.ts';
-import { redact } from '../http.ts';
+import { redact } from '../../redact.ts';
 import type { Notification } from '../notification.ts';
 import { addressee, facts, headline } from '../render.ts';
 
