@@ -1,18 +1,16 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
-import { STREAMS, SUBJECTS } from '../bus/layout.ts';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { STREAMS } from '../bus/layout.ts';
 import type { NatsConnection } from '../bus/nats.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { createChannel, DEFAULT_TIMEOUT_MS, type ChannelAdapter } from './channel.ts';
+import { ensureChannelConsumer, removeSharedConsumer } from './consumers.ts';
 import { publishDeadLetter, type NotificationDeadLetter } from './dead-letter.ts';
 import { outboxMessageSchema, type OutboxMessage } from './notification.ts';
 import { notifications } from '../metrics/metrics.ts';
+import { ORPHAN_GRACE_MS, sweepOrphans } from './orphans.ts';
 import { outboxMessageId } from './outbox.ts';
 import { retryDelay } from './retry.ts';
-
-/** The durable consumer every notifier process shares: the work queue hands each message to one of them. */
-export const NOTIFIER_CONSUMER = 'faultline-notifier';
 
 export interface NotifierOptions {
   config: Config;
@@ -26,12 +24,16 @@ export interface NotifierOptions {
   retryMaxMs?: number;
   /** Delivery attempts before a retryable failure is dead-lettered (10). */
   maxAttempts?: number;
-  /** Deliveries in flight at once in this process (8). */
+  /** Deliveries in flight at once per channel in this process (8). */
   concurrency?: number;
   /** How long a delivery may stay unacknowledged before JetStream hands it to another notifier (60 s). */
   ackWaitMs?: number;
   /** Per-delivery timeout of the channels (10 s). */
   timeoutMs?: number;
+  /** How long a message for a channel no notifier serves waits before it is dead-lettered (10 min; orphans.ts). */
+  orphanGraceMs?: number;
+  /** How often to look for such messages (1 min). */
+  sweepEveryMs?: number;
 }
 
 export interface Notifier {
@@ -43,6 +45,10 @@ export interface Notifier {
  * The notifier role (design section 7): takes outbox messages, delivers each on its channel, and acknowledges
  * only what was delivered or dead-lettered, so a crash loses nothing (JetStream redelivers after the ack wait)
  * and the outbox's de-duplication keeps a repeated decision from being sent twice.
+ *
+ * Each channel is a lane of its own: its own consumer (consumers.ts), shared by every notifier, and its own
+ * delivery slots. A Slack that times out for ten seconds a message then delays Slack messages only, never a page
+ * on PagerDuty.
  */
 export async function startNotifier(options: NotifierOptions): Promise<Notifier> {
   const settings = {
@@ -58,17 +64,61 @@ export async function startNotifier(options: NotifierOptions): Promise<Notifier>
   const { incidentUrl } = options.config.notify;
   const channels = new Map(options.config.notify.channels.map((c) => [c.name, createChannel(c, { timeoutMs, ...(incidentUrl ? { incidentUrl } : {}) })]));
   const js = jetstream(options.nats);
+  const jsm = await jetstreamManager(options.nats);
 
-  await ensureConsumer(options.nats, settings);
-  const consumer = await js.consumers.get(STREAMS.outbox.name, NOTIFIER_CONSUMER);
-  // Pull no more than can be worked on: what waits in this process's buffer is invisible to the others.
-  const messages = await consumer.consume({ max_messages: settings.concurrency });
+  await removeSharedConsumer(jsm, log);
   const deliver = deliverer({ js, log, channels, ...settings });
+  const lanes = await Promise.all([...channels.keys()].map((channel) => startLane(js, jsm, channel, deliver, settings, log)));
 
+  const sweep = { js, jsm, log, clock: settings.clock, graceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS };
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweepNow = () => {
+    sweeping = sweepOrphans(sweep).catch((err: unknown) => log.warn({ err }, 'orphan sweep failed; trying again at the next'));
+  };
+  sweepNow();
+  const sweeper = setInterval(sweepNow, options.sweepEveryMs ?? 60_000);
+  sweeper.unref();
+
+  log.info({ channels: [...channels.keys()], consumers: lanes.map((l) => l.consumer), concurrency: settings.concurrency }, 'notifier started');
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(sweeper);
+        await Promise.all(lanes.map((lane) => lane.stop()));
+        await sweeping;
+        log.info('notifier stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+interface Lane {
+  consumer: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * One channel's consumer, pulled no further than its slots: what waits in this process's buffer is invisible to the
+ * others. When the consumer goes away (NATS removes it after an hour without any notifier, or someone did by hand)
+ * the lane creates it again and pulls anew; the client by itself would wait for somebody else to.
+ */
+async function startLane(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  channel: string,
+  deliver: (msg: JsMsg) => Promise<void>,
+  settings: { concurrency: number; ackWaitMs: number },
+  log: Logger,
+): Promise<Lane> {
+  const name = await ensureChannelConsumer(jsm, channel, settings);
   let stopping = false;
+  let messages = await (await js.consumers.get(STREAMS.outbox.name, name)).consume({ max_messages: settings.concurrency });
   const inFlight = new Set<Promise<void>>();
-  const loop = (async () => {
-    for await (const msg of messages) {
+
+  async function take(from: typeof messages): Promise<void> {
+    for await (const msg of from) {
       while (inFlight.size >= settings.concurrency) await Promise.race(inFlight);
       if (stopping) {
         msg.nak(); // straight back to the queue for another notifier, without waiting out the ack wait
@@ -79,20 +129,46 @@ export async function startNotifier(options: NotifierOptions): Promise<Notifier>
         .finally(() => inFlight.delete(work));
       inFlight.add(work);
     }
-  })().catch((err: unknown) => log.error({ err }, 'notifier stopped taking outbox messages'));
+  }
 
-  log.info({ consumer: NOTIFIER_CONSUMER, channels: [...channels.keys()], concurrency: settings.concurrency }, 'notifier started');
-  let stopped: Promise<void> | undefined;
+  /** Resolves true when the consumer went away (and `from` was closed), false when `from` ended otherwise. */
+  async function watch(from: typeof messages): Promise<boolean> {
+    for await (const status of from.status()) {
+      if (stopping) return false;
+      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
+        await from.close();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  const loop = (async () => {
+    for (;;) {
+      const [gone] = await Promise.all([watch(messages), take(messages)]);
+      if (stopping || !gone) return;
+      log.warn({ channel, consumer: name }, "the channel's consumer is gone (no notifier pulled from it for an hour, or it was removed by hand): creating it again");
+      for (;;) {
+        try {
+          await ensureChannelConsumer(jsm, channel, settings);
+          messages = await (await js.consumers.get(STREAMS.outbox.name, name)).consume({ max_messages: settings.concurrency });
+          break;
+        } catch (err) {
+          log.error({ err, channel }, "the channel's consumer could not be created again; trying again in 5 s");
+          await new Promise((resolve) => setTimeout(resolve, 5_000));
+          if (stopping) return;
+        }
+      }
+    }
+  })().catch((err: unknown) => log.error({ err, channel }, 'notifier stopped taking outbox messages for this channel'));
+
   return {
-    stop() {
-      stopped ??= (async () => {
-        stopping = true;
-        await messages.close();
-        await loop;
-        await Promise.all(inFlight);
-        log.info('notifier stopped');
-      })();
-      return stopped;
+    consumer: name,
+    async stop() {
+      stopping = true;
+      await messages.close();
+      await loop;
+      await Promise.all(inFlight);
     },
   };
 }
@@ -101,29 +177,6 @@ interface Settings {
   retryBaseMs: number;
   retryMaxMs: number;
   maxAttempts: number;
-  ackWaitMs: number;
-}
-
-/**
- * Creates the shared consumer, or brings an existing one to this process's settings. JetStream sets no limit on
- * deliveries (`maxAttempts` is this code's): a delivery after the last attempt only writes the dead letter the
- * last attempt could not (a crash, NATS away), and one that cannot write it either offers the message again
- * later. With a limit of its own JetStream would stop offering the message, which would then sit unseen.
- */
-async function ensureConsumer(nc: NatsConnection, settings: Settings): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const config = {
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(settings.ackWaitMs),
-    max_deliver: -1,
-    filter_subject: SUBJECTS.outboxAll,
-  };
-  const existing = await jsm.consumers.info(STREAMS.outbox.name, NOTIFIER_CONSUMER).catch((err: unknown) => {
-    if (err instanceof Error && /consumer not found/i.test(err.message)) return undefined;
-    throw err;
-  });
-  if (existing) await jsm.consumers.update(STREAMS.outbox.name, NOTIFIER_CONSUMER, config);
-  else await jsm.consumers.add(STREAMS.outbox.name, { ...config, durable_name: NOTIFIER_CONSUMER, deliver_policy: DeliverPolicy.All } satisfies Partial<ConsumerConfig>);
 }
 
 interface DelivererContext extends Settings {
