@@ -142,6 +142,36 @@ describe('GraphQL correlation answers on a real correlator', () => {
     ]);
   });
 
+  it('pages through alerts by id and incidents newest first, with first and after, and filters alerts by host', async () => {
+    await start();
+    await p.send('log1.example.com', 'dns', 'critical');
+    await sleep(20); // the second incident opens later, so it is the newer
+    await p.send('db1.example.com', 'mysql', 'critical');
+    await p.send('db1.example.com', 'disk', 'ok');
+    await p.send('web1.example.com', 'nginx', 'ok');
+    const two = await until('two incidents', () => (openIncidents(p).length === 2 ? openIncidents(p) : undefined));
+    await until('four alerts decided', () => ['log1.example.com/dns', 'db1.example.com/mysql', 'db1.example.com/disk', 'web1.example.com/nginx'].every((id) => p.decision(id)));
+
+    const all = ['db1.example.com/disk', 'db1.example.com/mysql', 'log1.example.com/dns', 'web1.example.com/nginx'];
+    expect((await answer('{ alerts(first: 2) { id } }')).alerts.map((a: { id: string }) => a.id)).toEqual(all.slice(0, 2));
+    expect((await answer('{ alerts(first: 2, after: "db1.example.com/mysql") { id } }')).alerts.map((a: { id: string }) => a.id)).toEqual(all.slice(2));
+    // A cursor that is no alert (gone since) still continues from where its id would be.
+    expect((await answer('{ alerts(after: "db1.example.com/e") { id } }')).alerts.map((a: { id: string }) => a.id)).toEqual(all.slice(1));
+    expect((await answer('{ alerts(first: 0) { id } }')).alerts).toEqual([]);
+    expect((await answer('{ alerts(host: "db1.example.com", state: FIRING) { id } }')).alerts).toEqual([{ id: 'db1.example.com/mysql' }]);
+
+    const [older, newer] = [...two].sort((a, b) => a.openedAt - b.openedAt);
+    expect(older!.root).toEqual([UNBOUND]);
+    expect((await answer('{ incidents(first: 1) { id } }')).incidents).toEqual([{ id: newer!.id }]);
+    expect((await answer('query($after: ID) { incidents(first: 1, after: $after) { id } }', { after: newer!.id })).incidents).toEqual([{ id: older!.id }]);
+    expect((await answer('query($after: ID) { incidents(status: OPEN, after: $after) { id } }', { after: older!.id })).incidents).toEqual([]);
+
+    const negative = await ask('{ alerts(first: -1) { id } }');
+    expect(negative.errors?.[0]).toMatchObject({ message: 'first must be 0 or more, not -1', extensions: { code: 'BAD_USER_INPUT' } });
+    const forgotten = await ask('{ incidents(after: "inc-0000000000000000") { id } }');
+    expect(forgotten.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^no incident inc-0000000000000000 to continue after/), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('an acknowledgement stored but not announced (the incident stream gone) is still an acknowledgement to the operator', async () => {
     await start();
     await p.send('log1.example.com', 'dns', 'critical');

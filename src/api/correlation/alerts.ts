@@ -1,7 +1,7 @@
 import type { AlertDecision } from '../../correlator/analysis.ts';
 import type { AlertResolvers, AlertState, QueryResolvers } from '../generated/resolvers.ts';
 import { refOf, refsOf } from '../topology/refs.ts';
-import { alertRef, incidentOfAlert, isoTime, upper, type AlertRef } from './refs.ts';
+import { alertRef, incidentOfAlert, firstOf, isoTime, upper, type AlertRef } from './refs.ts';
 
 /** Which decisions each AlertState selects (FIRING: any status but ok, whatever was decided about it). */
 const IN_STATE: Record<AlertState, (d: AlertDecision) => boolean> = {
@@ -11,15 +11,19 @@ const IN_STATE: Record<AlertState, (d: AlertDecision) => boolean> = {
   OK: (d) => d.status === 'ok',
 };
 
-export const alerts: QueryResolvers['alerts'] = (_p, { state }, ctx) => {
+export const alerts: QueryResolvers['alerts'] = (_p, { state, host, first, after }, ctx) => {
   const analysis = ctx.correlation.analysis();
   const wanted = state ? IN_STATE[state] : undefined;
   const refs: AlertRef[] = [];
   for (const record of ctx.correlation.records().values()) {
+    if (host != null && record.host !== host) continue;
+    if (after != null && record.id <= after) continue;
     const ref = alertRef(record, analysis);
     if (!wanted || (ref.decision && wanted(ref.decision))) refs.push(ref);
   }
-  return refs.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+  refs.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+  // In id order, `after` need not be an alert that still exists: the page goes on from where its id would be.
+  return firstOf(refs, first);
 };
 
 const suppressed = ({ decision }: AlertRef) => decision?.verdict === 'suppressed';

@@ -3,16 +3,22 @@ import { extendTimeline, publishIncidentChange, suppressedTotal, type Incident a
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
-import { alertRefs, badInput, conflict, isoTime, notFound, teamsOf, upper } from './refs.ts';
+import { alertRefs, badInput, conflict, isoTime, firstOf, notFound, teamsOf, upper } from './refs.ts';
 
 /** How often acknowledging re-reads and retries when the correlator writes the same incident meanwhile. */
 const ACK_ATTEMPTS = 8;
 
 const newestFirst = (a: StoredIncident, b: StoredIncident) => b.openedAt - a.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export const incidents: QueryResolvers['incidents'] = (_p, { status }, ctx) => {
-  const all = [...ctx.correlation.incidents.values()].map((e) => e.value);
-  return (status ? all.filter((i) => upper(i.status) === status) : all).sort(newestFirst);
+export const incidents: QueryResolvers['incidents'] = (_p, { status, first, after }, ctx) => {
+  // The incident `after` names keeps its place in the order even when its status changed since the page before.
+  const from = after == null ? undefined : ctx.correlation.incidents.get(after)?.value;
+  if (after != null && !from) throw badInput(`no incident ${after} to continue after (forgotten since); start again without after`, { argument: 'after' });
+  const listed = [...ctx.correlation.incidents.values()]
+    .map((e) => e.value)
+    .filter((i) => (!status || upper(i.status) === status) && (!from || newestFirst(i, from) > 0))
+    .sort(newestFirst);
+  return firstOf(listed, first);
 };
 
 export const incident: QueryResolvers['incident'] = (_p, { id }, ctx) => ctx.correlation.incidents.get(id)?.value ?? null;

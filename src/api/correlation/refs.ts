@@ -120,3 +120,13 @@ export const conflict = (message: string, extensions: Record<string, unknown> = 
   new GraphQLError(message, { extensions: { code: 'CONFLICT', ...extensions } });
 
 
+
+/**
+ * The first `first` items (all of them without it) of a list already cut to what comes after its `after`. The
+ * cursor is an id of the page before, not a position, so pages hold still while items come and go before it.
+ */
+export function firstOf<T>(items: T[], first: number | null | undefined): T[] {
+  if (first == null) return items;
+  if (first < 0) throw badInput(`first must be 0 or more, not ${first}`, { argument: 'first' });
+  return items.slice(0, first);
+}

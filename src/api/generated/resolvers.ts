@@ -286,7 +286,10 @@ export type MutationCreateMaintenanceWindowArgs = {
  */
 export type Query = {
   __typename?: 'Query';
-  /** Alerts by id; all of them without `state`. */
+  /**
+   * Alerts by id; all of them without `state`, on every host without `host`. A page at a time: `first` alerts after
+   * the id `after` (the last one of the page before), so a page holds still while alerts come and go.
+   */
   alerts: Array<Alert>;
   /** Run compliance rules (all built-in and configured ones, or those named) and return what they find. */
   compliance: Array<Violation>;
@@ -302,7 +305,10 @@ export type Query = {
   impact: Impact;
   /** One incident by its id; null when unknown. */
   incident?: Maybe<Incident>;
-  /** Incidents, newest first; all of them without `status`. */
+  /**
+   * Incidents, newest first; all of them without `status`. A page at a time: `first` incidents after the one with
+   * the id `after` (the last one of the page before; an incident forgotten since is an error).
+   */
   incidents: Array<Incident>;
   /** What to put in downtime and whom to tell when `ids` go down between start and end. */
   maintenancePlan: MaintenancePlan;
@@ -325,6 +331,9 @@ export type Query = {
  * source of truth for the resolver types in src/api/generated (npm run codegen).
  */
 export type QueryAlertsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  host?: InputMaybe<Scalars['String']['input']>;
   state?: InputMaybe<AlertState>;
 };
 
@@ -391,6 +400,8 @@ export type QueryIncidentArgs = {
  * source of truth for the resolver types in src/api/generated (npm run codegen).
  */
 export type QueryIncidentsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<IncidentStatus>;
 };
 
