@@ -136,6 +136,10 @@ export class Correlator {
     // this correlator's own writes are decided with the events that caused them (see `handle`).
     view.onChange(() => correlator.changedElsewhere());
     view.alerts.onChange((key, entry) => correlator.rebase(key, entry));
+    // An acknowledgement changes no analysis, but its teams are to be told of it (plan.ts).
+    view.incidents.onChange((_, entry) => {
+      if (lease.leader && entry?.value.status === 'acknowledged' && !entry.value.acknowledgementTold) reconciler.schedule();
+    });
     watch({ view, topology: options.topology, nats });
     await lease.start();
     heartbeats.start();

@@ -45,6 +45,8 @@ export interface Incident {
   updatedAt: number;
   acknowledgedAt?: number;
   acknowledgedBy?: string;
+  /** The incident's teams were told of the acknowledgement (an update each), so it is not told again. */
+  acknowledgementTold?: boolean;
   resolvedAt?: number;
   /** Set when a later-arriving parent's incident took this one over. */
   mergedInto?: string;

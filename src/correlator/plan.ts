@@ -37,6 +37,8 @@ export interface PlanInput {
 export interface IncidentWrite {
   incident: Incident;
   change: IncidentChange;
+  /** Bookkeeping only (what its teams were told): stored, not announced as a change of the incident. */
+  quiet?: boolean;
 }
 
 export interface Plan {
@@ -55,16 +57,17 @@ export function planIncidents(input: PlanInput): Plan {
   const rootSeen = new Map<string, number>();
   let wakeAt: number | undefined;
   const current = new Map(input.open.map((i) => [i.id, i]));
-  const write = (incident: Incident, change: IncidentChange) => {
-    writes.set(incident.id, { incident, change: writes.get(incident.id)?.change === 'opened' ? 'opened' : change });
+  const write = (incident: Incident, change: IncidentChange, quiet = false) => {
+    const before = writes.get(incident.id);
+    writes.set(incident.id, { incident, change: before?.change === 'opened' ? 'opened' : before && quiet ? before.change : change, ...(quiet && (!before || before.quiet) ? { quiet } : {}) });
     current.set(incident.id, incident);
   };
   const contactsOf = (team: string | null): string[] => {
     const t = team === null ? undefined : analysis.topology.teamIndexOf(team);
     return t === undefined ? [] : [...analysis.topology.teams[t]!.contacts];
   };
-  const tell = (incident: Incident, kind: NotificationKind, teams: (string | null)[], reason?: string, suffix = '') => {
-    for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, reason, suffix), contacts: contactsOf(team) });
+  const tell = (incident: Incident, kind: NotificationKind, teams: (string | null)[], reason?: string, change?: 'acknowledged' | 'folded') => {
+    for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, reason, change), contacts: contactsOf(team) });
   };
 
   // Who suppresses what (`attribute`) is read on first need: while every root is still settling (a burst, or the
@@ -154,6 +157,14 @@ export function planIncidents(input: PlanInput): Plan {
       tell(resolved, 'resolved', teams, 'the root is now in a maintenance window');
     }
     // Otherwise its root is explained by a root still settling: it stays open until that one opens.
+  }
+
+  // Someone acknowledged (the API wrote it): every team of the incident hears who, once; PagerDuty stops escalating.
+  for (const incident of [...current.values()]) {
+    if (incident.status !== 'acknowledged' || incident.acknowledgementTold) continue;
+    const teams = [...(incident.owners.length > 0 ? incident.owners : [null]), ...incident.stakeholders];
+    tell(incident, 'update', teams, `acknowledged by ${incident.acknowledgedBy ?? 'someone'}`, 'acknowledged');
+    write({ ...incident, acknowledgementTold: true }, 'updated', true);
   }
 
   return { writes: [...writes.values()], notifications, rootSeen, wakeAt };
@@ -332,7 +343,7 @@ function notification(
   alerts: ReadonlyMap<string, AlertRecord>,
   now: number,
   reason: string | undefined,
-  suffix: string,
+  change: 'acknowledged' | 'folded' | undefined,
 ): Notification {
   const services = incident.affectedServices;
   const verb = kind === 'resolved' ? 'recovered' : 'is failing';
@@ -358,12 +369,14 @@ function notification(
       openedAt: new Date(incident.openedAt).toISOString(),
       updatedAt: new Date(incident.updatedAt).toISOString(),
       ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
+      ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
     },
     summary: `${incident.root.join(', ')} ${verb}: ${affected}`,
     tags: incident.tags,
-    dedupKey: [incident.id, kind, team ?? 'unowned', suffix].filter(Boolean).join('/'),
+    dedupKey: [incident.id, kind, team ?? 'unowned', change].filter(Boolean).join('/'),
     createdAt: new Date(now).toISOString(),
   };
   if (reason) n.reason = reason;
+  if (change) n.change = change;
   return n;
 }

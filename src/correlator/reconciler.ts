@@ -157,6 +157,7 @@ export class Reconciler {
 
   private async write(write: IncidentWrite, planned: number | undefined): Promise<void> {
     const next = await storeIncident(this.view, write, planned);
+    if (write.quiet) return;
     await publishIncidentChange(this.nats, next, write.change);
     this.log.info({ incident: next.id, change: write.change, root: next.root }, `incident ${write.change}`);
   }
@@ -230,6 +231,7 @@ function merge(ours: Incident, theirs: Incident): Incident {
     next.acknowledgedAt = theirs.acknowledgedAt;
     if (theirs.acknowledgedBy !== undefined) next.acknowledgedBy = theirs.acknowledgedBy;
   }
+  if (theirs.acknowledgementTold) next.acknowledgementTold = true;
   const entries = new Map([...theirs.timeline, ...ours.timeline].map((e) => [`${e.at}|${e.change}|${e.text}`, e]));
   next.timeline = extendTimeline([...entries.values()].sort((a, b) => a.at - b.at));
   return next;

@@ -32,11 +32,15 @@ export const notificationSchema = z.object({
     openedAt: z.string(),
     updatedAt: z.string(),
     mergedInto: z.string().optional(),
+    /** Who acknowledged the incident (the API token's name), once someone did. */
+    acknowledgedBy: z.string().optional(),
   }),
   /** One line for humans: "db1.example.com is failing: 2 services affected (service:mail, ...)". */
   summary: z.string(),
   /** Why an update was sent (e.g. "folded into inc-…"). */
   reason: z.string().optional(),
+  /** What an update tells: the incident was `acknowledged` by someone, or `folded` into another. */
+  change: z.enum(['acknowledged', 'folded']).optional(),
   tags: z.record(z.string(), z.string()),
   dedupKey: z.string(),
   createdAt: z.string(),

@@ -25,7 +25,9 @@ export function addressee(notification: Notification): string {
     case 'stakeholder':
       return `Notice for ${team}: a service of yours is affected; the owners of the root have been paged.`;
     case 'update':
-      return `Update for ${team}.`;
+      return notification.change === 'acknowledged'
+        ? `Update for ${team}: ${notification.incident.acknowledgedBy ?? 'someone'} acknowledged the incident and is on it.`
+        : `Update for ${team}.`;
     case 'resolved':
       return `Resolved, for ${team}.`;
   }

@@ -121,6 +121,24 @@ describe('the PagerDuty channel on a real HTTP receiver standing in for the Even
 
     expect(events()).toEqual([{ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: 'faultline/inc-00000000000000d1/team:dba' }]);
   });
+  it("acknowledges the owners' alert when someone acknowledged the incident in faultline, and tells a stakeholder nothing", async () => {
+    collector = await startCollector(() => 202);
+    const channel = pagerduty(collector.url, { routingKey: ROUTING_KEY });
+    const base = aNotification();
+    const acknowledged = (team: string) =>
+      aNotification({
+        kind: 'update',
+        team,
+        change: 'acknowledged',
+        reason: 'acknowledged by noc-operator',
+        incident: { ...base.incident, status: 'acknowledged', acknowledgedBy: 'noc-operator' },
+        dedupKey: `inc-00000000000000d1/update/${team}/acknowledged`,
+      });
+
+    expect(await channel.send(acknowledged('team:dba'))).toEqual({ ok: true });
+    expect(await channel.send(acknowledged('team:mail'))).toMatchObject({ ok: true, skipped: expect.stringMatching(/does not own the root/) });
+    expect(events()).toEqual([{ routing_key: ROUTING_KEY, event_action: 'acknowledge', dedup_key: 'faultline/inc-00000000000000d1/team:dba' }]);
+  });
 });
 
 describe('PagerDuty deliveries through the outbox and the notifier', () => {

@@ -65,6 +65,18 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     expect(shown(resolved!).join('\n')).not.toContain('http');
   });
 
+  it('says who acknowledged an incident', async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });
+    const base = aNotification();
+    await channel.send(
+      aNotification({ kind: 'update', change: 'acknowledged', reason: 'acknowledged by noc-operator', incident: { ...base.incident, status: 'acknowledged', acknowledgedBy: 'noc-operator' } }),
+    );
+    const [update] = messages();
+    expect(update!.text).toMatch(/^UPDATE db1\.example\.com is failing/);
+    expect(shown(update!).join('\n')).toContain('Update for team:dba: noc-operator acknowledged the incident and is on it.');
+  });
+
   it("escapes Slack's control characters in what the monitoring said", async () => {
     collector = await startCollector();
     const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });

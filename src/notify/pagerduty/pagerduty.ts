@@ -29,7 +29,7 @@ export type PagerDutyEvent =
       client: string;
       client_url?: string;
     }
-  | { routing_key: string; event_action: 'resolve'; dedup_key: string };
+  | { routing_key: string; event_action: 'resolve' | 'acknowledge'; dedup_key: string };
 
 /**
  * The PagerDuty alert a notification belongs to: one per incident and team. Every notification about the
@@ -44,23 +44,24 @@ export function pagerdutyDedupKey(notification: Notification): string {
  * What a notification becomes on PagerDuty, or why it is nothing there. PagerDuty pages whoever is on call, so
  * only what pages: a page triggers; a resolution, and an update saying the incident was closed (folded into
  * another), resolves; an update to an open incident triggers again for the owners (PagerDuty adds it to the
- * open alert). A stakeholder notice is skipped: a service of theirs is affected, but the cause is someone
- * else's, and waking them is what faultline exists to avoid. Route stakeholder notices to Slack or email
- * (`match: { kind: stakeholder }`).
+ * open alert); an update saying someone acknowledged the incident in faultline acknowledges the owners' alert,
+ * so PagerDuty stops escalating it. A stakeholder notice is skipped: a service of theirs is affected, but the
+ * cause is someone else's, and waking them is what faultline exists to avoid. Route stakeholder notices to Slack
+ * or email (`match: { kind: stakeholder }`).
  */
-export function pagerdutyAction(notification: Notification): 'trigger' | 'resolve' | { skip: string } {
+export function pagerdutyAction(notification: Notification): 'trigger' | 'resolve' | 'acknowledge' | { skip: string } {
   const { kind, incident, team } = notification;
   if (kind === 'resolved' || (kind === 'update' && incident.status === 'resolved')) return 'resolve';
   if (kind === 'page') return 'trigger';
   const owns = team === null ? incident.owners.length === 0 : incident.owners.includes(team);
-  if (kind === 'update' && owns) return 'trigger';
+  if (kind === 'update' && owns) return notification.change === 'acknowledged' ? 'acknowledge' : 'trigger';
   return { skip: `a ${kind} notice for ${team ?? 'nobody'}, who does not own the root, pages nobody on PagerDuty` };
 }
 
 /** The Events API v2 document for a notification (pure; exported for tests and previews). */
-export function pagerdutyEvent(notification: Notification, action: 'trigger' | 'resolve', routingKey: string, link: string | undefined): PagerDutyEvent {
+export function pagerdutyEvent(notification: Notification, action: 'trigger' | 'resolve' | 'acknowledge', routingKey: string, link: string | undefined): PagerDutyEvent {
   const dedupKey = pagerdutyDedupKey(notification);
-  if (action === 'resolve') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
+  if (action !== 'trigger') return { routing_key: routingKey, event_action: action, dedup_key: dedupKey };
   const { incident } = notification;
   const summary = notification.reason ? `${notification.summary} (${notification.reason})` : notification.summary;
   return {
