@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { NatsConnection } from '../src/bus/nats.ts';
 import { SUBJECTS } from '../src/bus/layout.ts';
 import { resolve } from 'node:path';
-import { markAbsentHosts, writeFacts, writeHost, writeShared, type Stamp } from '../src/graph/load.ts';
+import { markAbsentHosts, writeFacts, writeHost, writeHostAndFacts, writeShared, type Stamp } from '../src/graph/load.ts';
 import type { HostFactsRow, HostGraph } from '../src/graph/model.ts';
 import type { Driver, Neo4jSettings } from '../src/graph/neo4j.ts';
 import type { Logger } from '../src/log.ts';
@@ -106,16 +106,22 @@ export async function runImport(
           shared.push({ file, graph: reading.shared });
           summary.edges += reading.shared.dependencies.length + reading.shared.memberships.length;
         }
+        // A host and its facts in one reading (a PuppetDB node) are one unit: one transaction.
+        const hostsByName = new Set(reading.hosts.map((g) => g.certname));
+        const factsOf = new Map<string, HostFactsRow>();
         for (const row of reading.facts ?? []) {
           seen.add(row.certname);
-          yield { file, facts: row };
+          if (hostsByName.has(row.certname) && !factsOf.has(row.certname)) factsOf.set(row.certname, row);
+          else yield { file, facts: row };
         }
         for (const graph of reading.hosts) {
           seen.add(graph.certname);
           summary.resources += graph.resources.length;
           summary.edges += graph.dependencies.length + graph.memberships.length;
           certnames.push(graph.certname);
-          yield { file, host: graph };
+          const facts = factsOf.get(graph.certname);
+          factsOf.delete(graph.certname);
+          yield facts ? { file, host: graph, facts } : { file, host: graph };
         }
       }
     }
@@ -166,7 +172,7 @@ export async function runImport(
   return summary;
 }
 
-type Unit = { file: string; host: HostGraph; facts?: undefined } | { file: string; facts: HostFactsRow; host?: undefined };
+type Unit = { file: string; host: HostGraph; facts?: HostFactsRow } | { file: string; facts: HostFactsRow; host?: undefined };
 
 /** Certnames written and failed (sets: a host's catalog and its facts are two writes of one host). */
 interface Tally {
@@ -186,11 +192,15 @@ async function inputsOf(source: Source | RemoteSource, paths: string[]): Promise
   }));
 }
 
-/** One host (or one host's facts) in its own transaction; a failure is logged and leaves that host as it was. */
+/** One host, its facts, or both, in one transaction; a failure is logged and leaves that host as it was. */
 async function writeUnit(unit: Unit, targets: ImportTargets, stamp: Stamp, tally: Tally, log: Logger): Promise<void> {
   const certname = unit.host?.certname ?? unit.facts!.certname;
   try {
-    if (unit.host) {
+    if (unit.host && unit.facts) {
+      // Facts are written on every import, as `faultline import facts` does: the host counts as written.
+      await writeHostAndFacts(targets.neo4j, targets.settings, unit.host, unit.facts, stamp);
+      tally.written.add(certname);
+    } else if (unit.host) {
       if ((await writeHost(targets.neo4j, targets.settings, unit.host, stamp)).written) tally.written.add(certname);
     } else {
       await writeFacts(targets.neo4j, targets.settings, unit.facts, stamp);
@@ -198,7 +208,7 @@ async function writeUnit(unit: Unit, targets: ImportTargets, stamp: Stamp, tally
     }
   } catch (err) {
     tally.failed.add(certname);
-    const what = unit.host ? `host ${certname} was` : `facts of ${certname} were`;
+    const what = unit.host && unit.facts ? `host ${certname} and its facts were` : unit.host ? `host ${certname} was` : `facts of ${certname} were`;
     log.error({ file: unit.file, host: certname }, `${unit.file}: ${what} not imported (left as it was): ${(err as Error).message.split('\n')[0]}`);
   }
 }

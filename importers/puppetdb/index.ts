@@ -15,9 +15,9 @@ import { PuppetdbClient, PuppetdbError, type ClientOptions } from './client.ts';
  * First the node list (`/pdb/query/v4/nodes`, paged with limit/offset, ordered by certname), then the nodes
  * in pages of `pageSize`: one query for the page's catalogs and one for its factsets (`["in", "certname",
  * ...]`). Fetching by name rather than by offset keeps a page exact while PuppetDB changes under the import:
- * a node replaced meanwhile is read in its newest state, never skipped or read twice. Each node's catalog and
- * its facts are separate readings, rejected alone when bad, named by their own URL
- * (`…/pdb/query/v4/catalogs/<certname>`), which gives the same document.
+ * a node replaced meanwhile is read in its newest state, never skipped or read twice. A node's catalog and its
+ * facts are one reading, written in one transaction and rejected together when either is bad; each problem names
+ * its document by URL (`…/pdb/query/v4/catalogs/<certname>`), which gives the same document.
  */
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -95,11 +95,27 @@ async function readPage(client: PuppetdbClient, page: NodeRow[], mapping: FactsM
   // A node deactivated since the list was made has no document now: it is absent, as it would be next time.
   for (const node of page) {
     const catalog = catalogs.byCertname.get(node.certname);
-    if (catalog) readings.push(readCatalog(catalog, `${client.endpoint('catalogs')}/${node.certname}`));
     const factset = factsets.byCertname.get(node.certname);
-    if (factset) readings.push(readFactset(factset, `${client.endpoint('factsets')}/${node.certname}`, mapping));
+    const parts = [
+      ...(catalog ? [readCatalog(catalog, `${client.endpoint('catalogs')}/${node.certname}`)] : []),
+      ...(factset ? [readFactset(factset, `${client.endpoint('factsets')}/${node.certname}`, mapping)] : []),
+    ];
+    if (parts.length > 0) readings.push(oneNode(parts));
   }
   return readings;
+}
+
+/**
+ * A node's catalog and factset as one reading, so that they are written in one transaction, or neither when
+ * either is bad: an import that fails for a node changes nothing of it. Each problem still names its document.
+ */
+function oneNode(parts: NamedReading[]): NamedReading {
+  const [first] = parts;
+  if (parts.length === 1) return first!;
+  const problems = parts.flatMap((p) => p.problems);
+  const warnings = parts.flatMap((p) => p.warnings);
+  if (problems.length > 0) return { name: first!.name, hosts: [], facts: [], problems, warnings };
+  return { name: first!.name, hosts: parts.flatMap((p) => p.hosts), facts: parts.flatMap((p) => p.facts ?? []), problems: [], warnings };
 }
 
 /** A query's documents by certname, and a problem for each one without a certname (reported, not dropped). */

@@ -21,29 +21,44 @@ export interface WriteResult {
 }
 
 export async function writeHost(driver: Driver, settings: Neo4jSettings, graph: HostGraph, stamp: Stamp): Promise<WriteResult> {
+  return writeTransaction(driver, settings, (tx) => hostInTx(tx, graph, stamp));
+}
+
+/**
+ * A host's catalog and its facts in one transaction (PuppetDB gives both for a node): either both are written or,
+ * on a database error, neither, so the node is never left with the new catalog and the old facts.
+ */
+export async function writeHostAndFacts(driver: Driver, settings: Neo4jSettings, graph: HostGraph, row: HostFactsRow, stamp: Stamp): Promise<WriteResult> {
+  if (graph.certname !== row.certname) throw new Error(`writeHostAndFacts: the catalog of ${graph.certname} with the facts of ${row.certname}`);
+  return writeTransaction(driver, settings, async (tx) => {
+    const result = await hostInTx(tx, graph, stamp);
+    await factsInTx(tx, row, stamp);
+    return result;
+  });
+}
+
+async function hostInTx(tx: WriteTx, graph: HostGraph, stamp: Stamp): Promise<WriteResult> {
   const digest = digestOf(graph);
   const counts = { resources: graph.resources.length, dependencies: graph.dependencies.length };
-  return writeTransaction(driver, settings, async (tx) => {
-    // What the graph already holds of this host: its last import, and whether any of its entities already
-    // has relations of its own (a placeholder someone declared a dependency from).
-    const previous = await tx.run(
-      `OPTIONAL MATCH (h:Entity {id: $certname}) WHERE h:Host
-       OPTIONAL MATCH (p:Entity) WHERE (p.id = $certname OR p.id STARTS WITH $prefix) AND (p)-[:DEPENDS_ON|RUNS_ON]->()
-       RETURN h IS NOT NULL AS known, h.digest AS digest, h.managed AS managed, h.source AS source, count(p) AS related`,
-      { certname: graph.certname, prefix: `${graph.certname}::` },
-    );
-    const row = previous.records[0]!;
-    const known = row.get('known') === true;
-    if (known && row.get('digest') === digest && row.get('managed') === true && row.get('source') === stamp.source) {
-      return { written: false, ...counts };
-    }
-    // A host seen for the first time, whose entities have no relations yet, can CREATE its relations instead
-    // of MERGEing them (a third faster), and has nothing stale to remove.
-    const fresh = !known && row.get('related') === 0;
-    await writeHostGraph(tx, graph, digest, stamp, fresh);
-    if (!fresh) await removeStale(tx, graph.certname, stamp);
-    return { written: true, ...counts };
-  });
+  // What the graph already holds of this host: its last import, and whether any of its entities already
+  // has relations of its own (a placeholder someone declared a dependency from).
+  const previous = await tx.run(
+    `OPTIONAL MATCH (h:Entity {id: $certname}) WHERE h:Host
+     OPTIONAL MATCH (p:Entity) WHERE (p.id = $certname OR p.id STARTS WITH $prefix) AND (p)-[:DEPENDS_ON|RUNS_ON]->()
+     RETURN h IS NOT NULL AS known, h.digest AS digest, h.managed AS managed, h.source AS source, count(p) AS related`,
+    { certname: graph.certname, prefix: `${graph.certname}::` },
+  );
+  const row = previous.records[0]!;
+  const known = row.get('known') === true;
+  if (known && row.get('digest') === digest && row.get('managed') === true && row.get('source') === stamp.source) {
+    return { written: false, ...counts };
+  }
+  // A host seen for the first time, whose entities have no relations yet, can CREATE its relations instead
+  // of MERGEing them (a third faster), and has nothing stale to remove.
+  const fresh = !known && row.get('related') === 0;
+  await writeHostGraph(tx, graph, digest, stamp, fresh);
+  if (!fresh) await removeStale(tx, graph.certname, stamp);
+  return { written: true, ...counts };
 }
 
 /**
@@ -69,26 +84,28 @@ export async function writeShared(driver: Driver, settings: Neo4jSettings, share
  * replaced by the next facts import of that host.
  */
 export async function writeFacts(driver: Driver, settings: Neo4jSettings, row: HostFactsRow, stamp: Stamp): Promise<void> {
+  await writeTransaction(driver, settings, (tx) => factsInTx(tx, row, stamp));
+}
+
+async function factsInTx(tx: WriteTx, row: HostFactsRow, stamp: Stamp): Promise<void> {
   const owner = `facts:${row.certname}`;
-  await writeTransaction(driver, settings, async (tx) => {
-    await tx.run(
-      `MERGE (h:Entity {id: $certname})
-       SET h:Host, h += $facts, h.name = $certname, h.managed = coalesce(h.managed, true),
-           h.factsSource = $source, h.factsGeneration = $generation`,
-      // `+=` with null removes a property: facts the host no longer reports do not linger.
-      { certname: row.certname, facts: { ...Object.fromEntries((row.cleared ?? []).map((k) => [k, null])), ...stripUndefined(row.facts) }, ...stamp },
-    );
-    await tx.run(
-      `UNWIND $owned AS o
-       MATCH (h:Entity {id: $certname})
-       MERGE (t:Team {id: o})
-       ON CREATE SET t.name = substring(o, 5), t.contacts = [], t.source = $source, t.generation = $generation
-       MERGE (h)-[r:OWNED_BY]->(t)
-       SET r.host = $owner, r.source = $source, r.generation = $generation`,
-      { certname: row.certname, owned: row.owner ? [row.owner] : [], owner, ...stamp },
-    );
-    await removeStaleRelations(tx, owner, stamp);
-  });
+  await tx.run(
+    `MERGE (h:Entity {id: $certname})
+     SET h:Host, h += $facts, h.name = $certname, h.managed = coalesce(h.managed, true),
+         h.factsSource = $source, h.factsGeneration = $generation`,
+    // `+=` with null removes a property: facts the host no longer reports do not linger.
+    { certname: row.certname, facts: { ...Object.fromEntries((row.cleared ?? []).map((k) => [k, null])), ...stripUndefined(row.facts) }, ...stamp },
+  );
+  await tx.run(
+    `UNWIND $owned AS o
+     MATCH (h:Entity {id: $certname})
+     MERGE (t:Team {id: o})
+     ON CREATE SET t.name = substring(o, 5), t.contacts = [], t.source = $source, t.generation = $generation
+     MERGE (h)-[r:OWNED_BY]->(t)
+     SET r.host = $owner, r.source = $source, r.generation = $generation`,
+    { certname: row.certname, owned: row.owner ? [row.owner] : [], owner, ...stamp },
+  );
+  await removeStaleRelations(tx, owner, stamp);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeHost } from '../../src/graph/load.ts';
+import { writeHost, writeHostAndFacts } from '../../src/graph/load.ts';
 import type { HostGraph } from '../../src/graph/model.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { snapshot } from '../support/graph.ts';
@@ -59,5 +59,18 @@ describe('writing a host', () => {
     });
     await expect(writeHost(driver, settings(), broken, { source: 'test', generation: 2 })).rejects.toThrow(/Property values can only be of primitive types|primitive/);
     expect(await snapshot(driver)).toEqual(before);
+  });
+
+  it('a node whose facts fail in the database keeps its old catalog too: catalog and facts are one transaction', async () => {
+    await writeHost(driver, settings(), host('d.example.com'), { source: 'puppetdb', generation: 1 });
+    const before = await snapshot(driver);
+    const changed = host('d.example.com', { resources: [{ id: 'd.example.com::Service[new]', type: 'Service', title: 'new' }], dependencies: [] });
+    const badFacts = { certname: 'd.example.com', facts: { rack: { nested: true } as unknown as string } };
+    await expect(writeHostAndFacts(driver, settings(), changed, badFacts, { source: 'puppetdb', generation: 2 })).rejects.toThrow(/primitive/);
+    expect(await snapshot(driver)).toEqual(before);
+
+    await writeHostAndFacts(driver, settings(), changed, { certname: 'd.example.com', facts: { rack: 'r7' } }, { source: 'puppetdb', generation: 3 });
+    const { records } = await driver.executeQuery("MATCH (r:Resource)-[:RUNS_ON]->(h:Host {id: 'd.example.com'}) RETURN h.rack AS rack, collect(r.id) AS resources");
+    expect(records.map((r) => r.toObject())).toEqual([{ rack: 'r7', resources: ['d.example.com::Service[new]'] }]);
   });
 });
