@@ -59,7 +59,9 @@ export function planIncidents(input: PlanInput): Plan {
   const current = new Map(input.open.map((i) => [i.id, i]));
   const write = (incident: Incident, change: IncidentChange, quiet = false) => {
     const before = writes.get(incident.id);
-    writes.set(incident.id, { incident, change: before?.change === 'opened' ? 'opened' : before && quiet ? before.change : change, ...(quiet && (!before || before.quiet) ? { quiet } : {}) });
+    // An incident opened this run is announced as opened; a quiet write after another keeps that one's change.
+    const announced = before && (before.change === 'opened' || quiet) ? before.change : change;
+    writes.set(incident.id, { incident, change: announced, ...(quiet && (!before || before.quiet) ? { quiet: true } : {}) });
     current.set(incident.id, incident);
   };
   const contactsOf = (team: string | null): string[] => {

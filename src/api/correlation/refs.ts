@@ -119,8 +119,6 @@ export const notFound = (message: string, extensions: Record<string, unknown> = 
 export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { code: 'CONFLICT', ...extensions } });
 
-
-
 /**
  * The first `first` items (all of them without it) of a list already cut to what comes after its `after`. The
  * cursor is an id of the page before, not a position, so pages hold still while items come and go before it.
