@@ -4,7 +4,7 @@ import { STREAMS, SUBJECTS } from '../bus/layout.ts';
 import type { Logger } from '../log.ts';
 import { isNotFound } from './consumers.ts';
 import { publishDeadLetter } from './dead-letter.ts';
-import { notificationSchema } from './notification.ts';
+import { outboxMessageSchema } from './notification.ts';
 import { outboxMessageId } from './outbox.ts';
 
 /** How long an outbox message may wait for a notifier that serves its channel before it is dead-lettered. */
@@ -88,24 +88,20 @@ async function sweepSubject(ctx: SweepContext, subject: string): Promise<number>
   return swept;
 }
 
+/** A valid outbox message is dead-lettered with its notification; anything else with its payload, as the notifier does. */
 async function deadLetter(ctx: SweepContext, msg: JsMsg, subject: string): Promise<void> {
-  let channel: string | undefined;
-  let notification;
+  let json: unknown;
   try {
-    const json = msg.json<{ channel?: unknown; notification?: unknown }>();
-    if (typeof json.channel === 'string') channel = json.channel;
-    const parsed = notificationSchema.safeParse(json.notification);
-    if (parsed.success) notification = parsed.data;
+    json = msg.json();
   } catch {
     // Not JSON: kept as the payload below.
   }
-  const reason = `no running notifier has channel "${channel ?? channelOfSubject(subject)}" configured`;
-  const id = notification && channel ? outboxMessageId(notification.dedupKey, channel) : `outbox-seq-${msg.info.streamSequence}`;
-  await publishDeadLetter(
-    ctx.js,
-    { reason, ...(notification ? { notification } : { payload: msg.string() }), ...(channel ? { channel } : {}), receivedAt: new Date(ctx.clock()).toISOString() },
-    id,
-  );
+  const parsed = outboxMessageSchema.safeParse(json);
+  const channel = parsed.success ? parsed.data.channel : channelOfSubject(subject);
+  const record = parsed.success ? { notification: parsed.data.notification } : { payload: msg.string() };
+  const id = parsed.success ? outboxMessageId(parsed.data.notification.dedupKey, channel) : `outbox-seq-${msg.info.streamSequence}`;
+  const reason = `no running notifier has channel "${channel}" configured`;
+  await publishDeadLetter(ctx.js, { reason, ...record, channel, receivedAt: new Date(ctx.clock()).toISOString() }, id);
   await msg.ackAck();
 }
 
