@@ -15,3 +15,17 @@ export function parseDuration(text: string): number | undefined {
   }
   return total;
 }
+
+/** A duration as an operator writes it, to the minute: "4h", "1h30m", "2d3h"; under a minute, "45s". */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.floor(ms / 1_000))}s`;
+  let minutes = Math.floor(ms / 60_000);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 1_440], ['h', 60], ['m', 1]] as const) {
+    if (minutes >= size) {
+      parts.push(`${Math.floor(minutes / size)}${unit}`);
+      minutes %= size;
+    }
+  }
+  return parts.join('');
+}

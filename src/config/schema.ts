@@ -275,6 +275,12 @@ const notifySection = z
     incidentUrl: httpUrl
       .refine((t) => t.includes('{id}'), { error: 'expected a URL template with {id}, such as https://faultline.example.com/incidents/{id}' })
       .optional(),
+    /**
+     * How often the owners of an open incident that nobody has acknowledged hear of it again (Alertmanager's
+     * repeat_interval, Nagios's notification_interval). `false`: never. PagerDuty escalates on its own and is not
+     * reminded.
+     */
+    remind: z.union([z.literal(false), duration.refine((ms) => ms >= 60_000, { error: 'remind at most once a minute (e.g. 4h), or false for never' })]).default(4 * 3_600_000),
   })
   .superRefine((notify, ctx) => {
     const seen = new Set<string>();

@@ -47,6 +47,9 @@ export interface Incident {
   acknowledgedBy?: string;
   /** The incident's teams were told of the acknowledgement (an update each), so it is not told again. */
   acknowledgementTold?: boolean;
+  /** How many times its owners were reminded that it is open and nobody acknowledged it, and when last. */
+  reminders?: number;
+  remindedAt?: number;
   resolvedAt?: number;
   /** Set when a later-arriving parent's incident took this one over. */
   mergedInto?: string;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { degradedIndexes, ownerIds } from '../engine/index.ts';
-import type { Notification, NotificationKind } from '../notify/notification.ts';
+import { formatDuration } from '../config/duration.ts';
+import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
 import { extendTimeline, listSuppressed, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
@@ -16,6 +17,8 @@ import { extendTimeline, listSuppressed, suppressedTotal, type Incident, type In
  * - An open incident whose root is now explained by a root that has an incident is folded into it: marked
  *   resolved with `mergedInto`, its teams told with an update, not a new page.
  * - An open incident whose root alerts no longer fail is resolved; its teams are told.
+ * - An acknowledged incident's teams hear who acknowledged it, once; the owners of one that stays open and
+ *   unacknowledged are reminded of it every `remindMs`.
  * Every notification has a dedup key fixed by the incident, kind and team, so deciding it twice (another
  * correlator, a restart) enqueues it once.
  */
@@ -32,6 +35,8 @@ export interface PlanInput {
   settleMs: number;
   /** Flap detection (correlator.flapping); absent: off. */
   flapping?: { changes: number; windowMs: number } | undefined;
+  /** How often the owners of an unacknowledged open incident are reminded (notify.remind); absent: never. */
+  remindMs?: number | undefined;
 }
 
 export interface IncidentWrite {
@@ -68,8 +73,11 @@ export function planIncidents(input: PlanInput): Plan {
     const t = team === null ? undefined : analysis.topology.teamIndexOf(team);
     return t === undefined ? [] : [...analysis.topology.teams[t]!.contacts];
   };
-  const tell = (incident: Incident, kind: NotificationKind, teams: (string | null)[], reason?: string, change?: 'acknowledged' | 'folded') => {
-    for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, reason, change), contacts: contactsOf(team) });
+  const tell = (incident: Incident, kind: NotificationKind, teams: (string | null)[], about: About = {}) => {
+    for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, about), contacts: contactsOf(team) });
+  };
+  const wake = (at: number) => {
+    wakeAt = Math.min(wakeAt ?? Infinity, at);
   };
 
   // Who suppresses what (`attribute`) is read on first need: while every root is still settling (a burst, or the
@@ -97,12 +105,12 @@ export function planIncidents(input: PlanInput): Plan {
     const seen = starts[u]!;
     rootSeen.set(unit.key, seen);
     if (now - seen < settleMs) {
-      wakeAt = Math.min(wakeAt ?? Infinity, seen + settleMs);
+      wake(seen + settleMs);
       return;
     }
     const calm = flappingUntil(unit.alerts, input, now);
     if (calm > now) {
-      wakeAt = Math.min(wakeAt ?? Infinity, calm);
+      wake(calm);
       return;
     }
     const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, (id) => input.known(id) || writes.has(id));
@@ -115,12 +123,12 @@ export function planIncidents(input: PlanInput): Plan {
   for (const incident of [...current.values()]) {
     if (incident.status === 'resolved' || claimed.has(incident.id) || writes.get(incident.id)?.change === 'opened') continue;
     const decisions = incident.rootAlerts.map((id) => analysis.decisions.get(id));
-    const teams = [...(incident.owners.length > 0 ? incident.owners : [null]), ...incident.stakeholders];
+    const teams = everyTeam(incident);
     if (decisions.every((d) => !d || !d.failing)) {
       // A root that flaps back to ok is not believed until it settles: no resolve, no new page when it fails again.
       const calm = flappingUntil(incident.rootAlerts, input, now);
       if (calm > now) {
-        wakeAt = Math.min(wakeAt ?? Infinity, calm);
+        wake(calm);
         continue;
       }
       const resolved = close(incident, now, 'resolved', 'the root recovered');
@@ -142,7 +150,7 @@ export function planIncidents(input: PlanInput): Plan {
     if (parent) {
       const folded = { ...close(incident, now, 'folded', `caused by ${parent.root.join(', ')}: folded into ${parent.id}`), mergedInto: parent.id };
       write(folded, 'folded');
-      tell(folded, 'update', teams, `caused by ${parent.root.join(', ')}: folded into ${parent.id}`, 'folded');
+      tell(folded, 'update', teams, { reason: `caused by ${parent.root.join(', ')}: folded into ${parent.id}`, change: 'folded' });
       const absorbing = current.get(parent.id)!;
       write(
         {
@@ -156,7 +164,7 @@ export function planIncidents(input: PlanInput): Plan {
     } else if (maintenance && parents.size === 0) {
       const resolved = close(incident, now, 'resolved', 'the root is now in a maintenance window');
       write(resolved, 'resolved');
-      tell(resolved, 'resolved', teams, 'the root is now in a maintenance window');
+      tell(resolved, 'resolved', teams, { reason: 'the root is now in a maintenance window' });
     }
     // Otherwise its root is explained by a root still settling: it stays open until that one opens.
   }
@@ -164,9 +172,28 @@ export function planIncidents(input: PlanInput): Plan {
   // Someone acknowledged (the API wrote it): every team of the incident hears who, once; PagerDuty stops escalating.
   for (const incident of [...current.values()]) {
     if (incident.status !== 'acknowledged' || incident.acknowledgementTold) continue;
-    const teams = [...(incident.owners.length > 0 ? incident.owners : [null]), ...incident.stakeholders];
-    tell(incident, 'update', teams, `acknowledged by ${incident.acknowledgedBy ?? 'someone'}`, 'acknowledged');
+    tell(incident, 'update', everyTeam(incident), { reason: `acknowledged by ${incident.acknowledgedBy ?? 'someone'}`, change: 'acknowledged' });
     write({ ...incident, acknowledgementTold: true }, 'updated', true);
+  }
+
+  // Open, failing, and nobody has said they are on it: the owners hear of it again (each reminder its own dedup
+  // key, so deciding it twice still tells once). The count and time are kept on the incident, so a new leader goes
+  // on from there rather than reminding at once.
+  const remindMs = input.remindMs;
+  if (remindMs !== undefined) {
+    for (const incident of [...current.values()]) {
+      if (incident.status !== 'open') continue;
+      const due = (incident.remindedAt ?? incident.openedAt) + remindMs;
+      if (now < due) {
+        wake(due);
+        continue;
+      }
+      const nth = (incident.reminders ?? 0) + 1;
+      const reason = `still failing ${formatDuration(now - incident.openedAt)} after it opened, and nobody has acknowledged it`;
+      tell(incident, 'update', incident.owners.length > 0 ? incident.owners : [null], { reason, change: 'reminder', nth });
+      write({ ...incident, reminders: nth, remindedAt: now }, 'updated', true);
+      wake(now + remindMs);
+    }
   }
 
   return { writes: [...writes.values()], notifications, rootSeen, wakeAt };
@@ -203,6 +230,9 @@ function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, 
     return start;
   });
 }
+
+/** Everyone an incident concerns: its owners (or nobody in particular, when the root has none) and stakeholders. */
+const everyTeam = (incident: Incident): (string | null)[] => [...(incident.owners.length > 0 ? incident.owners : [null]), ...incident.stakeholders];
 
 /** When the flapping alerts among `ids` settle (now or earlier when none flaps). */
 function flappingUntil(ids: readonly string[], input: PlanInput, now: number): number {
@@ -338,14 +368,20 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  */
 export const NOTIFIED_SUPPRESSED = 1_000;
 
+/** What a notification says beyond its kind: why, which change an update tells, and which reminder it is. */
+interface About {
+  reason?: string;
+  change?: UpdateChange;
+  nth?: number;
+}
+
 function notification(
   incident: Incident,
   kind: NotificationKind,
   team: string | null,
   alerts: ReadonlyMap<string, AlertRecord>,
   now: number,
-  reason: string | undefined,
-  change: 'acknowledged' | 'folded' | undefined,
+  { reason, change, nth }: About,
 ): Notification {
   const services = incident.affectedServices;
   const verb = kind === 'resolved' ? 'recovered' : 'is failing';
@@ -375,7 +411,7 @@ function notification(
     },
     summary: `${incident.root.join(', ')} ${verb}: ${affected}`,
     tags: incident.tags,
-    dedupKey: [incident.id, kind, team ?? 'unowned', change].filter(Boolean).join('/'),
+    dedupKey: [incident.id, kind, team ?? 'unowned', change, nth].filter(Boolean).join('/'),
     createdAt: new Date(now).toISOString(),
   };
   if (reason) n.reason = reason;

@@ -138,6 +138,7 @@ export class Reconciler {
       now,
       settleMs: this.config.correlator.settle,
       flapping: this.config.correlator.flapping ? { changes: this.config.correlator.flapping.changes, windowMs: this.config.correlator.flapping.window } : undefined,
+      remindMs: this.config.notify.remind === false ? undefined : this.config.notify.remind,
     });
     this.keepRootSeen(plan.rootSeen);
 

@@ -9,6 +9,8 @@ import { STATUSES } from '../correlator/event.ts';
  */
 export const NOTIFICATION_KINDS = ['page', 'stakeholder', 'update', 'resolved'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+export const UPDATE_CHANGES = ['acknowledged', 'folded', 'reminder'] as const;
+export type UpdateChange = (typeof UPDATE_CHANGES)[number];
 
 export const notificationSchema = z.object({
   kind: z.enum(NOTIFICATION_KINDS),
@@ -39,8 +41,11 @@ export const notificationSchema = z.object({
   summary: z.string(),
   /** Why an update was sent (e.g. "folded into inc-…"). */
   reason: z.string().optional(),
-  /** What an update tells: the incident was `acknowledged` by someone, or `folded` into another. */
-  change: z.enum(['acknowledged', 'folded']).optional(),
+  /**
+   * What an update tells: the incident was `acknowledged` by someone, `folded` into another, or (a `reminder`) is
+   * still open and nobody has acknowledged it.
+   */
+  change: z.enum(UPDATE_CHANGES).optional(),
   tags: z.record(z.string(), z.string()),
   dedupKey: z.string(),
   createdAt: z.string(),

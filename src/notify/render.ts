@@ -11,9 +11,12 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
   resolved: 'RESOLVED',
 };
 
+/** The label of a notification: its kind's, except that a reminder says so. */
+export const label = (notification: Notification): string => (notification.change === 'reminder' ? 'REMINDER' : KIND_LABELS[notification.kind]);
+
 /** `PAGE db1.example.com is failing: 1 service affected (service:mail)`: the subject of a mail, the top of a message. */
 export function headline(notification: Notification): string {
-  return `${KIND_LABELS[notification.kind]} ${notification.summary}`;
+  return `${label(notification)} ${notification.summary}`;
 }
 
 /** Who this notification is for, and as what: "the owner team team:dba", for the first line of a message. */
@@ -25,9 +28,14 @@ export function addressee(notification: Notification): string {
     case 'stakeholder':
       return `Notice for ${team}: a service of yours is affected; the owners of the root have been paged.`;
     case 'update':
-      return notification.change === 'acknowledged'
-        ? `Update for ${team}: ${notification.incident.acknowledgedBy ?? 'someone'} acknowledged the incident and is on it.`
-        : `Update for ${team}.`;
+      switch (notification.change) {
+        case 'acknowledged':
+          return `Update for ${team}: ${notification.incident.acknowledgedBy ?? 'someone'} acknowledged the incident and is on it.`;
+        case 'reminder':
+          return `Reminder for ${team}: you own the root cause, the incident is still open, and nobody has acknowledged it.`;
+        default:
+          return `Update for ${team}.`;
+      }
     case 'resolved':
       return `Resolved, for ${team}.`;
   }

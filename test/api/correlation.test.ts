@@ -189,7 +189,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
     const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.suppressed.length === 2));
 
     const fields = `id status root { id kind } rootIds rootAlerts { id status } suppressed { id suppressedBy { id } } suppressedCount
-      affectedServices { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy timeline { change text }`;
+      affectedServices { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy reminders remindedAt timeline { change text }`;
     const open = await answer(`{ incidents(status: OPEN) { ${fields} } }`, {}, VIEWER);
     expect(open.incidents).toHaveLength(1);
     const incident = open.incidents[0];
@@ -208,6 +208,8 @@ describe('GraphQL correlation answers on a real correlator', () => {
       severity: 'CRITICAL',
       acknowledgedAt: null,
       acknowledgedBy: null,
+      reminders: 0,
+      remindedAt: null,
     });
     expect(ids(incident.affectedServices)).toContain('service:mail');
     expect(ids(incident.stakeholders)).toContain('team:mail-team');

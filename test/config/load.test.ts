@@ -107,6 +107,15 @@ notify:
     expect(problems[2]).toBe(`${file}: notify.routes[0].channels[0]: route names unknown channel "b"`);
   });
 
+  it('reminds every 4h by default; remind takes a duration of a minute or more, or false', () => {
+    expect(loadConfig({ env: {}, cwd: tmpdir() }).config.notify.remind).toBe(14_400_000);
+    expect(loadConfig({ file: withFile('notify: { remind: 1h30m }\n'), env: {} }).config.notify.remind).toBe(5_400_000);
+    expect(loadConfig({ file: withFile('notify: { remind: false }\n'), env: {} }).config.notify.remind).toBe(false);
+    expect(loadConfig({ file: join(import.meta.dirname, '..', '..', 'examples', 'faultline.yaml'), env: {} }).config.notify.remind).toBe(14_400_000);
+    const file = withFile('notify: { remind: 10s }\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([`${file}: notify.remind: remind at most once a minute (e.g. 4h), or false for never`]);
+  });
+
   it('reports broken YAML with its line', () => {
     const file = withFile('api:\n  port: [4000\n');
     const [problem] = problemsOf(() => loadConfig({ file, env: {} }));

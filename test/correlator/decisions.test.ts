@@ -136,6 +136,54 @@ describe('decisions and incidents on the example estate', () => {
     expect(again.notifications).toEqual([]);
   });
 
+  it('reminds the owners of an open incident nobody acknowledged, every remind interval, each reminder once', () => {
+    // Both MySQLs down: two incidents owned by team:dba, with team:mail-team a stakeholder of each.
+    const a = attributed({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
+    const alerts = new Map([...a.decisions.keys()].map((id) => [id, alert(id.split('/')[0]!, id.split('/')[1]!)]));
+    const hour = 3_600_000;
+    const t0 = 60_000;
+    const rootSeen = new Map(a.units.map((u) => [u.key, 0]));
+    const plan = (open: Incident[], now: number, remind: { remindMs?: number } = { remindMs: 4 * hour }) =>
+      planIncidents({ analysis: a, open, alerts, known: () => false, rootSeen, now, settleMs: 30_000, ...remind });
+    const opened = plan([], t0);
+    const incidents = opened.writes.map((w) => w.incident);
+    expect(incidents.map((i) => [i.owners, i.stakeholders])).toEqual([
+      [['team:dba'], ['team:mail-team']],
+      [['team:dba'], ['team:mail-team']],
+    ]);
+    expect(opened.wakeAt).toBe(t0 + 4 * hour);
+
+    const early = plan(incidents, t0 + 4 * hour - 1);
+    expect(early.notifications).toEqual([]);
+    expect(early.writes).toEqual([]);
+    expect(early.wakeAt).toBe(t0 + 4 * hour);
+
+    const first = plan(incidents, t0 + 4 * hour);
+    // The owners only: the stakeholders were told the cause is someone else's, and that has not changed.
+    expect(first.notifications.map((n) => [n.kind, n.change, n.team, n.dedupKey])).toEqual(
+      incidents.map((i) => ['update', 'reminder', 'team:dba', `${i.id}/update/team:dba/reminder/1`]),
+    );
+    expect(first.notifications[0]!.reason).toBe('still failing 4h after it opened, and nobody has acknowledged it');
+    expect(first.writes).toEqual(incidents.map((i) => ({ incident: { ...i, reminders: 1, remindedAt: t0 + 4 * hour }, change: 'updated', quiet: true })));
+    expect(first.wakeAt).toBe(t0 + 8 * hour);
+    // Deciding it again (another leader, a restart before the write): the same dedup keys, so it is told once.
+    expect(plan(incidents, t0 + 4 * hour + 5).notifications.map((n) => n.dedupKey)).toEqual(first.notifications.map((n) => n.dedupKey));
+
+    const reminded = first.writes.map((w) => w.incident);
+    expect(plan(reminded, t0 + 8 * hour - 1).notifications).toEqual([]);
+    const second = plan(reminded, t0 + 8 * hour + 30 * 60_000);
+    expect(second.notifications.map((n) => n.dedupKey)).toEqual(incidents.map((i) => `${i.id}/update/team:dba/reminder/2`));
+    expect(second.notifications[0]!.reason).toMatch(/^still failing 8h30m after/);
+
+    // Acknowledged (and told so): never reminded.
+    const acknowledged = reminded.map((i) => ({ ...i, status: 'acknowledged' as const, acknowledgedBy: 'noc', acknowledgementTold: true }));
+    const quiet = plan(acknowledged, t0 + 20 * hour);
+    expect(quiet.notifications).toEqual([]);
+    expect(quiet.wakeAt).toBeUndefined();
+    // Reminders off.
+    expect(plan(incidents, t0 + 20 * hour, {}).notifications).toEqual([]);
+  });
+
   it('an incident whose root alerts flap for days keeps its first timeline entry and the newest, not every flap', () => {
     const mysql = alert('db1.example.com', 'mysql');
     const slow = { ...alert('db1.example.com', 'mysql-slow'), entity: 'db1.example.com::Service[mysqld]' };

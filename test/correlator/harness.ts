@@ -48,7 +48,7 @@ export function correlatorConfig(hookUrl: string, overrides: Record<string, unkn
 }
 
 /** A correlator and a notifier delivering to a real HTTP collector, on one NATS connection. */
-export async function pipeline(topology: TopologyStore, overrides: Record<string, unknown> = {}, options: Pick<CorrelatorOptions, 'recordLatencies'> = {}) {
+export async function pipeline(topology: TopologyStore, overrides: Record<string, unknown> = {}, options: Pick<CorrelatorOptions, 'recordLatencies' | 'clock'> = {}) {
   const nats = await freshBus();
   const hook = await startCollector();
   const config = correlatorConfig(hook.url, overrides);

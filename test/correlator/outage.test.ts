@@ -166,6 +166,35 @@ describe('correlator on a real-Puppet estate', () => {
     expect(incidents.get(opened.id)!.value).toEqual(stored);
   });
 
+  it('an incident nobody acknowledges reminds its owners hours later, once each time, until someone acknowledges it', async () => {
+    // Hours pass in the correlator's clock (notify.remind defaults to 4h); an event nudges it to plan.
+    let hours = 0;
+    p = await pipeline(topology, {}, { clock: () => Date.now() + hours * 3_600_000 });
+    await p.send('log1.example.com', 'dns', 'critical');
+    const incident = await until('the DNS incident', () => openIncidents(p)[0]);
+    await until('the page', () => pages(p).length === 1);
+    const reminders = () => p.notifications().filter((n) => n.change === 'reminder');
+
+    hours = 4.1;
+    await sleep(1_000); // the lease, timed by the same clock, renewed (every 667 ms here)
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    await until('a reminder', () => reminders().length > 0);
+    await until('the reminder noted', () => p.incidents().find((i) => i.id === incident.id)?.reminders === 1);
+    await p.send('mail2.example.com', 'mailq', 'critical');
+    await sleep(1_000);
+    expect(reminders().map((n) => [n.kind, n.team, n.dedupKey])).toEqual([['update', 'team:netops', `${incident.id}/update/team:netops/reminder/1`]]);
+    expect(reminders()[0]!.reason).toBe('still failing 4h6m after it opened, and nobody has acknowledged it');
+
+    const stored = p.correlator.view.incidents.get(incident.id)!;
+    await p.correlator.view.incidents.put(incident.id, { ...stored.value, status: 'acknowledged', acknowledgedAt: Date.now(), acknowledgedBy: 'noc-operator' }, stored.revision);
+    await until('the acknowledgement told', () => p.notifications().some((n) => n.change === 'acknowledged'));
+    hours = 12;
+    await sleep(1_000);
+    await p.send('mail2.example.com', 'mailq', 'ok');
+    await sleep(1_000);
+    expect(reminders()).toHaveLength(1);
+  });
+
   it('keeps per-event decision latencies only when asked (a long-running correlator would keep one per event)', async () => {
     p = await pipeline(topology);
     await p.send('db1.example.com', 'mysql', 'critical');

@@ -139,6 +139,13 @@ describe('the PagerDuty channel on a real HTTP receiver standing in for the Even
     expect(await channel.send(acknowledged('team:mail'))).toMatchObject({ ok: true, skipped: expect.stringMatching(/does not own the root/) });
     expect(events()).toEqual([{ routing_key: ROUTING_KEY, event_action: 'acknowledge', dedup_key: 'faultline/inc-00000000000000d1/team:dba' }]);
   });
+
+  it('leaves a reminder to the escalation policy: nothing is sent', async () => {
+    collector = await startCollector(() => 202);
+    const reminder = aNotification({ kind: 'update', change: 'reminder', reason: 'still failing 4h after it opened, and nobody has acknowledged it' });
+    expect(await pagerduty(collector.url, { routingKey: ROUTING_KEY }).send(reminder)).toEqual({ ok: true, skipped: expect.stringContaining('escalates') });
+    expect(collector.received).toHaveLength(0);
+  });
 });
 
 describe('PagerDuty deliveries through the outbox and the notifier', () => {

@@ -77,6 +77,18 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     expect(shown(update!).join('\n')).toContain('Update for team:dba: noc-operator acknowledged the incident and is on it.');
   });
 
+  it('says a reminder is one, and why', async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });
+    await channel.send(aNotification({ kind: 'update', change: 'reminder', reason: 'still failing 4h after it opened, and nobody has acknowledged it' }));
+    const [reminder] = messages();
+    expect(reminder!.text).toMatch(/^REMINDER db1\.example\.com is failing/);
+    const text = shown(reminder!).join('\n');
+    expect(text).toContain('REMINDER: db1.example.com');
+    expect(text).toContain('Reminder for team:dba: you own the root cause, the incident is still open, and nobody has acknowledged it.');
+    expect(text).toContain('still failing 4h after it opened');
+  });
+
   it("escapes Slack's control characters in what the monitoring said", async () => {
     collector = await startCollector();
     const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });

@@ -92,6 +92,8 @@ export const Incident: IncidentResolvers = {
   updatedAt: (i) => isoTime(i.updatedAt),
   acknowledgedAt: (i) => (i.acknowledgedAt === undefined ? null : isoTime(i.acknowledgedAt)),
   acknowledgedBy: (i) => i.acknowledgedBy ?? null,
+  reminders: (i) => i.reminders ?? 0,
+  remindedAt: (i) => (i.remindedAt === undefined ? null : isoTime(i.remindedAt)),
   resolvedAt: (i) => (i.resolvedAt === undefined ? null : isoTime(i.resolvedAt)),
   mergedInto: (i) => i.mergedInto ?? null,
   timeline: (i) => i.timeline,

@@ -188,6 +188,9 @@ export type Incident = {
   openedAt: Scalars['DateTime']['output'];
   /** Teams owning the root: they get the page. */
   owners: Array<Team>;
+  remindedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** How many times its owners were reminded that it is open and nobody acknowledged it (notify.remind). */
+  reminders: Scalars['Int']['output'];
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The root cause's entities (empty for an alert on an unknown host: see rootIds). */
   root: Array<Entity>;
@@ -794,6 +797,8 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   mergedInto?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   openedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   owners?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
+  remindedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  reminders?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   root?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   rootAlerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
