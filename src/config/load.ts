@@ -17,6 +17,7 @@ const ENV_KEYS = {
   FAULTLINE_API_PORT: ['api', 'port'],
   FAULTLINE_LOG_LEVEL: ['log', 'level'],
   FAULTLINE_INGEST_SECRET: ['ingest', 'secret'],
+  FAULTLINE_PAGERDUTY_WEBHOOK_SECRET: ['ingest', 'pagerduty', 'secret'],
 } as const;
 
 const DEFAULT_FILE = 'faultline.yaml';
@@ -103,7 +104,8 @@ function readYaml(file: string): Record<string, unknown> {
 function describeIssue(issue: z.core.$ZodIssue, file: string | undefined, fromEnv: Map<string, string>): string {
   const path = issue.path.map(String);
   const dotted = formatPath(issue.path);
-  const variable = fromEnv.get(path.join('.'));
+  // A variable that sets a list (one value standing for a list of one) owns the issues of its items too.
+  const variable = fromEnv.get(path.join('.')) ?? (typeof issue.path.at(-1) === 'number' ? fromEnv.get(path.slice(0, -1).join('.')) : undefined);
   if (variable) return `${variable}: ${issue.message}`;
   const where = file ?? 'configuration';
   if (issue.code === 'unrecognized_keys') {

@@ -84,6 +84,7 @@ const fieldRef = z
   .refine((text) => !text.startsWith('$') || FIELD_PATH.test(text), {
     error: (issue) => `expected a path like $.labels.host (or a constant without $), got "${String(issue.input)}"`,
   });
+const pagerdutySecret = z.string().min(16, { error: 'a PagerDuty webhook signing secret is at least 16 characters' });
 const sourceName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected letters, digits, _ and - (at most 64)' });
 
 const ingestWebhook = z.strictObject({
@@ -127,6 +128,16 @@ const ingestSection = z
       })
       .prefault({}),
     webhooks: z.array(ingestWebhook).default([]),
+    /**
+     * `POST /ingest/pagerduty`, the receiver of a PagerDuty v3 webhook subscription: an incident acknowledged in
+     * PagerDuty is acknowledged in faultline. `secret` is the subscription's signing secret (or a list during a
+     * rotation); a delivery is taken only when its X-PagerDuty-Signature matches one.
+     */
+    pagerduty: z
+      .strictObject({
+        secret: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(pagerdutySecret).min(1)),
+      })
+      .optional(),
   })
   .superRefine((ingest, ctx) => {
     const seen = new Set<string>();

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
@@ -17,6 +18,10 @@ const UNBOUND = 'log1.example.com::Service[unbound]';
 const OPERATOR = 'operator-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef';
 const BOT = 'bot-token-0123456789abcdef-write';
+const PD_SECRET = 'pagerduty-signing-secret-0123456789';
+const PD_NEXT_SECRET = 'pagerduty-rotated-secret-9876543210';
+
+const hmac = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
 
 type Gql = { data?: any; errors?: { message: string; extensions?: { code?: string; ids?: string[] } }[] };
 
@@ -68,6 +73,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
           { name: 'bot', token: BOT, scopes: ['write'] },
         ],
       },
+      ingest: { pagerduty: { secret: [PD_SECRET, PD_NEXT_SECRET] } },
     });
     apiNats = await connectNats(p.config.nats.url, 'faultline-test-api');
     server = await startApiServer({ config: p.config, log: silentLog, neo4j: driver, nats: apiNats, topology, correlation: p.correlator.view, version: 'test' });
@@ -179,6 +185,62 @@ describe('GraphQL correlation answers on a real correlator', () => {
     const acknowledge = 'mutation($id: ID!) { acknowledgeIncident(id: $id) { id status acknowledgedBy } }';
     expect((await answer(acknowledge, { id: stored.id })).acknowledgeIncident).toEqual({ id: stored.id, status: 'ACKNOWLEDGED', acknowledgedBy: 'noc-operator' });
     expect(p.incidents().find((i) => i.id === stored.id)?.status).toBe('acknowledged');
+  });
+
+  it('an incident acknowledged in PagerDuty is acknowledged here in the PagerDuty user\'s name, when the delivery is signed', async () => {
+    await start();
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    await p.send('log1.example.com', 'dns', 'critical');
+    const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.root.includes(UNBOUND)));
+    await until('the page', () => pages(p).length === 1);
+
+    // A PagerDuty v3 webhook delivery as PagerDuty sends it: the raw body signed with the subscription's secret.
+    const deliver = async (eventType: string, incidentKey: string | null, sign: (body: string) => string = (body) => `v1=${hmac(PD_SECRET, body)}`) => {
+      const body = JSON.stringify({
+        event: {
+          id: `01${eventType}`,
+          event_type: eventType,
+          resource_type: 'incident',
+          occurred_at: '2026-12-07T02:00:00.000Z',
+          agent: { id: 'PLH1HKV', summary: 'Jane Doe', type: 'user_reference' },
+          client: { name: 'PagerDuty' },
+          data: { id: 'PGR0VU2', type: 'incident', number: 2, status: 'acknowledged', incident_key: incidentKey, title: 'log1 is failing', urgency: 'high' },
+        },
+      });
+      const res = await fetch(`${server.url}/ingest/pagerduty`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pagerduty-signature': sign(body) }, body });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const key = `faultline/${stored.id}/team:netops`;
+
+    // Not signed, or signed with a secret not configured: refused, and nothing changes.
+    expect((await deliver('incident.acknowledged', key, () => '')).status).toBe(401);
+    expect((await deliver('incident.acknowledged', key, (body) => `v1=${hmac('someone-elses-secret-000000', body)}`)).status).toBe(401);
+    // Events faultline leaves alone, and incidents it did not raise.
+    expect(await deliver('incident.resolved', key)).toMatchObject({ status: 202, body: { ignored: expect.stringContaining('incident.acknowledged only') } });
+    expect(await deliver('incident.acknowledged', 'd3640fbd41094207a1c11e58e46b1662')).toMatchObject({ status: 202, body: { ignored: expect.stringContaining('not raised by faultline') } });
+    expect(await deliver('incident.acknowledged', null)).toMatchObject({ status: 202 });
+    expect(p.incidents().find((i) => i.id === stored.id)?.status).toBe('open');
+
+    // During a secret rotation PagerDuty signs with both; either one configured is enough.
+    const rotating = (body: string) => `v1=${hmac('retired-secret-00000000000000', body)},v1=${hmac(PD_NEXT_SECRET, body)}`;
+    expect(await deliver('incident.acknowledged', key, rotating)).toEqual({ status: 200, body: { incident: stored.id, status: 'acknowledged', acknowledgedBy: 'Jane Doe (PagerDuty)' } });
+    const acked = (await answer('query($id: ID!) { incident(id: $id) { status acknowledgedBy timeline { change text } } }', { id: stored.id })).incident;
+    expect(acked).toMatchObject({ status: 'ACKNOWLEDGED', acknowledgedBy: 'Jane Doe (PagerDuty)' });
+    expect(acked.timeline.at(-1)).toEqual({ change: 'ACKNOWLEDGED', text: 'acknowledged by Jane Doe (PagerDuty)' });
+    // Its teams are told who is on it, as for an acknowledgement made here; a repeated delivery changes nothing.
+    const teams = [...stored.owners, ...stored.stakeholders].sort();
+    const told = () => p.notifications().filter((n) => n.change === 'acknowledged');
+    await until('the acknowledgement told', () => told().length === teams.length);
+    expect(told()[0]).toMatchObject({ reason: 'acknowledged by Jane Doe (PagerDuty)' });
+    expect((await deliver('incident.acknowledged', key)).status).toBe(200);
+    await sleep(300);
+    expect(told()).toHaveLength(teams.length);
+
+    // A resolved incident, or one faultline has forgotten, is no reason for PagerDuty to deliver again.
+    await p.send('log1.example.com', 'dns', 'ok');
+    await until('the incident resolved', () => p.incidents().find((i) => i.id === stored.id && i.status === 'resolved'));
+    expect(await deliver('incident.acknowledged', key)).toMatchObject({ status: 202, body: { ignored: `incident ${stored.id} is resolved` } });
+    expect(await deliver('incident.acknowledged', 'faultline/inc-0000000000000000/team:netops')).toMatchObject({ status: 202, body: { ignored: expect.stringContaining('no incident') } });
   });
 
   it('shows open incidents with root, suppressed alerts, affected services and owners; acknowledging needs the write scope', async () => {

@@ -116,6 +116,16 @@ notify:
     expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([`${file}: notify.remind: remind at most once a minute (e.g. 4h), or false for never`]);
   });
 
+  it('takes the PagerDuty webhook signing secret from the file (one or a list) or FAULTLINE_PAGERDUTY_WEBHOOK_SECRET, never echoing it', () => {
+    expect(loadConfig({ env: {}, cwd: tmpdir() }).config.ingest.pagerduty).toBeUndefined();
+    const secret = 'pagerduty-signing-secret-0123';
+    expect(loadConfig({ file: withFile(`ingest: { pagerduty: { secret: ${secret} } }\n`), env: {} }).config.ingest.pagerduty).toEqual({ secret: [secret] });
+    expect(loadConfig({ file: withFile(`ingest: { pagerduty: { secret: [${secret}, ${secret}-next] } }\n`), env: {} }).config.ingest.pagerduty).toEqual({ secret: [secret, `${secret}-next`] });
+    expect(loadConfig({ env: { FAULTLINE_PAGERDUTY_WEBHOOK_SECRET: secret }, cwd: tmpdir() }).config.ingest.pagerduty).toEqual({ secret: [secret] });
+    const problems = problemsOf(() => loadConfig({ env: { FAULTLINE_PAGERDUTY_WEBHOOK_SECRET: 'too-short-1234' }, cwd: tmpdir() }));
+    expect(problems).toEqual(['FAULTLINE_PAGERDUTY_WEBHOOK_SECRET: a PagerDuty webhook signing secret is at least 16 characters']);
+  });
+
   it('reports broken YAML with its line', () => {
     const file = withFile('api:\n  port: [4000\n');
     const [problem] = problemsOf(() => loadConfig({ file, env: {} }));

@@ -8,6 +8,7 @@ import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
 import { CorrelationView } from '../../src/correlator/view.ts';
 import { freshGraph, freshNats, loadedTopology, silentLog, testConfig } from '../support/services.ts';
 import { freshEventStreams, storedMessages } from './stored.ts';
+import { postJson } from './api.ts';
 
 const WRITER = 'write-token-0123456789abcdef';
 const READER = 'read-token-0123456789abcdef';
@@ -55,6 +56,11 @@ describe('POST /ingest/events on a real API server and JetStream', () => {
     services?.correlation.stop();
     await nc?.close();
     await services?.neo4j.close();
+  });
+
+  it('answers PagerDuty webhooks with 404 naming the setting while no signing secret is configured', async () => {
+    const res = await postJson(`${server.url}/ingest/pagerduty`, { event: { id: '1', event_type: 'incident.acknowledged' } }, { 'x-pagerduty-signature': 'v1=00' });
+    expect(res).toMatchObject({ status: 404, body: { error: 'PagerDuty webhooks are not configured here (ingest.pagerduty.secret)' } });
   });
 
   it('stores a valid event on faultline.events.<source> as sent, with the time of receipt added', async () => {

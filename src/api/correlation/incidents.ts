@@ -1,12 +1,9 @@
-import { KvConflictError } from '../../bus/kv-mirror.ts';
-import { extendTimeline, publishIncidentChange, suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
+import { acknowledge } from '../../correlator/acknowledge.ts';
+import { suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
 import { alertRefs, badInput, conflict, isoTime, firstOf, notFound, teamsOf, upper } from './refs.ts';
-
-/** How often acknowledging re-reads and retries when the correlator writes the same incident meanwhile. */
-const ACK_ATTEMPTS = 8;
 
 const newestFirst = (a: StoredIncident, b: StoredIncident) => b.openedAt - a.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -23,58 +20,21 @@ export const incidents: QueryResolvers['incidents'] = (_p, { status, first, afte
 
 export const incident: QueryResolvers['incident'] = (_p, { id }, ctx) => ctx.correlation.incidents.get(id)?.value ?? null;
 
-/**
- * Marks the incident acknowledged by the caller: compare-and-set on the revision the mirror holds (the correlator
- * may be updating it at the same moment; its writes keep an acknowledgement, see reconciler.ts `merge`), then the
- * change on `faultline.incidents.<id>.acknowledged`. Acknowledging twice changes nothing the second time.
- */
+/** `acknowledgeIncident(id)`: the caller (its token's name) acknowledges; src/correlator/acknowledge.ts does it. */
 export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = async (_p, { id }, ctx) => {
   const { incidents: bucket, clock } = ctx.correlation;
-  // Read from the bucket when this process's copy does not have it yet: the page for a new incident is sent
-  // before the incident is written, and its owner may be quicker than the mirror.
-  let stored = bucket.get(id) ?? (await bucket.fetch(id));
-  for (let attempt = 0; attempt < ACK_ATTEMPTS; attempt++) {
-    if (!stored) throw notFound(`no incident ${id}`, { id });
-    const current = stored.value;
-    if (current.status === 'resolved') throw badInput(`incident ${id} is resolved; there is nothing to acknowledge`, { id });
-    if (current.status === 'acknowledged') return current;
-    const now = clock();
-    const by = ctx.principal.name;
-    const next: StoredIncident = {
-      ...current,
-      status: 'acknowledged',
-      acknowledgedAt: now,
-      acknowledgedBy: by,
-      updatedAt: now,
-      timeline: extendTimeline(current.timeline, { at: now, change: 'acknowledged', text: `acknowledged by ${by}` }),
-    };
-    try {
-      await bucket.put(id, next, stored.revision);
-    } catch (err) {
-      if (!(err instanceof KvConflictError)) throw err;
-      stored = await bucket.fetch(id);
-      continue;
-    }
-    ctx.log.info({ incident: id, by }, 'incident acknowledged');
-    // Stored is acknowledged: a failure to announce it is logged, not reported as a failed acknowledgement (the
-    // operator would try again and find it done, and the announcement would never come).
-    await announce(ctx, next).catch((err: unknown) => ctx.log.error({ err, incident: id }, 'the acknowledgement is stored but was not published on faultline.incidents'));
-    return next;
+  const result = await acknowledge({ incidents: bucket, nats: ctx.nats, clock, log: ctx.log }, id, ctx.principal.name);
+  switch (result.outcome) {
+    case 'unknown':
+      throw notFound(`no incident ${id}`, { id });
+    case 'resolved':
+      throw badInput(`incident ${id} is resolved; there is nothing to acknowledge`, { id });
+    case 'contended':
+      throw conflict(`incident ${id} changed under every acknowledgement attempt in a row; try again`, { id });
+    default:
+      return result.incident;
   }
-  throw conflict(`incident ${id} changed under ${ACK_ATTEMPTS} acknowledgement attempts in a row; try again`, { id });
 };
-
-/** Publishes the acknowledgement, trying three times: the message id makes a repeat harmless. */
-async function announce(ctx: Pick<ApiContext, 'nats'>, incident: StoredIncident): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await publishIncidentChange(ctx.nats, incident, 'acknowledged');
-    } catch (err) {
-      if (attempt >= 3) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
-}
 
 export const Incident: IncidentResolvers = {
   id: (i) => i.id,

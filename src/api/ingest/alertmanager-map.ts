@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import { normaliseStatus, type Status } from '../../correlator/event.ts';
-import { issueText } from '../../zod-issues.ts';
+import { describeAt } from '../../zod-issues.ts';
 import type { Candidate } from './store.ts';
 
 /**
@@ -166,19 +166,4 @@ function isSet(time: string | undefined): time is string {
 function nonEmpty(text: string | undefined): string | undefined {
   const trimmed = text?.trim();
   return trimmed ? trimmed : undefined;
-}
-
-/** `alerts[1].labels.host: expected string, received number`, one per problem, `; `-separated. */
-function describeAt(error: z.ZodError, prefix: PropertyKey[]): string {
-  return error.issues
-    .map((issue) => {
-      const path = jsonPath([...prefix, ...issue.path]);
-      const message = issueText(issue);
-      return path ? `${path}: ${message}` : message;
-    })
-    .join('; ');
-}
-
-function jsonPath(path: PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }

@@ -80,11 +80,11 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /**
- * The body parsed as JSON, or `{ ok: false }` once the request has been answered: 415 when it is not declared
- * JSON, 413 when it outgrows the limit (the Content-Length was checked before; this guards the bytes), 400 when
- * it does not parse. The size limit stays the server's, applied before this runs.
+ * The body's bytes, or `{ ok: false }` once the request has been answered: 415 when it is not declared JSON, 413
+ * when it outgrows the limit (the Content-Length was checked before; this guards the bytes). The size limit stays
+ * the server's, applied before this runs.
  */
-export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; value: unknown } | { ok: false }> {
+export async function readJsonBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
   if (!isJson(req.headers['content-type'])) {
     sendJson(res, 415, { error: `Content-Type must be application/json, got ${req.headers['content-type'] ? `"${req.headers['content-type']}"` : 'none'}` });
     return { ok: false };
@@ -104,10 +104,21 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
   } catch {
     return { ok: false }; // the client went away; nobody to answer
   }
+  return { ok: true, bytes: Buffer.concat(chunks) };
+}
+
+/** The bytes parsed as JSON, or `{ ok: false }` once the request has been answered with 400. */
+export function parseJsonBody(res: ServerResponse, bytes: Buffer): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+    return { ok: true, value: JSON.parse(bytes.toString('utf8')) };
   } catch (err) {
     sendJson(res, 400, { error: `the body is not valid JSON: ${(err as Error).message}` });
     return { ok: false };
   }
+}
+
+/** `readJsonBytes`, then `parseJsonBody`. */
+export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  const body = await readJsonBytes(req, res, maxBytes);
+  return body.ok ? parseJsonBody(res, body.bytes) : body;
 }
