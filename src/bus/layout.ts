@@ -49,6 +49,18 @@ export function subjectToken(name: string): string {
   return token;
 }
 
+/** The name `subjectToken` made a token of. */
+export function nameOfToken(token: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < token.length; i++) {
+    if (token[i] === '%' && /^[0-9A-F]{2}$/.test(token.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(token.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(token.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
 const DAY_MS = 86_400_000;
 
 interface StreamSpec {

@@ -1,7 +1,7 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type MsgRequest } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { KV_BUCKETS, STREAMS } from '../bus/layout.ts';
+import { KV_BUCKETS, nameOfToken, STREAMS, SUBJECTS } from '../bus/layout.ts';
 import type { CorrelationView } from '../correlator/view.ts';
 import type { TopologyStore } from '../engine/store.ts';
 
@@ -174,6 +174,55 @@ new Gauge({
     if (info) this.set(info.state.messages);
   },
 });
+
+/**
+ * Per channel (as configured), what waits in the outbox and since when. A channel whose receiver is down, or that
+ * no running notifier serves, shows here long before its messages are dead-lettered: alert on
+ * `faultline_outbox_oldest_age_seconds > 300`.
+ */
+new Gauge({
+  name: 'faultline_outbox_channel_pending',
+  help: 'Notifications waiting in the outbox, by channel.',
+  labelNames: ['channel'] as const,
+  registers: [registry],
+  async collect() {
+    const waiting = await outboxByChannel();
+    this.reset();
+    for (const { channel, pending } of waiting) this.set({ channel }, pending);
+  },
+});
+
+new Gauge({
+  name: 'faultline_outbox_oldest_age_seconds',
+  help: 'How long the oldest notification still in the outbox has waited, by channel.',
+  labelNames: ['channel'] as const,
+  registers: [registry],
+  async collect() {
+    const waiting = await outboxByChannel();
+    this.reset();
+    for (const { channel, oldest } of waiting) if (oldest !== undefined) this.set({ channel }, Math.max(0, (Date.now() - oldest) / 1000));
+  },
+});
+
+/** The outbox's subjects with their counts, and the time of each one's oldest message. */
+async function outboxByChannel(): Promise<{ channel: string; pending: number; oldest: number | undefined }[]> {
+  const nats = sources.nats;
+  if (!nats) return [];
+  const jsm = await jetstreamManager(nats).catch(() => undefined);
+  const info = await jsm?.streams.info(STREAMS.outbox.name, { subjects_filter: SUBJECTS.outboxAll }).catch(() => undefined);
+  if (!jsm || !info) return [];
+  const prefix = SUBJECTS.outbox('');
+  return Promise.all(
+    Object.entries(info.state.subjects ?? {}).map(async ([subject, pending]) => {
+      // The first message on the subject: the server's STREAM.MSG.GET takes next_by_subj (nats-server 2.9 and
+      // later), which the client's type for this call does not list.
+      const first = await jsm.streams
+        .getMessage(STREAMS.outbox.name, { seq: info.state.first_seq, next_by_subj: subject } as unknown as MsgRequest)
+        .catch(() => null);
+      return { channel: nameOfToken(subject.slice(prefix.length)), pending, oldest: first ? first.time.getTime() : undefined };
+    }),
+  );
+}
 
 new Gauge({
   name: 'faultline_correlator_lag_events',

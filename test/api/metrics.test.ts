@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SUBJECTS } from '../../src/bus/layout.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
@@ -77,5 +79,17 @@ describe('GET /metrics', () => {
     const asked = new Set([...dashboard.matchAll(/faultline_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
     const exposed = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
     expect([...asked].filter((name) => !exposed.has(name))).toEqual([]);
+
+    // A notification for a channel no running notifier serves waits in the outbox: counted and aged per channel.
+    const before = Date.now();
+    await jetstream(p.nats).publish(SUBJECTS.outbox('night shift'), JSON.stringify({ channel: 'night shift', notification: pages(p)[0] }));
+    await new Promise((r) => setTimeout(r, 1_100));
+    const later = await (await scrape(TOKEN)).text();
+    const at = (line: RegExp) => Number(later.split('\n').find((l) => line.test(l))?.split(' ').at(-1));
+    expect(at(/^faultline_outbox_channel_pending\{channel="night shift"\}/)).toBe(1);
+    const age = at(/^faultline_outbox_oldest_age_seconds\{channel="night shift"\}/);
+    expect(age).toBeGreaterThanOrEqual(1);
+    expect(age).toBeLessThanOrEqual((Date.now() - before) / 1000 + 1);
+    expect(at(/^faultline_outbox_pending /)).toBeGreaterThanOrEqual(1);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { subjectToken, SUBJECTS } from '../../src/bus/layout.ts';
+import { nameOfToken, subjectToken, SUBJECTS } from '../../src/bus/layout.ts';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { retryDelay } from '../../src/notify/retry.ts';
@@ -229,6 +229,8 @@ describe('outbox subjects', () => {
     expect(subjectToken('é')).toBe('%C3%A9');
     // Different names never share a token.
     expect(subjectToken('a.b')).not.toBe(subjectToken('a%2Eb'));
+    // And each token reads back as its name (the metrics label outbox subjects with the channel's name).
+    for (const name of ['ops-hook_1', 'dba.mail', 'a b*>%', 'é', 'a%2Eb', 'night shift']) expect(nameOfToken(subjectToken(name))).toBe(name);
   });
 });
 
