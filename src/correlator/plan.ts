@@ -189,7 +189,7 @@ export function planIncidents(input: PlanInput): Plan {
         continue;
       }
       const nth = (incident.reminders ?? 0) + 1;
-      const reason = `still failing ${formatDuration(now - incident.openedAt)} after it opened, and nobody has acknowledged it`;
+      const reason = `open for ${formatDuration(now - incident.openedAt)} and nobody has acknowledged it`;
       tell(incident, 'update', incident.owners.length > 0 ? incident.owners : [null], { reason, change: 'reminder', nth });
       write({ ...incident, reminders: nth, remindedAt: now }, 'updated', true);
       wake(now + remindMs);

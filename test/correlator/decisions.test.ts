@@ -163,7 +163,7 @@ describe('decisions and incidents on the example estate', () => {
     expect(first.notifications.map((n) => [n.kind, n.change, n.team, n.dedupKey])).toEqual(
       incidents.map((i) => ['update', 'reminder', 'team:dba', `${i.id}/update/team:dba/reminder/1`]),
     );
-    expect(first.notifications[0]!.reason).toBe('still failing 4h after it opened, and nobody has acknowledged it');
+    expect(first.notifications[0]!.reason).toBe('open for 4h and nobody has acknowledged it');
     expect(first.writes).toEqual(incidents.map((i) => ({ incident: { ...i, reminders: 1, remindedAt: t0 + 4 * hour }, change: 'updated', quiet: true })));
     expect(first.wakeAt).toBe(t0 + 8 * hour);
     // Deciding it again (another leader, a restart before the write): the same dedup keys, so it is told once.
@@ -173,7 +173,7 @@ describe('decisions and incidents on the example estate', () => {
     expect(plan(reminded, t0 + 8 * hour - 1).notifications).toEqual([]);
     const second = plan(reminded, t0 + 8 * hour + 30 * 60_000);
     expect(second.notifications.map((n) => n.dedupKey)).toEqual(incidents.map((i) => `${i.id}/update/team:dba/reminder/2`));
-    expect(second.notifications[0]!.reason).toMatch(/^still failing 8h30m after/);
+    expect(second.notifications[0]!.reason).toMatch(/^open for 8h30m and/);
 
     // Acknowledged (and told so): never reminded.
     const acknowledged = reminded.map((i) => ({ ...i, status: 'acknowledged' as const, acknowledgedBy: 'noc', acknowledgementTold: true }));

@@ -183,7 +183,7 @@ describe('correlator on a real-Puppet estate', () => {
     await p.send('mail2.example.com', 'mailq', 'critical');
     await sleep(1_000);
     expect(reminders().map((n) => [n.kind, n.team, n.dedupKey])).toEqual([['update', 'team:netops', `${incident.id}/update/team:netops/reminder/1`]]);
-    expect(reminders()[0]!.reason).toBe('still failing 4h6m after it opened, and nobody has acknowledged it');
+    expect(reminders()[0]!.reason).toBe('open for 4h6m and nobody has acknowledged it');
 
     const stored = p.correlator.view.incidents.get(incident.id)!;
     await p.correlator.view.incidents.put(incident.id, { ...stored.value, status: 'acknowledged', acknowledgedAt: Date.now(), acknowledgedBy: 'noc-operator' }, stored.revision);

@@ -80,13 +80,13 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
   it('says a reminder is one, and why', async () => {
     collector = await startCollector();
     const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });
-    await channel.send(aNotification({ kind: 'update', change: 'reminder', reason: 'still failing 4h after it opened, and nobody has acknowledged it' }));
+    await channel.send(aNotification({ kind: 'update', change: 'reminder', reason: 'open for 4h and nobody has acknowledged it' }));
     const [reminder] = messages();
     expect(reminder!.text).toMatch(/^REMINDER db1\.example\.com is failing/);
     const text = shown(reminder!).join('\n');
     expect(text).toContain('REMINDER: db1.example.com');
     expect(text).toContain('Reminder for team:dba: you own the root cause, the incident is still open, and nobody has acknowledged it.');
-    expect(text).toContain('still failing 4h after it opened');
+    expect(text).toContain('open for 4h and nobody has acknowledged it');
   });
 
   it("escapes Slack's control characters in what the monitoring said", async () => {
