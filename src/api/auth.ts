@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { Principal } from './context.ts';
 
@@ -24,4 +24,16 @@ export function authenticate(header: string | null | undefined, api: Config['api
 export function sameSecret(presented: string, expected: string): boolean {
   const digest = (text: string) => createHash('sha256').update(text).digest();
   return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/**
+ * Whether one of `presented` (hex signatures a sender put in a header) is the HMAC-SHA256 of `message` with one of
+ * `secrets`: how PagerDuty and Slack sign what they send. Compared in constant time.
+ */
+export function signedWithOneOf(presented: readonly string[], message: Buffer, secrets: readonly string[]): boolean {
+  const given = presented.map((hex) => Buffer.from(hex, 'hex'));
+  return secrets.some((secret) => {
+    const expected = createHmac('sha256', secret).update(message).digest();
+    return given.some((g) => g.length === expected.length && timingSafeEqual(g, expected));
+  });
 }

@@ -18,6 +18,7 @@ const ENV_KEYS = {
   FAULTLINE_LOG_LEVEL: ['log', 'level'],
   FAULTLINE_INGEST_SECRET: ['ingest', 'secret'],
   FAULTLINE_PAGERDUTY_WEBHOOK_SECRET: ['ingest', 'pagerduty', 'secret'],
+  FAULTLINE_SLACK_SIGNING_SECRET: ['ingest', 'slack', 'signingSecret'],
 } as const;
 
 const DEFAULT_FILE = 'faultline.yaml';

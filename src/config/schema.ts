@@ -84,6 +84,7 @@ const fieldRef = z
   .refine((text) => !text.startsWith('$') || FIELD_PATH.test(text), {
     error: (issue) => `expected a path like $.labels.host (or a constant without $), got "${String(issue.input)}"`,
   });
+const slackSecret = z.string().min(16, { error: 'a Slack signing secret is at least 16 characters' });
 const pagerdutySecret = z.string().min(16, { error: 'a PagerDuty webhook signing secret is at least 16 characters' });
 const sourceName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected letters, digits, _ and - (at most 64)' });
 
@@ -133,6 +134,12 @@ const ingestSection = z
      * PagerDuty is acknowledged in faultline. `secret` is the subscription's signing secret (or a list during a
      * rotation); a delivery is taken only when its X-PagerDuty-Signature matches one.
      */
+    /**
+     * `POST /ingest/slack`, the interactivity Request URL of the Slack app whose webhooks carry Acknowledge buttons
+     * (`acknowledgeButton`). `signingSecret` is the app's (or a list, one per app); a click is taken only when its
+     * X-Slack-Signature matches one.
+     */
+    slack: z.strictObject({ signingSecret: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(slackSecret).min(1)) }).optional(),
     pagerduty: z
       .strictObject({
         secret: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(pagerdutySecret).min(1)),
@@ -196,6 +203,11 @@ const channel = z.discriminatedUnion('type', [
     url: httpUrl,
     /** Posts to this channel instead of the webhook's own (`#ops`); legacy webhooks honour it, app webhooks ignore it. */
     channel: z.string().min(2).optional(),
+    /**
+     * Pages and reminders carry an Acknowledge button. The webhook must be a Slack app's whose interactivity
+     * Request URL is faultline's `POST /ingest/slack`, and `ingest.slack.signingSecret` the app's signing secret.
+     */
+    acknowledgeButton: z.boolean().optional(),
   }),
   z.strictObject({
     ...channelBase,
@@ -387,6 +399,13 @@ export const configSchema = z.strictObject({
         seen.add(a.name);
       });
     }),
+}).superRefine((config, ctx) => {
+  // A button nobody can receive the click of: Slack would answer the operator with an error, in an outage.
+  config.notify.channels.forEach((ch, i) => {
+    if (ch.type === 'slack' && ch.acknowledgeButton && !config.ingest.slack) {
+      ctx.addIssue({ code: 'custom', path: ['notify', 'channels', i, 'acknowledgeButton'], message: 'needs ingest.slack.signingSecret, so that faultline can take the click (POST /ingest/slack)' });
+    }
+  });
 });
 
 export type Config = z.infer<typeof configSchema>;

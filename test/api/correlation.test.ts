@@ -20,6 +20,7 @@ const VIEWER = 'viewer-token-0123456789abcdef';
 const BOT = 'bot-token-0123456789abcdef-write';
 const PD_SECRET = 'pagerduty-signing-secret-0123456789';
 const PD_NEXT_SECRET = 'pagerduty-rotated-secret-9876543210';
+const SLACK_SECRET = 'slack-signing-secret-0123456789ab';
 
 const hmac = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
 
@@ -73,7 +74,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
           { name: 'bot', token: BOT, scopes: ['write'] },
         ],
       },
-      ingest: { pagerduty: { secret: [PD_SECRET, PD_NEXT_SECRET] } },
+      ingest: { pagerduty: { secret: [PD_SECRET, PD_NEXT_SECRET] }, slack: { signingSecret: SLACK_SECRET } },
     });
     apiNats = await connectNats(p.config.nats.url, 'faultline-test-api');
     server = await startApiServer({ config: p.config, log: silentLog, neo4j: driver, nats: apiNats, topology, correlation: p.correlator.view, version: 'test' });
@@ -241,6 +242,42 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await until('the incident resolved', () => p.incidents().find((i) => i.id === stored.id && i.status === 'resolved'));
     expect(await deliver('incident.acknowledged', key)).toMatchObject({ status: 202, body: { ignored: `incident ${stored.id} is resolved` } });
     expect(await deliver('incident.acknowledged', 'faultline/inc-0000000000000000/team:netops')).toMatchObject({ status: 202, body: { ignored: expect.stringContaining('no incident') } });
+  });
+
+  it("the Acknowledge button in Slack acknowledges the incident in the Slack user's name, when Slack signed the click", async () => {
+    await start();
+    await p.send('log1.example.com', 'dns', 'critical');
+    const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.root.includes(UNBOUND)));
+
+    // A click as Slack sends it: a form field `payload` holding the interaction, signed over `v0:<timestamp>:<body>`.
+    const click = async (actions: { action_id: string; value: string }[], { secret = SLACK_SECRET, age = 0 } = {}) => {
+      const payload = { type: 'block_actions', user: { id: 'U012ABC', username: 'jane', name: 'jane' }, team: { id: 'T1' }, response_url: 'https://hooks.slack.com/actions/T1/1/x', actions };
+      const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      const timestamp = String(Math.floor(Date.now() / 1000) - age);
+      const signature = `v0=${hmac(secret, `v0:${timestamp}:${body}`)}`;
+      const res = await fetch(`${server.url}/ingest/slack`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const acknowledgeClick = [{ action_id: 'faultline-acknowledge', value: stored.id }];
+
+    // Not Slack's: a wrong secret, or a signed request played again ten minutes later.
+    expect((await click(acknowledgeClick, { secret: 'not-the-signing-secret-000000' })).status).toBe(401);
+    expect(await click(acknowledgeClick, { age: 600 })).toMatchObject({ status: 401, body: { error: expect.stringContaining('five minutes') } });
+    expect(await click([{ action_id: 'something-else', value: 'x' }])).toMatchObject({ status: 200, body: { ignored: expect.any(String) } });
+    expect(p.incidents().find((i) => i.id === stored.id)?.status).toBe('open');
+
+    expect(await click(acknowledgeClick)).toEqual({ status: 200, body: { acknowledged: [{ incident: stored.id, outcome: 'acknowledged', acknowledgedBy: 'jane (Slack)' }] } });
+    expect(p.correlator.view.incidents.get(stored.id)?.value).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'jane (Slack)' });
+    const told = () => p.notifications().filter((n) => n.change === 'acknowledged');
+    await until('the acknowledgement told', () => told().length === [...stored.owners, ...stored.stakeholders].length);
+    expect(told()[0]).toMatchObject({ reason: 'acknowledged by jane (Slack)' });
+    // A second click (someone else in the channel) changes nothing: the first one is on it.
+    const again = await click(acknowledgeClick);
+    expect(again.body).toEqual({ acknowledged: [{ incident: stored.id, outcome: 'already', acknowledgedBy: 'jane (Slack)' }] });
   });
 
   it('shows open incidents with root, suppressed alerts, affected services and owners; acknowledging needs the write scope', async () => {

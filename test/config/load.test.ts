@@ -126,6 +126,16 @@ notify:
     expect(problems).toEqual(['FAULTLINE_PAGERDUTY_WEBHOOK_SECRET: a PagerDuty webhook signing secret is at least 16 characters']);
   });
 
+  it("refuses Slack's Acknowledge button without the signing secret that takes its clicks", () => {
+    const channel = '{ name: chat, type: slack, url: "https://hooks.slack.com/services/T/B/X", acknowledgeButton: true }';
+    const file = withFile(`notify: { channels: [${channel}] }\n`);
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([
+      `${file}: notify.channels[0].acknowledgeButton: needs ingest.slack.signingSecret, so that faultline can take the click (POST /ingest/slack)`,
+    ]);
+    const secret = 'slack-signing-secret-0123456789';
+    expect(loadConfig({ file, env: { FAULTLINE_SLACK_SIGNING_SECRET: secret } }).config.ingest.slack).toEqual({ signingSecret: [secret] });
+  });
+
   it('reports broken YAML with its line', () => {
     const file = withFile('api:\n  port: [4000\n');
     const [problem] = problemsOf(() => loadConfig({ file, env: {} }));

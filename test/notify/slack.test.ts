@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createChannel } from '../../src/notify/channel.ts';
-import type { SlackMessage } from '../../src/notify/slack/slack.ts';
+import type { Notification } from '../../src/notify/notification.ts';
+import { slackMessage, type SlackMessage } from '../../src/notify/slack/slack.ts';
 import { closedPort, startCollector, type Collector } from './collector.ts';
 import { aNotification } from './fixtures.ts';
 
@@ -87,6 +88,21 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     expect(text).toContain('REMINDER: db1.example.com');
     expect(text).toContain('Reminder for team:dba: you own the root cause, the incident is still open, and nobody has acknowledged it.');
     expect(text).toContain('open for 4h and nobody has acknowledged it');
+  });
+
+  it('ends a page and a reminder of an open incident in an Acknowledge button when the channel asks for it, and nothing else', () => {
+    const button = (n: Notification, acknowledgeButton = true) => slackMessage(n, undefined, { acknowledgeButton }).blocks.find((b) => b.type === 'actions');
+    const base = aNotification();
+    expect(button(base)).toEqual({
+      type: 'actions',
+      block_id: `faultline-${base.incident.id}`,
+      elements: [{ type: 'button', action_id: 'faultline-acknowledge', text: { type: 'plain_text', text: 'Acknowledge' }, value: base.incident.id, style: 'primary' }],
+    });
+    expect(button(aNotification({ kind: 'update', change: 'reminder' }))).toBeDefined();
+    expect(button(base, false)).toBeUndefined();
+    expect(button(aNotification({ kind: 'stakeholder', team: 'team:mail' }))).toBeUndefined();
+    expect(button(aNotification({ kind: 'resolved', incident: { ...base.incident, status: 'resolved' } }))).toBeUndefined();
+    expect(button(aNotification({ kind: 'update', change: 'acknowledged', incident: { ...base.incident, status: 'acknowledged' } }))).toBeUndefined();
   });
 
   it("escapes Slack's control characters in what the monitoring said", async () => {

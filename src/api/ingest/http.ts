@@ -73,9 +73,14 @@ export function allowMethod(req: IncomingMessage, res: ServerResponse, method: s
   return false;
 }
 
-/** `application/json` or any `application/*+json`, parameters (charset) aside. */
+const FORM = 'application/x-www-form-urlencoded';
+
+/** The media type of a Content-Type, parameters (charset) aside, in lower case. */
+const mediaType = (contentType: string | undefined): string => (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** `application/json` or any `application/*+json`. */
 function isJson(contentType: string | undefined): boolean {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(contentType);
   return type === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
 }
 
@@ -85,8 +90,19 @@ function isJson(contentType: string | undefined): boolean {
  * the server's, applied before this runs.
  */
 export async function readJsonBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
-  if (!isJson(req.headers['content-type'])) {
-    sendJson(res, 415, { error: `Content-Type must be application/json, got ${req.headers['content-type'] ? `"${req.headers['content-type']}"` : 'none'}` });
+  return readBytes(req, res, maxBytes, 'json');
+}
+
+/** `readJsonBytes` for a body that is `application/x-www-form-urlencoded` (what Slack's interactivity sends). */
+export async function readFormBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
+  return readBytes(req, res, maxBytes, 'form');
+}
+
+async function readBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number, type: 'json' | 'form'): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
+  const contentType = req.headers['content-type'];
+  if (type === 'json' ? !isJson(contentType) : mediaType(contentType) !== FORM) {
+    const expected = type === 'json' ? 'application/json' : FORM;
+    sendJson(res, 415, { error: `Content-Type must be ${expected}, got ${contentType ? `"${contentType}"` : 'none'}` });
     return { ok: false };
   }
   const chunks: Buffer[] = [];

@@ -1,8 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { acknowledge } from '../../correlator/acknowledge.ts';
 import { describeAt } from '../../zod-issues.ts';
+import { signedWithOneOf } from '../auth.ts';
 import type { ApiServices } from '../context.ts';
 import { allowMethod, parseJsonBody, readJsonBytes, sendJson } from './http.ts';
 
@@ -96,16 +96,12 @@ export async function ingestPagerDuty(req: IncomingMessage, res: ServerResponse,
   }
 }
 
-/**
- * Whether one of the `v1=` signatures in the header (several during PagerDuty's secret rotation) is the HMAC-SHA256
- * of the body with one of the secrets. Compared in constant time.
- */
+/** Whether one of the `v1=` signatures in the header (several during PagerDuty's secret rotation) is the body's. */
 export function signedByOneOf(header: string | string[] | undefined, body: Buffer, secrets: readonly string[]): boolean {
   const presented = (Array.isArray(header) ? header.join(',') : (header ?? ''))
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.startsWith('v1='))
-    .map((s) => Buffer.from(s.slice(3), 'hex'));
-  const expected = secrets.map((secret) => createHmac('sha256', secret).update(body).digest());
-  return presented.some((p) => expected.some((e) => p.length === e.length && timingSafeEqual(p, e)));
+    .map((s) => s.slice(3));
+  return signedWithOneOf(presented, body, secrets);
 }

@@ -3,6 +3,7 @@ import type { ApiServices } from '../context.ts';
 import { ingestAlertmanager, INGEST_ALERTMANAGER_PATH } from './alertmanager.ts';
 import { ingestEvents, INGEST_EVENTS_PATH } from './events.ts';
 import { ingestPagerDuty, INGEST_PAGERDUTY_PATH } from './pagerduty.ts';
+import { ingestSlack, INGEST_SLACK_PATH } from './slack.ts';
 import { ingestWebhook, INGEST_WEBHOOK_PREFIX } from './webhook.ts';
 
 /**
@@ -13,6 +14,7 @@ export function ingestRoute(path: string | undefined): ((req: IncomingMessage, r
   if (path === INGEST_EVENTS_PATH) return ingestEvents;
   if (path === INGEST_ALERTMANAGER_PATH) return ingestAlertmanager;
   if (path === INGEST_PAGERDUTY_PATH) return ingestPagerDuty;
+  if (path === INGEST_SLACK_PATH) return ingestSlack;
   if (path?.startsWith(INGEST_WEBHOOK_PREFIX)) {
     const name = decodeName(path.slice(INGEST_WEBHOOK_PREFIX.length));
     return (req, res, services) => ingestWebhook(req, res, services, name);

@@ -16,7 +16,12 @@ type SlackText = { type: 'plain_text' | 'mrkdwn'; text: string; emoji?: boolean 
 type SlackBlock =
   | { type: 'header'; text: SlackText }
   | { type: 'section'; text?: SlackText; fields?: SlackText[] }
-  | { type: 'context'; elements: SlackText[] };
+  | { type: 'context'; elements: SlackText[] }
+  | { type: 'actions'; block_id: string; elements: SlackButton[] };
+type SlackButton = { type: 'button'; action_id: string; text: SlackText; value: string; style?: 'primary' | 'danger' };
+
+/** The Acknowledge button's action id: `POST /ingest/slack` acts on clicks of it (src/api/ingest/slack.ts). */
+export const ACKNOWLEDGE_ACTION = 'faultline-acknowledge';
 
 const EMOJI: Record<NotificationKind, string> = {
   page: ':rotating_light:',
@@ -44,14 +49,17 @@ export function slackChannel(config: SlackConfig, options: ChannelOptions = {}):
     send: (notification, send = {}) => {
       const contact = send.useContacts ? contactsOf(notification, 'slack')[0] : undefined;
       const channel = contact ?? config.channel;
-      const message = slackMessage(notification, incidentLink(options.incidentUrl, notification.incident.id));
+      const message = slackMessage(notification, incidentLink(options.incidentUrl, notification.incident.id), { acknowledgeButton: config.acknowledgeButton === true });
       return postJson(config.url, channel ? { ...message, channel } : message, { timeoutMs, signal: send.signal });
     },
   };
 }
 
-/** The message for one notification (pure; exported for tests and previews). */
-export function slackMessage(notification: Notification, link: string | undefined): SlackMessage {
+/**
+ * The message for one notification (pure; exported for tests and previews). With `acknowledgeButton`, a page or a
+ * reminder of an open incident ends in an Acknowledge button whose value is the incident id.
+ */
+export function slackMessage(notification: Notification, link: string | undefined, { acknowledgeButton = false } = {}): SlackMessage {
   const { incident } = notification;
   const shown = facts(notification, undefined);
   const fields = shown
@@ -70,6 +78,14 @@ export function slackMessage(notification: Notification, link: string | undefine
       elements: [{ type: 'mrkdwn', text: clip(`Incident ${id} · ${incident.status} · opened ${incident.openedAt} · faultline`, FIELD_CHARS) }],
     },
   ];
+  const asksForSomeone = notification.kind === 'page' || notification.change === 'reminder';
+  if (acknowledgeButton && asksForSomeone && incident.status === 'open') {
+    blocks.push({
+      type: 'actions',
+      block_id: `faultline-${incident.id}`,
+      elements: [{ type: 'button', action_id: ACKNOWLEDGE_ACTION, text: { type: 'plain_text', text: 'Acknowledge' }, value: incident.id, style: 'primary' }],
+    });
+  }
 
   // The fallback names the same essentials, for notifications, screen readers and clients without blocks.
   const list = (label: string, items: readonly string[]) => (items.length > 0 ? ` ${label}: ${items.slice(0, 10).join(', ')}${items.length > 10 ? ', …' : ''}.` : '');
