@@ -21,6 +21,7 @@ const commands = {
   stack: () => import('./commands/stack.ts'),
   check: () => import('./commands/check.ts'),
   send: () => import('./commands/send.ts'),
+  maintenance: () => import('./commands/maintenance.ts'),
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -96,6 +97,30 @@ program
   .option('--no-builtin', 'do not run the built-in rules (queries/compliance/)')
   .option('--param <name=value>', 'a parameter for the rules that declare it (repeatable)', collect)
   .action(async (options: import('./commands/check.ts').CheckOptions) => (await commands.check()).checkCommand(options, global()));
+
+const maintenance = program.command('maintenance').description('maintenance windows: downtime that pages nobody');
+maintenance
+  .command('start')
+  .description('put entities (and all they take down) in maintenance, now or later')
+  .argument('<ids...>', 'entity ids (a host certname, service:mail, ...)')
+  .option('--for <duration>', 'how long: 30m, 2h, 1h30m')
+  .option('--until <time>', 'or until when (ISO 8601)')
+  .option('--from <time>', 'when it starts (ISO 8601)', 'now')
+  .option('--reason <text>', 'why, for whoever looks')
+  .option('--by <name>', 'who, as shown with the window (default user@host)')
+  .option('--json', 'the window and its downtime as JSON')
+  .action(async (ids: string[], options: import('./commands/maintenance.ts').StartOptions) => (await commands.maintenance()).maintenanceStartCommand(ids, options, global()));
+maintenance
+  .command('list')
+  .description('windows in force or planned')
+  .option('--all', 'ended ones too (until correlator.retention forgets them)')
+  .option('--json', 'JSON instead of a table')
+  .action(async (options: { all?: boolean; json?: boolean }) => (await commands.maintenance()).maintenanceListCommand(options, global()));
+maintenance
+  .command('cancel')
+  .description('end a window now')
+  .argument('<id>', 'the window id (mw-...)')
+  .action(async (id: string) => (await commands.maintenance()).maintenanceCancelCommand(id, global()));
 
 const stack = program.command('stack').description('start or stop the local Neo4j and NATS used by dev and the tests');
 type StackOptions = import('./commands/stack.ts').StackOptions;

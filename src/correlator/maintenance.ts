@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { impliedIndexes, type Topology } from '../engine/index.ts';
 
 /**
@@ -42,4 +43,53 @@ export function nextMaintenanceChange(windows: Iterable<MaintenanceWindow>, now:
     for (const at of [w.start, w.end]) if (at > now && (next === undefined || at < next)) next = at;
   }
   return next;
+}
+
+/** Longer downtime is a decommission, not maintenance; the operator says so by creating another window. */
+export const MAX_WINDOW_MS = 31 * 86_400_000;
+/** How far ahead a window may start: further is a typo of the year more often than a plan. */
+export const MAX_LEAD_MS = 366 * 86_400_000;
+const MAX_IDS = 1_000;
+const MAX_REASON = 1_000;
+
+/** A window that cannot be: the message says why; `ids` the entities the topology does not know. */
+export class WindowError extends Error {
+  override name = 'WindowError';
+  constructor(
+    message: string,
+    readonly ids?: string[],
+  ) {
+    super(message);
+  }
+}
+
+export interface WindowRequest {
+  ids: readonly string[];
+  start: number;
+  end: number;
+  reason?: string | null | undefined;
+}
+
+/**
+ * A new window, checked (GraphQL's createMaintenanceWindow and `faultline maintenance start` both make theirs
+ * here). Every id must be known to the topology now: a mistyped certname would otherwise silence nothing while the
+ * operator believes it silenced. Throws a WindowError saying what is wrong.
+ */
+export function newWindow(request: WindowRequest, topology: Topology, now: number, by: string): MaintenanceWindow {
+  const { ids, start, end, reason } = request;
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new WindowError('start and end must be times');
+  if (end <= start) throw new WindowError('end must be after start');
+  if (end <= now) throw new WindowError('end is in the past: the window would never be in force');
+  if (end - start > MAX_WINDOW_MS) throw new WindowError(`a window lasts at most ${MAX_WINDOW_MS / 86_400_000} days`);
+  if (start - now > MAX_LEAD_MS) throw new WindowError(`start is more than a year ahead (${new Date(start).toISOString()}): is the year right?`);
+  if (ids.length === 0) throw new WindowError('ids must name at least one entity');
+  if (ids.length > MAX_IDS) throw new WindowError(`at most ${MAX_IDS} ids per window`);
+  if (reason && reason.length > MAX_REASON) throw new WindowError(`reason is longer than ${MAX_REASON} characters`);
+  const unknown = [...new Set(ids.filter((id) => topology.indexOf(id) === undefined))];
+  if (unknown.length > 0) {
+    throw new WindowError(`unknown entit${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}`, unknown);
+  }
+  const window: MaintenanceWindow = { id: `mw-${randomBytes(8).toString('hex')}`, entities: [...new Set(ids)], start, end, createdBy: by, createdAt: now };
+  if (reason) window.reason = reason;
+  return window;
 }

@@ -1,0 +1,134 @@
+import { hostname, userInfo } from 'node:os';
+import { KV_BUCKETS } from '../../bus/layout.ts';
+import { KvMirror } from '../../bus/kv-mirror.ts';
+import { connectNats } from '../../bus/nats.ts';
+import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { isActive, newWindow, WindowError, type MaintenanceWindow } from '../../correlator/maintenance.ts';
+import { maintenanceDowntime } from '../../engine/index.ts';
+import { loadTopology } from '../../engine/load.ts';
+import { connectNeo4j } from '../../graph/neo4j.ts';
+import { withoutCredentials } from '../../redact.ts';
+import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
+
+/**
+ * `faultline maintenance start|list|cancel`: downtime from a terminal or a reboot script, the way Nagios and Icinga
+ * schedule it. Windows are the ones GraphQL's maintenance mutations make (the same checks, `newWindow`), stored
+ * in `faultline-maintenance`, where every correlator sees them.
+ */
+
+export interface StartOptions {
+  for?: string;
+  until?: string;
+  from?: string;
+  reason?: string;
+  by?: string;
+  json?: boolean;
+}
+
+export async function maintenanceStartCommand(ids: string[], options: StartOptions, global: GlobalOptions): Promise<void> {
+  const now = Date.now();
+  const start = options.from === undefined || options.from === 'now' ? now : time('--from', options.from);
+  if ((options.for === undefined) === (options.until === undefined)) throw new UsageError('say how long: --for 2h, or --until 2026-12-08T06:00:00Z (one of them)');
+  const end = options.until !== undefined ? time('--until', options.until) : start + duration('--for', options.for!);
+  const by = options.by ?? `${userInfo().username}@${hostname()}`;
+
+  const { loaded, log } = loadRuntime(global);
+  const driver = await connectNeo4j(loaded.config.neo4j);
+  let topology;
+  try {
+    ({ topology } = await loadTopology(driver, loaded.config.neo4j));
+  } finally {
+    await driver.close();
+  }
+  let window: MaintenanceWindow;
+  try {
+    window = newWindow({ ids, start, end, reason: options.reason }, topology, now, by);
+  } catch (err) {
+    if (err instanceof WindowError) throw new UsageError(err.message);
+    throw err;
+  }
+  await withWindows(loaded.config.nats.url, (windows) => windows.put(window.id, window, undefined));
+  log.info({ window: window.id, entities: window.entities, by }, 'maintenance window created');
+
+  const { downtime, services, stakeholders } = maintenanceDowntime(topology, window.entities);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...iso(window), downtime, services, stakeholders }, null, 2)}\n`);
+    return;
+  }
+  const when = start <= now ? `now until ${new Date(end).toISOString()}` : `from ${new Date(start).toISOString()} until ${new Date(end).toISOString()}`;
+  const lines = [
+    `${window.id}: ${window.entities.join(', ')} in maintenance ${when} (${formatDuration(end - start)}).`,
+    `${downtime.length} entities in downtime: their alerts are suppressed with reason maintenance.`,
+    `Services down meanwhile: ${services.length > 0 ? services.join(', ') : 'none'}. Tell: ${stakeholders.length > 0 ? stakeholders.join(', ') : 'nobody'}.`,
+    `Cancel it with: faultline maintenance cancel ${window.id}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function maintenanceListCommand(options: { all?: boolean; json?: boolean }, global: GlobalOptions): Promise<void> {
+  const { loaded } = loadRuntime(global);
+  const now = Date.now();
+  const windows = await withWindows(loaded.config.nats.url, (mirror) =>
+    [...mirror.values()].map((e) => e.value).filter((w) => options.all || w.end > now).sort((a, b) => a.start - b.start || a.id.localeCompare(b.id)),
+  );
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(windows.map((w) => ({ ...iso(w), active: isActive(w, now) })), null, 2)}\n`);
+    return;
+  }
+  if (windows.length === 0) {
+    process.stdout.write(options.all ? 'No maintenance windows.\n' : 'No maintenance window is in force or planned.\n');
+    return;
+  }
+  const state = (w: MaintenanceWindow) => (isActive(w, now) ? 'active' : w.start > now ? 'planned' : 'ended');
+  const rows = windows.map((w) => [w.id, new Date(w.start).toISOString(), new Date(w.end).toISOString(), state(w), w.createdBy, `${w.entities.join(', ')}${w.reason ? ` (${w.reason})` : ''}`]);
+  const header = ['ID', 'START', 'END', 'STATE', 'BY', 'ENTITIES'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
+}
+
+export async function maintenanceCancelCommand(id: string, global: GlobalOptions): Promise<void> {
+  const { loaded, log } = loadRuntime(global);
+  const window = await withWindows(loaded.config.nats.url, async (mirror) => {
+    const stored = mirror.get(id) ?? (await mirror.fetch(id));
+    if (!stored) throw new UsageError(`no maintenance window ${id} (faultline maintenance list shows them)`);
+    await mirror.delete(id);
+    return stored.value;
+  });
+  log.info({ window: id }, 'maintenance window cancelled');
+  process.stdout.write(`${id} cancelled: alerts on ${window.entities.join(', ')} and what they take down page again.\n`);
+}
+
+async function withWindows<T>(url: string, work: (windows: KvMirror<MaintenanceWindow>) => Promise<T> | T): Promise<T> {
+  const nc = await connectNats(url, 'faultline-maintenance');
+  try {
+    let mirror: KvMirror<MaintenanceWindow>;
+    try {
+      mirror = await KvMirror.open<MaintenanceWindow>(nc, KV_BUCKETS.maintenance);
+      await mirror.ready;
+    } catch (err) {
+      throw new Error(`the maintenance windows in NATS at ${withoutCredentials(url)} could not be read (has faultline serve or dev run there?): ${(err as Error).message}`);
+    }
+    try {
+      return await work(mirror);
+    } finally {
+      mirror.stop();
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+function time(flag: string, text: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new UsageError(`${flag}: "${text}" is not a time; give one like 2026-12-08T02:00:00Z (or now)`);
+  return ms;
+}
+
+function duration(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new UsageError(`${flag}: "${text}" is not a duration; give one like 30m, 2h or 1h30m`);
+  return ms;
+}
+
+const iso = (w: MaintenanceWindow) => ({ ...w, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString(), createdAt: new Date(w.createdAt).toISOString() });
