@@ -48,7 +48,7 @@ export async function maintenanceStartCommand(ids: string[], options: StartOptio
     throw err;
   }
   await withWindows(loaded.config.nats.url, (windows) => windows.put(window.id, window, undefined));
-  log.info({ window: window.id, entities: window.entities, by }, 'maintenance window created');
+  log.debug({ window: window.id, entities: window.entities, by }, 'maintenance window created');
 
   const { downtime, services, stakeholders } = maintenanceDowntime(topology, window.entities);
   if (options.json) {
@@ -95,7 +95,7 @@ export async function maintenanceCancelCommand(id: string, global: GlobalOptions
     await mirror.delete(id);
     return stored.value;
   });
-  log.info({ window: id }, 'maintenance window cancelled');
+  log.debug({ window: id }, 'maintenance window cancelled');
   process.stdout.write(`${id} cancelled: alerts on ${window.entities.join(', ')} and what they take down page again.\n`);
 }
 
