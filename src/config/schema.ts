@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOTIFICATION_KINDS } from '../notify/notification.ts';
+import { NOTIFICATION_KINDS, UPDATE_CHANGES } from '../notify/notification.ts';
 import { parseDuration } from './duration.ts';
 import { withoutCredentials } from '../redact.ts';
 
@@ -267,6 +267,13 @@ const route = z.strictObject({
           error: (issue) => `expected a kind (${NOTIFICATION_KINDS.join(', ')}) or a list of them, got ${JSON.stringify(issue.input)}`,
         })
         .transform((k) => (Array.isArray(k) ? k : [k]))
+        .optional(),
+      /** What an update tells (one or a list): `reminder` routes the reminders of unacknowledged incidents apart. */
+      change: z
+        .union([z.enum(UPDATE_CHANGES), z.array(z.enum(UPDATE_CHANGES)).min(1)], {
+          error: (issue) => `expected a change (${UPDATE_CHANGES.join(', ')}) or a list of them, got ${JSON.stringify(issue.input)}`,
+        })
+        .transform((c) => (Array.isArray(c) ? c : [c]))
         .optional(),
       time: timeWindow.optional(),
     })

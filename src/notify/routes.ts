@@ -32,6 +32,7 @@ export function routeMatches(route: Route, notification: Notification, at: Routi
   if (match.team !== undefined && match.team !== notification.team) return false;
   if (match.severity !== undefined && match.severity !== notification.severity) return false;
   if (match.kind !== undefined && !match.kind.includes(notification.kind)) return false;
+  if (match.change !== undefined && (notification.change === undefined || !match.change.includes(notification.change))) return false;
   for (const [key, value] of Object.entries(match.tags ?? {})) {
     if (notification.tags[key] !== value) return false;
   }

@@ -81,6 +81,29 @@ describe('routing by kind', () => {
   });
 });
 
+describe('routing by what an update tells', () => {
+  const { notify } = configSchema.parse({
+    notify: {
+      channels: [
+        { name: 'chat', type: 'webhook', url: 'http://127.0.0.1:9/chat' },
+        { name: 'lead-mail', type: 'email', to: 'dba-lead@example.com' },
+      ],
+      // Reminders of an incident nobody acknowledged go to the team lead as well: an escalation without PagerDuty.
+      routes: [{ match: { change: 'reminder' }, channels: ['chat', 'lead-mail'] }, { channels: ['chat'] }],
+    },
+  });
+
+  it('takes a change or a list of them, and never matches a notification that tells none', () => {
+    expect(routeChannels(notify.routes, aNotification({ kind: 'update', change: 'reminder' }))).toEqual(['chat', 'lead-mail']);
+    expect(routeChannels(notify.routes, aNotification({ kind: 'update', change: 'acknowledged' }))).toEqual(['chat']);
+    expect(routeChannels(notify.routes, aNotification({ kind: 'page' }))).toEqual(['chat']);
+    expect(notify.routes[0]!.match!.change).toEqual(['reminder']);
+    const bad = configSchema.safeParse({ notify: { channels: [{ name: 'chat', type: 'console' }], routes: [{ match: { change: 'nagged' }, channels: ['chat'] }] } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toBe('expected a change (acknowledged, folded, reminder) or a list of them, got "nagged"');
+  });
+});
+
 describe('routing by time of day in the configured time zone (an injected clock)', () => {
   // Mauve-style: the DBAs are paged in office hours on weekdays and mailed otherwise; a weekend night shift
   // (Friday 22:00 to Saturday 06:00) pages the on-call webhook.
