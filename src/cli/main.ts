@@ -22,6 +22,7 @@ const commands = {
   check: () => import('./commands/check.ts'),
   send: () => import('./commands/send.ts'),
   maintenance: () => import('./commands/maintenance.ts'),
+  incidents: () => import('./commands/incidents.ts'),
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -97,6 +98,20 @@ program
   .option('--no-builtin', 'do not run the built-in rules (queries/compliance/)')
   .option('--param <name=value>', 'a parameter for the rules that declare it (repeatable)', collect)
   .action(async (options: import('./commands/check.ts').CheckOptions) => (await commands.check()).checkCommand(options, global()));
+
+program
+  .command('incidents')
+  .description('open and acknowledged incidents, newest first')
+  .option('--all', 'resolved ones too (until correlator.retention forgets them)')
+  .option('--json', 'the incidents as stored, as JSON')
+  .action(async (options: { all?: boolean; json?: boolean }) => (await commands.incidents()).incidentsCommand(options, global()));
+
+program
+  .command('ack')
+  .description('acknowledge an incident: its teams are told who is on it')
+  .argument('<id>', 'the incident id (inc-...)')
+  .option('--by <name>', 'who (default user@host)')
+  .action(async (id: string, options: { by?: string }) => (await commands.incidents()).ackCommand(id, options, global()));
 
 const maintenance = program.command('maintenance').description('maintenance windows: downtime that pages nobody');
 maintenance

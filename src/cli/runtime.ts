@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KvMirror } from '../bus/kv-mirror.ts';
 import { connectNats, type NatsConnection } from '../bus/nats.ts';
+import { withoutCredentials } from '../redact.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { TopologyStore } from '../engine/store.ts';
 import { connectNeo4j, type Driver } from '../graph/neo4j.ts';
@@ -79,4 +81,28 @@ export function untilSignalled(): Promise<NodeJS.Signals> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * A copy of one of the correlator's KV buckets (incidents, maintenance windows), loaded, for the length of `work`;
+ * `work` gets the connection too. A bucket that cannot be read is one error naming the NATS and the likely cause.
+ */
+export async function withBucket<T, R>(url: string, bucket: string, work: (mirror: KvMirror<T>, nc: NatsConnection) => Promise<R> | R): Promise<R> {
+  const nc = await connectNats(url, `faultline-cli-${bucket}`);
+  try {
+    let mirror: KvMirror<T>;
+    try {
+      mirror = await KvMirror.open<T>(nc, bucket);
+      await mirror.ready;
+    } catch (err) {
+      throw new Error(`${bucket} in NATS at ${withoutCredentials(url)} could not be read (has faultline serve or dev run there?): ${(err as Error).message}`);
+    }
+    try {
+      return await work(mirror, nc);
+    } finally {
+      mirror.stop();
+    }
+  } finally {
+    await nc.close();
+  }
 }

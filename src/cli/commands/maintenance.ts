@@ -1,14 +1,12 @@
 import { hostname, userInfo } from 'node:os';
+import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
-import { KvMirror } from '../../bus/kv-mirror.ts';
-import { connectNats } from '../../bus/nats.ts';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import { isActive, newWindow, WindowError, type MaintenanceWindow } from '../../correlator/maintenance.ts';
 import { maintenanceDowntime } from '../../engine/index.ts';
 import { loadTopology } from '../../engine/load.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
-import { withoutCredentials } from '../../redact.ts';
-import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
+import { loadRuntime, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
  * `faultline maintenance start|list|cancel`: downtime from a terminal or a reboot script, the way Nagios and Icinga
@@ -47,7 +45,7 @@ export async function maintenanceStartCommand(ids: string[], options: StartOptio
     if (err instanceof WindowError) throw new UsageError(err.message);
     throw err;
   }
-  await withWindows(loaded.config.nats.url, (windows) => windows.put(window.id, window, undefined));
+  await withBucket(loaded.config.nats.url, KV_BUCKETS.maintenance, (windows: KvMirror<MaintenanceWindow>) => windows.put(window.id, window, undefined));
   log.debug({ window: window.id, entities: window.entities, by }, 'maintenance window created');
 
   const { downtime, services, stakeholders } = maintenanceDowntime(topology, window.entities);
@@ -68,7 +66,7 @@ export async function maintenanceStartCommand(ids: string[], options: StartOptio
 export async function maintenanceListCommand(options: { all?: boolean; json?: boolean }, global: GlobalOptions): Promise<void> {
   const { loaded } = loadRuntime(global);
   const now = Date.now();
-  const windows = await withWindows(loaded.config.nats.url, (mirror) =>
+  const windows = await withBucket(loaded.config.nats.url, KV_BUCKETS.maintenance, (mirror: KvMirror<MaintenanceWindow>) =>
     [...mirror.values()].map((e) => e.value).filter((w) => options.all || w.end > now).sort((a, b) => a.start - b.start || a.id.localeCompare(b.id)),
   );
   if (options.json) {
@@ -89,7 +87,7 @@ export async function maintenanceListCommand(options: { all?: boolean; json?: bo
 
 export async function maintenanceCancelCommand(id: string, global: GlobalOptions): Promise<void> {
   const { loaded, log } = loadRuntime(global);
-  const window = await withWindows(loaded.config.nats.url, async (mirror) => {
+  const window = await withBucket(loaded.config.nats.url, KV_BUCKETS.maintenance, async (mirror: KvMirror<MaintenanceWindow>) => {
     const stored = mirror.get(id) ?? (await mirror.fetch(id));
     if (!stored) throw new UsageError(`no maintenance window ${id} (faultline maintenance list shows them)`);
     await mirror.delete(id);
@@ -97,26 +95,6 @@ export async function maintenanceCancelCommand(id: string, global: GlobalOptions
   });
   log.debug({ window: id }, 'maintenance window cancelled');
   process.stdout.write(`${id} cancelled: alerts on ${window.entities.join(', ')} and what they take down page again.\n`);
-}
-
-async function withWindows<T>(url: string, work: (windows: KvMirror<MaintenanceWindow>) => Promise<T> | T): Promise<T> {
-  const nc = await connectNats(url, 'faultline-maintenance');
-  try {
-    let mirror: KvMirror<MaintenanceWindow>;
-    try {
-      mirror = await KvMirror.open<MaintenanceWindow>(nc, KV_BUCKETS.maintenance);
-      await mirror.ready;
-    } catch (err) {
-      throw new Error(`the maintenance windows in NATS at ${withoutCredentials(url)} could not be read (has faultline serve or dev run there?): ${(err as Error).message}`);
-    }
-    try {
-      return await work(mirror);
-    } finally {
-      mirror.stop();
-    }
-  } finally {
-    await nc.close();
-  }
 }
 
 function time(flag: string, text: string): number {

@@ -1,0 +1,67 @@
+import { hostname, userInfo } from 'node:os';
+import type { KvMirror } from '../../bus/kv-mirror.ts';
+import { KV_BUCKETS } from '../../bus/layout.ts';
+import { formatDuration } from '../../config/duration.ts';
+import { acknowledge } from '../../correlator/acknowledge.ts';
+import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
+import { loadRuntime, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
+
+/**
+ * `faultline incidents` and `faultline ack`: the incidents the correlator keeps, read from `faultline-incidents`
+ * over NATS, and acknowledging one from a terminal (the same acknowledgement as GraphQL's, PagerDuty's and
+ * Slack's: its teams are told who is on it).
+ */
+
+export async function incidentsCommand(options: { all?: boolean; json?: boolean }, global: GlobalOptions): Promise<void> {
+  const { loaded } = loadRuntime(global);
+  const listed = await withBucket(loaded.config.nats.url, KV_BUCKETS.incidents, (mirror: KvMirror<Incident>) =>
+    [...mirror.values()]
+      .map((e) => e.value)
+      .filter((i) => options.all || i.status !== 'resolved')
+      .sort((a, b) => b.openedAt - a.openedAt || a.id.localeCompare(b.id)),
+  );
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
+    return;
+  }
+  if (listed.length === 0) {
+    process.stdout.write(options.all ? 'No incidents.\n' : 'No open incident.\n');
+    return;
+  }
+  const now = Date.now();
+  const rows = listed.map((i) => [
+    i.id,
+    i.status + (i.acknowledgedBy ? ` (${i.acknowledgedBy})` : ''),
+    formatDuration(now - i.openedAt),
+    String(suppressedTotal(i)),
+    i.owners.join(', ') || 'nobody',
+    i.root.join(', '),
+  ]);
+  const header = ['ID', 'STATUS', 'OPEN FOR', 'SUPPRESSED', 'OWNERS', 'ROOT'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
+}
+
+export async function ackCommand(id: string, options: { by?: string }, global: GlobalOptions): Promise<void> {
+  const { loaded, log } = loadRuntime(global);
+  const by = options.by ?? `${userInfo().username}@${hostname()}`;
+  const result = await withBucket(loaded.config.nats.url, KV_BUCKETS.incidents, (incidents: KvMirror<Incident>, nats) =>
+    // Its own log line would only repeat, as JSON, the answer printed below.
+    acknowledge({ incidents, nats, clock: Date.now, log: log.child({}, { level: 'warn' }) }, id, by),
+  );
+  switch (result.outcome) {
+    case 'acknowledged':
+      process.stdout.write(`${id} acknowledged by ${by}: its teams are told you are on it.\n`);
+      return;
+    case 'already':
+      process.stdout.write(`${id} was already acknowledged by ${result.incident.acknowledgedBy ?? 'someone'}.\n`);
+      return;
+    case 'resolved':
+      throw new UsageError(`incident ${id} is resolved; there is nothing to acknowledge`);
+    case 'unknown':
+      throw new UsageError(`no incident ${id} (faultline incidents lists them)`);
+    case 'contended':
+      throw new Error(`incident ${id} changed under every acknowledgement attempt; try again`);
+  }
+}

@@ -1,0 +1,69 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLayout, KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
+import { KvMirror } from '../../src/bus/kv-mirror.ts';
+import type { NatsConnection } from '../../src/bus/nats.ts';
+import type { Incident } from '../../src/correlator/incident.ts';
+import { runCli } from '../support/cli.ts';
+import { freshNats, testEnv } from '../support/services.ts';
+
+/** `faultline incidents` and `faultline ack` on incidents stored in the real NATS, as the correlator stores them. */
+describe('faultline incidents and faultline ack', () => {
+  let nc: NatsConnection;
+  let incidents: KvMirror<Incident>;
+  const cli = (...args: string[]) => runCli([...args, '--log-level', 'info'], testEnv());
+  const incident = (id: string, fields: Partial<Incident> = {}): Incident => ({
+    id,
+    status: 'open',
+    root: ['log1.example.com::Service[unbound]'],
+    rootAlerts: ['log1.example.com/dns'],
+    severity: 'critical',
+    suppressed: ['mail1.example.com/mailq'],
+    suppressedCount: 1,
+    affectedServices: ['service:mail'],
+    owners: ['team:netops'],
+    stakeholders: ['team:mail-team'],
+    tags: {},
+    openedAt: Date.now() - 90 * 60_000,
+    updatedAt: Date.now() - 90 * 60_000,
+    timeline: [{ at: Date.now() - 90 * 60_000, change: 'opened', text: 'log1 failing' }],
+    ...fields,
+  });
+
+  beforeAll(async () => {
+    nc = await freshNats();
+    await ensureLayout(nc);
+    incidents = await KvMirror.open<Incident>(nc, KV_BUCKETS.incidents);
+    await incidents.ready;
+    await incidents.put('inc-00000000000000a1', incident('inc-00000000000000a1'), undefined);
+    await incidents.put('inc-00000000000000b2', incident('inc-00000000000000b2', { status: 'resolved', resolvedAt: Date.now() }), undefined);
+  });
+  afterAll(async () => {
+    incidents?.stop();
+    await nc?.close();
+  });
+
+  it('lists the open incidents with owners, how long they have been open and what they suppress; --all adds resolved ones', async () => {
+    const { code, stdout, stderr } = await cli('incidents');
+    expect(code, stderr).toBe(0);
+    const [header, ...rows] = stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ID\s+STATUS\s+OPEN FOR\s+SUPPRESSED\s+OWNERS\s+ROOT$/);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/^inc-00000000000000a1\s+open\s+1h30m\s+1\s+team:netops\s+log1\.example\.com::Service\[unbound\]$/);
+    const all = JSON.parse((await cli('incidents', '--all', '--json')).stdout) as Incident[];
+    expect(all.map((i) => i.id).sort()).toEqual(['inc-00000000000000a1', 'inc-00000000000000b2']);
+  });
+
+  it('acknowledges in the name given, announces it on the incident stream, and says so plainly (no log line)', async () => {
+    const acked = await cli('ack', 'inc-00000000000000a1', '--by', 'ops@tty');
+    expect(acked).toMatchObject({ code: 0, stdout: 'inc-00000000000000a1 acknowledged by ops@tty: its teams are told you are on it.\n' });
+    expect((await incidents.fetch('inc-00000000000000a1'))?.value).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'ops@tty' });
+    const jsm = await jetstreamManager(nc);
+    const published = await jsm.streams.getMessage(STREAMS.incidents.name, { last_by_subj: 'faultline.incidents.inc-00000000000000a1.acknowledged' });
+    expect(published?.json()).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'ops@tty' });
+
+    expect(await cli('ack', 'inc-00000000000000a1')).toMatchObject({ code: 0, stdout: 'inc-00000000000000a1 was already acknowledged by ops@tty.\n' });
+    expect(await cli('ack', 'inc-00000000000000b2')).toMatchObject({ code: 2, stderr: 'faultline: incident inc-00000000000000b2 is resolved; there is nothing to acknowledge\n' });
+    expect(await cli('ack', 'inc-ffffffffffffffff')).toMatchObject({ code: 2, stderr: 'faultline: no incident inc-ffffffffffffffff (faultline incidents lists them)\n' });
+  });
+});
