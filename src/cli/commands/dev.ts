@@ -71,7 +71,9 @@ function banner(base: string, config: { correlator: { settle: number } }): strin
     `    curl -s ${url} -H 'content-type: application/json' \\`,
     `      -d '{"query":"{ impact(ids: [\\"db1.example.com\\", \\"db2.example.com\\"]) { services { id } owners { name contacts } } }"}'`,
     `    faultline send --host db1.example.com --check mysql --status critical`,
-    `    (after the ${Math.round(config.correlator.settle / 1000)} s settle window the page is printed here; then ask { incidents { rootIds } })`,
+    `    (after the ${Math.round(config.correlator.settle / 1000)} s settle window the page is printed here)`,
+    `    faultline incidents                     # then: faultline ack <id>`,
+    `    faultline maintenance start db2.example.com --for 1h`,
     '  Ctrl-C stops faultline and the services it started.',
     '',
   ].join('\n');
