@@ -79,6 +79,12 @@ describe('GET /metrics', () => {
     const asked = new Set([...dashboard.matchAll(/faultline_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
     const exposed = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
     expect([...asked].filter((name) => !exposed.has(name))).toEqual([]);
+    // So do the example alerting rules, which Prometheus's own checker accepts.
+    const rulesFile = join(PROJECT_ROOT, 'examples', 'prometheus', 'faultline-alerts.yml');
+    const rules = spawnSync(PROMTOOL, ['check', 'rules', rulesFile], { encoding: 'utf8' });
+    expect(rules.status, `${rules.stdout}${rules.stderr}`).toBe(0);
+    const alerted = new Set([...readFileSync(rulesFile, 'utf8').matchAll(/faultline_[a-z_]+/g)].map((m) => m[0]));
+    expect([...alerted].filter((name) => !exposed.has(name))).toEqual([]);
 
     // A notification for a channel no running notifier serves waits in the outbox: counted and aged per channel.
     const before = Date.now();
