@@ -65,11 +65,17 @@ export class Lease {
         this.set(false);
         return;
       }
+      // Held, but not renewed in time (the process stalled, or the clock jumped): decisions made meanwhile asked
+      // nobody to plan, since this was no leader then. Leading again from the start plans them.
+      const lapsed = this.held && this.until <= now;
       const next: LeaseRecord = { holder: this.instance, until: now + this.leaseMs };
       const data = JSON.stringify(next);
       this.revision = entry ? await this.kv.update(KEY, data, entry.revision) : await this.kv.create(KEY, data);
       this.until = next.until;
-      this.set(true);
+      if (lapsed) {
+        this.log.warn({ instance: this.instance }, 'the correlator lease had lapsed (a stall longer than correlator.leaderLease, or a clock jump) and is renewed: deciding incidents again');
+        for (const listener of this.listeners) listener(true);
+      } else this.set(true);
     } catch (err) {
       // A conflict means someone else renewed or took it first; anything else (NATS away) means we cannot be sure.
       this.log.debug({ err }, 'correlator lease not taken');
