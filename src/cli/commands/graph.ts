@@ -1,6 +1,7 @@
 import { impact, spofs, type Topology } from '../../engine/index.ts';
 import { loadTopology } from '../../engine/load.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
+import { table } from '../../compliance/table.ts';
 import { loadRuntime, positiveInteger, UsageError, type GlobalOptions } from '../runtime.ts';
 
 /** `faultline impact` and `faultline spof`: the engine's answers on a terminal (a table) or for scripts (--json). */
@@ -49,8 +50,5 @@ export async function spofCommand(options: { json?: boolean; limit?: string }, g
     return;
   }
   const rows = found.map((s) => [s.entity, String(s.services.length), String(s.teams.length), s.services.slice(0, 4).join(', ') + (s.services.length > 4 ? ', …' : '')]);
-  const header = ['ENTITY', 'SERVICES', 'TEAMS', 'TAKES DOWN'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
-  process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
+  process.stdout.write(`${table(['ENTITY', 'SERVICES', 'TEAMS', 'TAKES DOWN'], rows)}\n`);
 }

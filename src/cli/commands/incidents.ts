@@ -4,6 +4,7 @@ import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration } from '../../config/duration.ts';
 import { acknowledge } from '../../correlator/acknowledge.ts';
 import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
+import { table } from '../../compliance/table.ts';
 import { loadRuntime, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
@@ -37,10 +38,7 @@ export async function incidentsCommand(options: { all?: boolean; json?: boolean 
     i.owners.join(', ') || 'nobody',
     i.root.join(', '),
   ]);
-  const header = ['ID', 'STATUS', 'OPEN FOR', 'SUPPRESSED', 'OWNERS', 'ROOT'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
-  process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
+  process.stdout.write(`${table(['ID', 'STATUS', 'OPEN FOR', 'SUPPRESSED', 'OWNERS', 'ROOT'], rows)}\n`);
 }
 
 export async function ackCommand(id: string, options: { by?: string }, global: GlobalOptions): Promise<void> {

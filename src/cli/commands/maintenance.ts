@@ -6,6 +6,7 @@ import { isActive, newWindow, WindowError, type MaintenanceWindow } from '../../
 import { maintenanceDowntime } from '../../engine/index.ts';
 import { loadTopology } from '../../engine/load.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
+import { table } from '../../compliance/table.ts';
 import { loadRuntime, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
@@ -79,10 +80,7 @@ export async function maintenanceListCommand(options: { all?: boolean; json?: bo
   }
   const state = (w: MaintenanceWindow) => (isActive(w, now) ? 'active' : w.start > now ? 'planned' : 'ended');
   const rows = windows.map((w) => [w.id, new Date(w.start).toISOString(), new Date(w.end).toISOString(), state(w), w.createdBy, `${w.entities.join(', ')}${w.reason ? ` (${w.reason})` : ''}`]);
-  const header = ['ID', 'START', 'END', 'STATE', 'BY', 'ENTITIES'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
-  process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
+  process.stdout.write(`${table(['ID', 'START', 'END', 'STATE', 'BY', 'ENTITIES'], rows)}\n`);
 }
 
 export async function maintenanceCancelCommand(id: string, global: GlobalOptions): Promise<void> {
