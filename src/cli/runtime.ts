@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { KvMirror } from '../bus/kv-mirror.ts';
 import { connectNats, type NatsConnection } from '../bus/nats.ts';
@@ -106,3 +107,6 @@ export async function withBucket<T, R>(url: string, bucket: string, work: (mirro
     await nc.close();
   }
 }
+
+/** Who runs this command, as acknowledgements and maintenance windows record it: user@host. */
+export const operatorName = (): string => `${userInfo().username}@${hostname()}`;

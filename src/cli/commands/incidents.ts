@@ -1,11 +1,10 @@
-import { hostname, userInfo } from 'node:os';
 import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration } from '../../config/duration.ts';
 import { acknowledge } from '../../correlator/acknowledge.ts';
 import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
 import { table } from '../../compliance/table.ts';
-import { loadRuntime, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
+import { loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
  * `faultline incidents` and `faultline ack`: the incidents the correlator keeps, read from `faultline-incidents`
@@ -43,7 +42,7 @@ export async function incidentsCommand(options: { all?: boolean; json?: boolean 
 
 export async function ackCommand(id: string, options: { by?: string }, global: GlobalOptions): Promise<void> {
   const { loaded, log } = loadRuntime(global);
-  const by = options.by ?? `${userInfo().username}@${hostname()}`;
+  const by = options.by ?? operatorName();
   const result = await withBucket(loaded.config.nats.url, KV_BUCKETS.incidents, (incidents: KvMirror<Incident>, nats) =>
     // Its own log line would only repeat, as JSON, the answer printed below.
     acknowledge({ incidents, nats, clock: Date.now, log: log.child({}, { level: 'warn' }) }, id, by),

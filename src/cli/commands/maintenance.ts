@@ -1,4 +1,3 @@
-import { hostname, userInfo } from 'node:os';
 import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
@@ -7,7 +6,7 @@ import { maintenanceDowntime } from '../../engine/index.ts';
 import { loadTopology } from '../../engine/load.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
 import { table } from '../../compliance/table.ts';
-import { loadRuntime, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
+import { loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
  * `faultline maintenance start|list|cancel`: downtime from a terminal or a reboot script, the way Nagios and Icinga
@@ -29,7 +28,7 @@ export async function maintenanceStartCommand(ids: string[], options: StartOptio
   const start = options.from === undefined || options.from === 'now' ? now : time('--from', options.from);
   if ((options.for === undefined) === (options.until === undefined)) throw new UsageError('say how long: --for 2h, or --until 2026-12-08T06:00:00Z (one of them)');
   const end = options.until !== undefined ? time('--until', options.until) : start + duration('--for', options.for!);
-  const by = options.by ?? `${userInfo().username}@${hostname()}`;
+  const by = options.by ?? operatorName();
 
   const { loaded, log } = loadRuntime(global);
   const driver = await connectNeo4j(loaded.config.neo4j);
