@@ -130,16 +130,16 @@ const ingestSection = z
       .prefault({}),
     webhooks: z.array(ingestWebhook).default([]),
     /**
-     * `POST /ingest/pagerduty`, the receiver of a PagerDuty v3 webhook subscription: an incident acknowledged in
-     * PagerDuty is acknowledged in faultline. `secret` is the subscription's signing secret (or a list during a
-     * rotation); a delivery is taken only when its X-PagerDuty-Signature matches one.
-     */
-    /**
      * `POST /ingest/slack`, the interactivity Request URL of the Slack app whose webhooks carry Acknowledge buttons
      * (`acknowledgeButton`). `signingSecret` is the app's (or a list, one per app); a click is taken only when its
      * X-Slack-Signature matches one.
      */
     slack: z.strictObject({ signingSecret: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(slackSecret).min(1)) }).optional(),
+    /**
+     * `POST /ingest/pagerduty`, the receiver of a PagerDuty v3 webhook subscription: an incident acknowledged in
+     * PagerDuty is acknowledged in faultline. `secret` is the subscription's signing secret (or a list during a
+     * rotation); a delivery is taken only when its X-PagerDuty-Signature matches one.
+     */
     pagerduty: z
       .strictObject({
         secret: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(pagerdutySecret).min(1)),
