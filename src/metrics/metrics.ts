@@ -170,8 +170,8 @@ new Gauge({
   help: 'Notifications waiting in the outbox (stored, not yet delivered or dead-lettered).',
   registers: [registry],
   async collect() {
-    const info = await streamInfo(STREAMS.outbox.name);
-    if (info) this.set(info.state.messages);
+    const outbox = await readOutbox();
+    if (outbox) this.set(outbox.messages);
   },
 });
 
@@ -186,9 +186,9 @@ new Gauge({
   labelNames: ['channel'] as const,
   registers: [registry],
   async collect() {
-    const waiting = await outboxByChannel();
+    const outbox = await readOutbox();
     this.reset();
-    for (const { channel, pending } of waiting) this.set({ channel }, pending);
+    for (const { channel, pending } of outbox?.channels ?? []) this.set({ channel }, pending);
   },
 });
 
@@ -198,21 +198,30 @@ new Gauge({
   labelNames: ['channel'] as const,
   registers: [registry],
   async collect() {
-    const waiting = await outboxByChannel();
+    const outbox = await readOutbox();
     this.reset();
-    for (const { channel, oldest } of waiting) if (oldest !== undefined) this.set({ channel }, Math.max(0, (Date.now() - oldest) / 1000));
+    for (const { channel, oldest } of outbox?.channels ?? []) if (oldest !== undefined) this.set({ channel }, Math.max(0, (Date.now() - oldest) / 1000));
   },
 });
 
-/** The outbox's subjects with their counts, and the time of each one's oldest message. */
-async function outboxByChannel(): Promise<{ channel: string; pending: number; oldest: number | undefined }[]> {
+interface OutboxReading {
+  messages: number;
+  channels: { channel: string; pending: number; oldest: number | undefined }[];
+}
+
+/** The read the three outbox gauges share while one scrape collects them (prom-client collects them at once). */
+let outboxReading: Promise<OutboxReading | undefined> | undefined;
+const readOutbox = () => (outboxReading ??= readOutboxNow().finally(() => (outboxReading = undefined)));
+
+/** The outbox's size, its subjects with their counts, and the time of each one's oldest message. */
+async function readOutboxNow(): Promise<OutboxReading | undefined> {
   const nats = sources.nats;
-  if (!nats) return [];
+  if (!nats) return undefined;
   const jsm = await jetstreamManager(nats).catch(() => undefined);
   const info = await jsm?.streams.info(STREAMS.outbox.name, { subjects_filter: SUBJECTS.outboxAll }).catch(() => undefined);
-  if (!jsm || !info) return [];
+  if (!jsm || !info) return undefined;
   const prefix = SUBJECTS.outbox('');
-  return Promise.all(
+  const channels = await Promise.all(
     Object.entries(info.state.subjects ?? {}).map(async ([subject, pending]) => {
       // The first message on the subject: the server's STREAM.MSG.GET takes next_by_subj (nats-server 2.9 and
       // later), which the client's type for this call does not list.
@@ -222,6 +231,7 @@ async function outboxByChannel(): Promise<{ channel: string; pending: number; ol
       return { channel: nameOfToken(subject.slice(prefix.length)), pending, oldest: first ? first.time.getTime() : undefined };
     }),
   );
+  return { messages: info.state.messages, channels };
 }
 
 new Gauge({
@@ -237,11 +247,3 @@ new Gauge({
     if (info) this.set(info.num_pending + info.num_ack_pending);
   },
 });
-
-async function streamInfo(name: string) {
-  const nats = sources.nats;
-  if (!nats) return undefined;
-  return jetstreamManager(nats)
-    .then((jsm) => jsm.streams.info(name))
-    .catch(() => undefined);
-}
