@@ -116,7 +116,7 @@ export function planIncidents(input: PlanInput): Plan {
     const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, (id) => input.known(id) || writes.has(id));
     write(incident, 'opened');
     unitIncident.set(u, incident);
-    tell(incident, 'page', incident.owners.length > 0 ? incident.owners : [null]);
+    tell(incident, 'page', ownersOf(incident));
     tell(incident, 'stakeholder', incident.stakeholders);
   });
 
@@ -190,7 +190,7 @@ export function planIncidents(input: PlanInput): Plan {
       }
       const nth = (incident.reminders ?? 0) + 1;
       const reason = `open for ${formatDuration(now - incident.openedAt)} and nobody has acknowledged it`;
-      tell(incident, 'update', incident.owners.length > 0 ? incident.owners : [null], { reason, change: 'reminder', nth });
+      tell(incident, 'update', ownersOf(incident), { reason, change: 'reminder', nth });
       write({ ...incident, reminders: nth, remindedAt: now }, 'updated', true);
       wake(now + remindMs);
     }
@@ -231,8 +231,11 @@ function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, 
   });
 }
 
-/** Everyone an incident concerns: its owners (or nobody in particular, when the root has none) and stakeholders. */
-const everyTeam = (incident: Incident): (string | null)[] => [...(incident.owners.length > 0 ? incident.owners : [null]), ...incident.stakeholders];
+/** Whom an incident pages: its owners, or nobody in particular (team null, the routes without a team) when the root has none. */
+const ownersOf = (incident: Incident): (string | null)[] => (incident.owners.length > 0 ? incident.owners : [null]);
+
+/** Everyone an incident concerns: whom it pages, and its stakeholders. */
+const everyTeam = (incident: Incident): (string | null)[] => [...ownersOf(incident), ...incident.stakeholders];
 
 /** When the flapping alerts among `ids` settle (now or earlier when none flaps). */
 function flappingUntil(ids: readonly string[], input: PlanInput, now: number): number {
