@@ -4,7 +4,7 @@ import type { NatsConnection } from '../bus/nats.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { createChannel, DEFAULT_TIMEOUT_MS, type ChannelAdapter } from './channel.ts';
-import { ensureChannelConsumer, removeSharedConsumer } from './consumers.ts';
+import { channelConsumerName, ensureChannelConsumer, removeSharedConsumer } from './consumers.ts';
 import { publishDeadLetter, type NotificationDeadLetter } from './dead-letter.ts';
 import { outboxMessageSchema, type OutboxMessage } from './notification.ts';
 import { notifications } from '../metrics/metrics.ts';
@@ -112,9 +112,13 @@ async function startLane(
   settings: { concurrency: number; ackWaitMs: number },
   log: Logger,
 ): Promise<Lane> {
-  const name = await ensureChannelConsumer(jsm, channel, settings);
+  const name = channelConsumerName(channel);
+  const pull = async () => {
+    await ensureChannelConsumer(jsm, channel, settings);
+    return (await js.consumers.get(STREAMS.outbox.name, name)).consume({ max_messages: settings.concurrency });
+  };
   let stopping = false;
-  let messages = await (await js.consumers.get(STREAMS.outbox.name, name)).consume({ max_messages: settings.concurrency });
+  let messages = await pull();
   const inFlight = new Set<Promise<void>>();
 
   async function take(from: typeof messages): Promise<void> {
@@ -150,8 +154,7 @@ async function startLane(
       log.warn({ channel, consumer: name }, "the channel's consumer is gone (no notifier pulled from it for an hour, or it was removed by hand): creating it again");
       for (;;) {
         try {
-          await ensureChannelConsumer(jsm, channel, settings);
-          messages = await (await js.consumers.get(STREAMS.outbox.name, name)).consume({ max_messages: settings.concurrency });
+          messages = await pull();
           break;
         } catch (err) {
           log.error({ err, channel }, "the channel's consumer could not be created again; trying again in 5 s");
