@@ -85,20 +85,12 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /**
- * The body's bytes, or `{ ok: false }` once the request has been answered: 415 when it is not declared JSON, 413
- * when it outgrows the limit (the Content-Length was checked before; this guards the bytes). The size limit stays
- * the server's, applied before this runs.
+ * The body's bytes, or `{ ok: false }` once the request has been answered: 415 when it is not declared JSON (or,
+ * for `form`, application/x-www-form-urlencoded, what Slack's interactivity sends), 413 when it outgrows the
+ * limit (the Content-Length was checked before; this guards the bytes). The size limit stays the server's, applied
+ * before this runs.
  */
-export async function readJsonBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
-  return readBytes(req, res, maxBytes, 'json');
-}
-
-/** `readJsonBytes` for a body that is `application/x-www-form-urlencoded` (what Slack's interactivity sends). */
-export async function readFormBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
-  return readBytes(req, res, maxBytes, 'form');
-}
-
-async function readBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number, type: 'json' | 'form'): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
+export async function readBodyBytes(req: IncomingMessage, res: ServerResponse, maxBytes: number, type: 'json' | 'form'): Promise<{ ok: true; bytes: Buffer } | { ok: false }> {
   const contentType = req.headers['content-type'];
   if (type === 'json' ? !isJson(contentType) : mediaType(contentType) !== FORM) {
     const expected = type === 'json' ? 'application/json' : FORM;
@@ -133,8 +125,8 @@ export function parseJsonBody(res: ServerResponse, bytes: Buffer): { ok: true; v
   }
 }
 
-/** `readJsonBytes`, then `parseJsonBody`. */
+/** `readBodyBytes` of JSON, then `parseJsonBody`. */
 export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ ok: true; value: unknown } | { ok: false }> {
-  const body = await readJsonBytes(req, res, maxBytes);
+  const body = await readBodyBytes(req, res, maxBytes, 'json');
   return body.ok ? parseJsonBody(res, body.bytes) : body;
 }

@@ -4,7 +4,7 @@ import { acknowledge } from '../../correlator/acknowledge.ts';
 import { describeAt } from '../../zod-issues.ts';
 import { signedWithOneOf } from '../auth.ts';
 import type { ApiServices } from '../context.ts';
-import { allowMethod, parseJsonBody, readJsonBytes, sendJson } from './http.ts';
+import { allowMethod, parseJsonBody, readBodyBytes, sendJson } from './http.ts';
 
 /**
  * `POST /ingest/pagerduty`: the receiver of a PagerDuty v3 webhook subscription, so that acknowledging goes both
@@ -43,7 +43,7 @@ export async function ingestPagerDuty(req: IncomingMessage, res: ServerResponse,
       return;
     }
     if (!allowMethod(req, res, 'POST')) return;
-    const body = await readJsonBytes(req, res, services.config.api.maxBodyBytes);
+    const body = await readBodyBytes(req, res, services.config.api.maxBodyBytes, 'json');
     if (!body.ok) return;
     if (!signedByOneOf(req.headers[SIGNATURE_HEADER], body.bytes, secrets)) {
       sendJson(res, 401, { error: 'the X-PagerDuty-Signature header is missing or matches no configured secret (ingest.pagerduty.secret)' });

@@ -5,7 +5,7 @@ import { ACKNOWLEDGE_ACTION } from '../../notify/slack/slack.ts';
 import { describeAt } from '../../zod-issues.ts';
 import { signedWithOneOf } from '../auth.ts';
 import type { ApiServices } from '../context.ts';
-import { allowMethod, readFormBytes, sendJson } from './http.ts';
+import { allowMethod, readBodyBytes, sendJson } from './http.ts';
 
 /**
  * `POST /ingest/slack`: the interactivity Request URL of the Slack app whose messages carry faultline's
@@ -36,7 +36,7 @@ export async function ingestSlack(req: IncomingMessage, res: ServerResponse, ser
       return;
     }
     if (!allowMethod(req, res, 'POST')) return;
-    const body = await readFormBytes(req, res, services.config.api.maxBodyBytes);
+    const body = await readBodyBytes(req, res, services.config.api.maxBodyBytes, 'form');
     if (!body.ok) return;
     const refused = slackSignatureProblem(req.headers, body.bytes, secrets, Date.now());
     if (refused) {
