@@ -311,6 +311,19 @@ const notifySection = z
      * reminded.
      */
     remind: z.union([z.literal(false), duration.refine((ms) => ms >= 60_000, { error: 'remind at most once a minute (e.g. 4h), or false for never' })]).default(4 * 3_600_000),
+    /**
+     * Page storms: a team paged more than `pages` times within `window` gets one page for the storm instead of the
+     * pages after that, and an update at most once a minute while it grows. `false`: every root cause pages.
+     */
+    storm: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          pages: z.number().int().min(1).default(10),
+          window: duration.refine((ms) => ms >= 60_000, { error: 'a storm window of a minute or more (e.g. 10m)' }).default(600_000),
+        }),
+      ])
+      .default({ pages: 10, window: 600_000 }),
   })
   .superRefine((notify, ctx) => {
     const seen = new Set<string>();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { SUBJECTS } from '../bus/layout.ts';
@@ -53,8 +54,42 @@ export interface Incident {
   resolvedAt?: number;
   /** Set when a later-arriving parent's incident took this one over. */
   mergedInto?: string;
+  /** A page storm (storm.ts): this incident stands for many root causes that each would have paged one team. */
+  storm?: StormState;
+  /** The storms that hold this incident's page to a team: that team heard of it through the storm alone. */
+  heldBy?: { team: string | null; storm: string }[];
   timeline: TimelineEntry[];
 }
+
+export interface StormState {
+  /** The team whose pages it holds; null for roots that have no owner. */
+  team: string | null;
+  /** Ids of the incidents in it in the order they joined, those that paged before it began first (at most SUPPRESSED_LIMIT). */
+  members: string[];
+  memberCount: number;
+  /** When the last member joined (ms): a storm takes new members while one joined within the window. */
+  joinedAt: number;
+  /** How many members its team has been told of (the page, then an update at most once a minute), and when last. */
+  toldMembers: number;
+  toldAt: number;
+  updates: number;
+  /** What the members' hosts have in common, when they share a place ("all 12 of their hosts in rack r7 …"). */
+  common?: string;
+}
+
+/**
+ * `inc-` + 16 hex digits of the root and when its first alert failed, so every correlator derives the same id; when
+ * that id is taken (the same failure roots again after a parent recovered), the next of a numbered sequence.
+ */
+export function incidentId(unit: { key: string; since: number }, taken: (id: string) => boolean = () => false): string {
+  for (let n = 0; ; n++) {
+    const id = `inc-${createHash('sha256').update(`${unit.key}|${unit.since}${n > 0 ? `|${n}` : ''}`).digest('hex').slice(0, 16)}`;
+    if (!taken(id)) return id;
+  }
+}
+
+/** Whom an incident pages: its owners, or nobody in particular (team null, the routes without a team) when the root has none. */
+export const pagedTeams = (incident: Incident): (string | null)[] => (incident.owners.length > 0 ? incident.owners : [null]);
 
 /**
  * Suppressed alert ids an incident lists. The incident is one KV value and must fit in NATS's max_payload (1 MB by

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { degradedIndexes, ownerIds } from '../engine/index.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { extendTimeline, listSuppressed, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
+import { extendTimeline, incidentId, listSuppressed, pagedTeams, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
+import { describeStorm, heldTeams, Storms, type StormPolicy } from './storm.ts';
 
 /**
  * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
@@ -17,6 +17,8 @@ import { extendTimeline, listSuppressed, suppressedTotal, type Incident, type In
  * - An open incident whose root is now explained by a root that has an incident is folded into it: marked
  *   resolved with `mergedInto`, its teams told with an update, not a new page.
  * - An open incident whose root alerts no longer fail is resolved; its teams are told.
+ * - A team paged more than `storm.pages` times within `storm.window` gets one page for the storm instead of the
+ *   pages after that (storm.ts), and its members' news goes to that team through the storm alone.
  * - An acknowledged incident's teams hear who acknowledged it, once; the owners of one that stays open and
  *   unacknowledged are reminded of it every `remindMs`.
  * Every notification has a dedup key fixed by the incident, kind and team, so deciding it twice (another
@@ -37,6 +39,8 @@ export interface PlanInput {
   flapping?: { changes: number; windowMs: number } | undefined;
   /** How often the owners of an unacknowledged open incident are reminded (notify.remind); absent: never. */
   remindMs?: number | undefined;
+  /** Page storms (notify.storm); absent: off. */
+  storm?: StormPolicy | undefined;
 }
 
 export interface IncidentWrite {
@@ -79,6 +83,18 @@ export function planIncidents(input: PlanInput): Plan {
   const wake = (at: number) => {
     wakeAt = Math.min(wakeAt ?? Infinity, at);
   };
+  const taken = (id: string) => input.known(id) || writes.has(id);
+  const storms = input.storm ? new Storms(input.storm, input.open, now) : undefined;
+  /** Pages `teams` of the incident, or holds the page in their storm: returns the incident, held by those storms. */
+  const page = (incident: Incident, teams: (string | null)[]): Incident => {
+    const heldBy = [...(incident.heldBy ?? [])];
+    for (const team of teams) {
+      const storm = storms?.hold(team, incident, taken);
+      if (storm) heldBy.push({ team, storm });
+      else tell(incident, 'page', [team]);
+    }
+    return heldBy.length > (incident.heldBy?.length ?? 0) ? { ...incident, heldBy } : incident;
+  };
 
   // Who suppresses what (`attribute`) is read on first need: while every root is still settling (a burst, or the
   // first seconds of an outage), the planner only keeps time and the attribution is not paid for.
@@ -94,9 +110,8 @@ export function planIncidents(input: PlanInput): Plan {
     if (existing) {
       const next = refresh(existing, unit, suppressedOf(u), analysis, input.alerts, now);
       if (next) {
-        write(next, 'updated');
         // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
-        tell(next, 'page', next.owners.filter((team) => !existing.owners.includes(team)));
+        write(page(next, next.owners.filter((team) => !existing.owners.includes(team))), 'updated');
         tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
       }
       unitIncident.set(u, current.get(existing.id)!);
@@ -113,17 +128,17 @@ export function planIncidents(input: PlanInput): Plan {
       wake(calm);
       return;
     }
-    const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, (id) => input.known(id) || writes.has(id));
-    write(incident, 'opened');
-    unitIncident.set(u, incident);
-    tell(incident, 'page', ownersOf(incident));
-    tell(incident, 'stakeholder', incident.stakeholders);
+    const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, taken);
+    const paged = page(incident, pagedTeams(incident));
+    write(paged, 'opened');
+    unitIncident.set(u, paged);
+    tell(paged, 'stakeholder', paged.stakeholders);
   });
 
   for (const incident of [...current.values()]) {
-    if (incident.status === 'resolved' || claimed.has(incident.id) || writes.get(incident.id)?.change === 'opened') continue;
+    if (incident.status === 'resolved' || incident.storm || claimed.has(incident.id) || writes.get(incident.id)?.change === 'opened') continue;
     const decisions = incident.rootAlerts.map((id) => analysis.decisions.get(id));
-    const teams = everyTeam(incident);
+    const teams = toldTeams(incident);
     if (decisions.every((d) => !d || !d.failing)) {
       // A root that flaps back to ok is not believed until it settles: no resolve, no new page when it fails again.
       const calm = flappingUntil(incident.rootAlerts, input, now);
@@ -169,10 +184,19 @@ export function planIncidents(input: PlanInput): Plan {
     // Otherwise its root is explained by a root still settling: it stays open until that one opens.
   }
 
+  // After the members' news: a storm pages once its members are in, tells of more at most once a minute, and
+  // resolves with its last member.
+  for (const outcome of storms?.settle(current) ?? []) {
+    const { storm, change, tell: told } = outcome;
+    if (change) write(storm, change);
+    if (told) tell(storm, told.kind, pagedTeams(storm), told.kind === 'update' ? { reason: told.reason, change: 'storm', nth: told.nth } : { reason: told.reason });
+    if (outcome.wakeAt !== undefined) wake(outcome.wakeAt);
+  }
+
   // Someone acknowledged (the API wrote it): every team of the incident hears who, once; PagerDuty stops escalating.
   for (const incident of [...current.values()]) {
     if (incident.status !== 'acknowledged' || incident.acknowledgementTold) continue;
-    tell(incident, 'update', everyTeam(incident), { reason: `acknowledged by ${incident.acknowledgedBy ?? 'someone'}`, change: 'acknowledged' });
+    tell(incident, 'update', toldTeams(incident), { reason: `acknowledged by ${incident.acknowledgedBy ?? 'someone'}`, change: 'acknowledged' });
     write({ ...incident, acknowledgementTold: true }, 'updated', true);
   }
 
@@ -188,26 +212,18 @@ export function planIncidents(input: PlanInput): Plan {
         wake(due);
         continue;
       }
+      const held = heldTeams(incident);
+      const owners = pagedTeams(incident).filter((team) => !held.has(team));
+      if (owners.length === 0) continue;
       const nth = (incident.reminders ?? 0) + 1;
       const reason = `open for ${formatDuration(now - incident.openedAt)} and nobody has acknowledged it`;
-      tell(incident, 'update', ownersOf(incident), { reason, change: 'reminder', nth });
+      tell(incident, 'update', owners, { reason, change: 'reminder', nth });
       write({ ...incident, reminders: nth, remindedAt: now }, 'updated', true);
       wake(now + remindMs);
     }
   }
 
   return { writes: [...writes.values()], notifications, rootSeen, wakeAt };
-}
-
-/**
- * `inc-` + 16 hex digits of the root and when its first alert failed, so every correlator derives the same id; when
- * that id is taken (the same failure roots again after a parent recovered), the next of a numbered sequence.
- */
-export function incidentId(unit: Pick<RootUnit, 'key' | 'since'>, taken: (id: string) => boolean = () => false): string {
-  for (let n = 0; ; n++) {
-    const id = `inc-${createHash('sha256').update(`${unit.key}|${unit.since}${n > 0 ? `|${n}` : ''}`).digest('hex').slice(0, 16)}`;
-    if (!taken(id)) return id;
-  }
 }
 
 /**
@@ -231,11 +247,11 @@ function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, 
   });
 }
 
-/** Whom an incident pages: its owners, or nobody in particular (team null, the routes without a team) when the root has none. */
-const ownersOf = (incident: Incident): (string | null)[] => (incident.owners.length > 0 ? incident.owners : [null]);
-
-/** Everyone an incident concerns: whom it pages, and its stakeholders. */
-const everyTeam = (incident: Incident): (string | null)[] => [...ownersOf(incident), ...incident.stakeholders];
+/** Everyone who heard of an incident: whom it paged (not through a storm), and its stakeholders. */
+function toldTeams(incident: Incident): (string | null)[] {
+  const held = heldTeams(incident);
+  return [...pagedTeams(incident).filter((team) => !held.has(team)), ...incident.stakeholders];
+}
 
 /** When the flapping alerts among `ids` settle (now or earlier when none flaps). */
 function flappingUntil(ids: readonly string[], input: PlanInput, now: number): number {
@@ -259,7 +275,7 @@ export const byOpening = (a: Incident, b: Incident) => a.openedAt - b.openedAt |
 export function matchUnits(units: readonly RootUnit[], open: readonly Incident[]): (Incident | undefined)[] {
   const byRoot = new Map<string, Incident[]>();
   for (const i of open) {
-    if (i.status === 'resolved') continue;
+    if (i.status === 'resolved' || i.storm) continue;
     for (const id of i.root) {
       const on = byRoot.get(id);
       if (on) on.push(i);
@@ -360,7 +376,7 @@ function close(incident: Incident, now: number, change: IncidentChange, text: st
   return { ...incident, status: 'resolved', resolvedAt: now, updatedAt: now, timeline: extendTimeline(incident.timeline, { at: now, change, text }) };
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
@@ -411,8 +427,9 @@ function notification(
       updatedAt: new Date(incident.updatedAt).toISOString(),
       ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
       ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
+      ...(incident.storm ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount } } : {}),
     },
-    summary: `${incident.root.join(', ')} ${verb}: ${affected}`,
+    summary: incident.storm ? describeStorm(incident, kind === 'resolved' ? 'recovered' : 'failing') : `${incident.root.join(', ')} ${verb}: ${affected}`,
     tags: incident.tags,
     dedupKey: [incident.id, kind, team ?? 'unowned', change, nth].filter(Boolean).join('/'),
     createdAt: new Date(now).toISOString(),

@@ -139,6 +139,7 @@ export class Reconciler {
       settleMs: this.config.correlator.settle,
       flapping: this.config.correlator.flapping ? { changes: this.config.correlator.flapping.changes, windowMs: this.config.correlator.flapping.window } : undefined,
       remindMs: this.config.notify.remind === false ? undefined : this.config.notify.remind,
+      storm: this.config.notify.storm === false ? undefined : { pages: this.config.notify.storm.pages, windowMs: this.config.notify.storm.window },
     });
     this.keepRootSeen(plan.rootSeen);
 
@@ -150,7 +151,8 @@ export class Reconciler {
       else this.log.warn(fields, 'no route takes the notification: dead-lettered (faultline.dead.notifications)');
     });
     await Promise.all(plan.writes.map((w) => this.write(w, planned.get(w.incident.id))));
-    await Promise.all(plan.writes.filter((w) => w.change === 'opened').map((w) => this.act(w.incident, analysis)));
+    // A storm is no root cause of its own: its members' actions were published as they opened.
+    await Promise.all(plan.writes.filter((w) => w.change === 'opened' && !w.incident.storm).map((w) => this.act(w.incident, analysis)));
 
     const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity);
     if (next < Infinity) this.wakeAt(next);

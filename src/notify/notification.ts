@@ -9,7 +9,7 @@ import { STATUSES } from '../correlator/event.ts';
  */
 export const NOTIFICATION_KINDS = ['page', 'stakeholder', 'update', 'resolved'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-export const UPDATE_CHANGES = ['acknowledged', 'folded', 'reminder'] as const;
+export const UPDATE_CHANGES = ['acknowledged', 'folded', 'reminder', 'storm'] as const;
 export type UpdateChange = (typeof UPDATE_CHANGES)[number];
 
 export const notificationSchema = z.object({
@@ -36,14 +36,16 @@ export const notificationSchema = z.object({
     mergedInto: z.string().optional(),
     /** Who acknowledged the incident (the API token's name), once someone did. */
     acknowledgedBy: z.string().optional(),
+    /** A page storm (root causes that would each have paged the team): the first thousand of its incidents, and how many. */
+    storm: z.object({ members: z.array(z.string()), memberCount: z.number().int().nonnegative() }).optional(),
   }),
   /** One line for humans: "db1.example.com is failing: 2 services affected (service:mail, ...)". */
   summary: z.string(),
   /** Why an update was sent (e.g. "folded into inc-…"). */
   reason: z.string().optional(),
   /**
-   * What an update tells: the incident was `acknowledged` by someone, `folded` into another, or (a `reminder`) is
-   * still open and nobody has acknowledged it.
+   * What an update tells: the incident was `acknowledged` by someone, `folded` into another, (a `reminder`) is
+   * still open and nobody has acknowledged it, or (a `storm`) holds more root causes than when last told.
    */
   change: z.enum(UPDATE_CHANGES).optional(),
   tags: z.record(z.string(), z.string()),

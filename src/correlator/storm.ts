@@ -1,0 +1,230 @@
+import { formatDuration } from '../config/duration.ts';
+import { SEVERITY_RANK } from './event.ts';
+import { extendTimeline, incidentId, pagedTeams, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+
+/**
+ * Page storms: when one team would be paged more than `pages` times within `window` by incidents the graph cannot
+ * tie together (a rack loses power and faultline knows no rack; a bad push reaches a hundred hosts), the pages
+ * after that are held, and the team gets one page for the storm instead, then an update at most once a minute as
+ * it grows. Each root cause still has its own incident (shown, acknowledged, resolved on its own); only the page is
+ * held. Alertmanager's group_by and PagerDuty's alert grouping answer the same flood, by labels and by time.
+ *
+ * A storm is an incident too (with `storm` set), so it is stored, published, acknowledged and reminded of like one.
+ * It takes new members while one joined within the window, and resolves when none of its members is still open.
+ */
+export interface StormPolicy {
+  pages: number;
+  windowMs: number;
+}
+
+/** How often a growing storm tells its team how many root causes it holds now. */
+export const STORM_UPDATE_EVERY = 60_000;
+
+/** The teams whose page of this incident a storm holds. */
+export const heldTeams = (incident: Incident): Set<string | null> => new Set((incident.heldBy ?? []).map((h) => h.team));
+
+/** A storm being built or grown in this planner run. */
+interface Draft {
+  storm: Incident;
+  members: string[];
+  memberSet: Set<string>;
+  root: Set<string>;
+  services: Set<string>;
+  changed: boolean;
+  joined: Incident[];
+}
+
+export class Storms {
+  /** Team (`''` for no owner) → its storm that still takes members. */
+  private readonly active = new Map<string, Draft>();
+  /** Team → the open incidents that paged it within the window, oldest first. */
+  private readonly recent = new Map<string, Incident[]>();
+  private readonly drafts: Draft[] = [];
+
+  constructor(
+    private readonly policy: StormPolicy,
+    open: readonly Incident[],
+    private readonly now: number,
+  ) {
+    for (const incident of [...open].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id))) {
+      if (incident.status === 'resolved') continue;
+      if (incident.storm) {
+        if (now - incident.storm.joinedAt < policy.windowMs) this.active.set(teamKey(incident.storm.team), this.draft(incident));
+        else this.draft(incident);
+        continue;
+      }
+      if (now - incident.openedAt >= policy.windowMs) continue;
+      const held = heldTeams(incident);
+      for (const team of pagedTeams(incident)) if (!held.has(team)) this.recentOf(team).push(incident);
+    }
+  }
+
+  /**
+   * Whether `team`'s page of `incident` (opening now, or newly its owner) goes to a storm instead: it does when the
+   * team has a storm taking members, or has had `pages` pages within the window (a storm begins, with those).
+   * Returns the storm's id, or undefined when the team is to be paged.
+   */
+  hold(team: string | null, incident: Incident, taken: (id: string) => boolean): string | undefined {
+    const key = teamKey(team);
+    let draft = this.active.get(key);
+    if (!draft) {
+      const recent = this.recentOf(team);
+      if (recent.length < this.policy.pages) {
+        recent.push(incident);
+        return undefined;
+      }
+      draft = this.draft(begin(team, recent, this.now, taken));
+      draft.changed = true;
+      for (const earlier of recent) this.join(draft, earlier);
+      this.active.set(key, draft);
+    }
+    this.join(draft, incident);
+    return draft.storm.id;
+  }
+
+  /**
+   * The storms brought up to date after the run: a new one pages its team, a grown one tells it of the new members
+   * (at most every STORM_UPDATE_EVERY), and one with no member open any more is resolved. `current` is every
+   * incident as the run leaves it.
+   */
+  settle(current: ReadonlyMap<string, Incident>): StormOutcome[] {
+    const out: StormOutcome[] = [];
+    for (const draft of this.drafts) {
+      let storm = draft.changed ? this.materialise(draft) : draft.storm;
+      const s = storm.storm!;
+      const isOpen = (member: Incident | undefined) => member !== undefined && member.status !== 'resolved';
+      // Past SUPPRESSED_LIMIT members the list is cut; the members held beyond it still name the storm.
+      const stillOpen =
+        draft.members.some((id) => isOpen(current.get(id))) || [...current.values()].some((i) => isOpen(i) && i.heldBy?.some((h) => h.storm === draft.storm.id));
+      if (!stillOpen && s.toldMembers > 0) {
+        const text = `all ${s.memberCount} of its root causes recovered`;
+        out.push({ storm: close(storm, this.now, text), change: 'resolved', tell: { kind: 'resolved', reason: text } });
+        continue;
+      }
+      if (s.toldMembers === 0) {
+        storm = { ...storm, storm: { ...s, toldMembers: s.memberCount, toldAt: this.now } };
+        out.push({ storm, change: 'opened', tell: { kind: 'page' } });
+        continue;
+      }
+      if (s.memberCount > s.toldMembers) {
+        const due = s.toldAt + STORM_UPDATE_EVERY;
+        if (this.now < due) {
+          if (draft.changed) out.push({ storm, change: 'updated', wakeAt: due });
+          else out.push({ storm, wakeAt: due });
+          continue;
+        }
+        const added = s.memberCount - s.toldMembers;
+        const nth = s.updates + 1;
+        storm = { ...storm, storm: { ...s, toldMembers: s.memberCount, toldAt: this.now, updates: nth } };
+        const reason = `${added} more root cause${added > 1 ? 's' : ''} since ${formatDuration(this.now - s.toldAt)} ago, ${s.memberCount} in all`;
+        out.push({ storm, change: 'updated', tell: { kind: 'update', reason, nth } });
+        continue;
+      }
+      if (draft.changed) out.push({ storm, change: 'updated' });
+    }
+    return out;
+  }
+
+  private join(draft: Draft, incident: Incident): void {
+    if (draft.memberSet.has(incident.id)) return;
+    draft.memberSet.add(incident.id);
+    draft.members.push(incident.id);
+    for (const id of incident.root) draft.root.add(id);
+    for (const id of incident.affectedServices) draft.services.add(id);
+    if (SEVERITY_RANK[incident.severity] > SEVERITY_RANK[draft.storm.severity]) draft.storm = { ...draft.storm, severity: incident.severity };
+    draft.joined.push(incident);
+    draft.changed = true;
+  }
+
+  private draft(storm: Incident): Draft {
+    const s = storm.storm!;
+    const draft: Draft = {
+      storm,
+      members: [...s.members],
+      memberSet: new Set(s.members),
+      root: new Set(storm.root),
+      services: new Set(storm.affectedServices),
+      changed: false,
+      joined: [],
+    };
+    this.drafts.push(draft);
+    return draft;
+  }
+
+  private materialise(draft: Draft): Incident {
+    const { storm } = draft;
+    const s = storm.storm!;
+    const added = draft.joined;
+    const memberCount = s.memberCount + added.length;
+    const timeline =
+      added.length === 0
+        ? storm.timeline
+        : extendTimeline(storm.timeline, {
+            at: this.now,
+            change: s.memberCount === 0 ? 'opened' : 'updated',
+            text: `${s.memberCount === 0 ? 'began with' : 'took in'} ${added.length} root cause${added.length > 1 ? 's' : ''} (${added
+              .slice(0, 5)
+              .map((i) => i.root.join(', '))
+              .join('; ')}${added.length > 5 ? '; …' : ''})`,
+          });
+    return {
+      ...storm,
+      root: [...draft.root].slice(0, SUPPRESSED_LIMIT),
+      affectedServices: [...draft.services].sort(),
+      updatedAt: this.now,
+      timeline,
+      storm: { ...s, members: draft.members.slice(0, SUPPRESSED_LIMIT), memberCount, joinedAt: added.length > 0 ? this.now : s.joinedAt },
+    };
+  }
+
+  private recentOf(team: string | null): Incident[] {
+    const key = teamKey(team);
+    let list = this.recent.get(key);
+    if (!list) this.recent.set(key, (list = []));
+    return list;
+  }
+}
+
+/** What becomes of one storm after a run: the incident to write (and as what change), whom to tell, when to look again. */
+export interface StormOutcome {
+  storm: Incident;
+  change?: 'opened' | 'updated' | 'resolved';
+  tell?: { kind: 'page' | 'update' | 'resolved'; reason?: string; nth?: number };
+  wakeAt?: number;
+}
+
+/** The one line a storm's notifications lead with. */
+export function describeStorm(storm: Incident, verb: string): string {
+  const s = storm.storm!;
+  const team = s.team ?? 'nobody in particular';
+  const roots = storm.root.slice(0, 5).join(', ') + (storm.root.length > 5 ? ', …' : '');
+  return `storm for ${team}: ${s.memberCount} root causes ${verb} (${roots})${s.common ? `; ${s.common}` : ''}`;
+}
+
+const teamKey = (team: string | null): string => team ?? '';
+
+
+function begin(team: string | null, recent: readonly Incident[], now: number, taken: (id: string) => boolean): Incident {
+  const first = recent[0];
+  return {
+    id: incidentId({ key: `storm:${teamKey(team)}:${first?.id ?? now}`, since: 0 }, taken),
+    status: 'open',
+    root: [],
+    rootAlerts: [],
+    severity: 'ok',
+    suppressed: [],
+    suppressedCount: 0,
+    affectedServices: [],
+    owners: team === null ? [] : [team],
+    stakeholders: [],
+    tags: {},
+    openedAt: now,
+    updatedAt: now,
+    timeline: [],
+    storm: { team, members: [], memberCount: 0, joinedAt: now, toldMembers: 0, toldAt: now, updates: 0 },
+  };
+}
+
+function close(storm: Incident, now: number, text: string): Incident {
+  return { ...storm, status: 'resolved', resolvedAt: now, updatedAt: now, timeline: extendTimeline(storm.timeline, { at: now, change: 'resolved', text }) };
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertRecord } from '../../src/correlator/alert.ts';
+import { analyse, attribute } from '../../src/correlator/analysis.ts';
+import type { Incident } from '../../src/correlator/incident.ts';
+import { AlertMapper } from '../../src/correlator/mapping.ts';
+import { PlacedAlerts } from '../../src/correlator/placed.ts';
+import { planIncidents, type Plan, type PlanInput } from '../../src/correlator/plan.ts';
+import { compileTopology, type EntityInput } from '../../src/engine/index.ts';
+
+/**
+ * Page storms (src/correlator/storm.ts) on the planner alone: hosts the graph knows nothing in common of fail at
+ * once, each a root cause of its own, all owned by team:web.
+ */
+const minute = 60_000;
+const hosts = Array.from({ length: 12 }, (_, i) => `web${String(i + 1).padStart(2, '0')}.example.com`);
+const host = (id: string, owners: string[]): EntityInput => ({ id, kind: 'host', name: id, managed: true, owners });
+const topology = compileTopology({
+  entities: [...hosts.map((h) => host(h, ['team:web'])), host('db1.example.com', ['team:dba']), host('lost.example.com', [])],
+  dependencies: [],
+  runsOn: [],
+  members: [],
+  teams: [
+    { id: 'team:web', name: 'web', contacts: [] },
+    { id: 'team:dba', name: 'dba', contacts: [] },
+  ],
+});
+const mapper = new AlertMapper(topology, []);
+
+const ping = (h: string, status: AlertRecord['status'] = 'critical', since = 0): AlertRecord => ({
+  id: `${h}/ping`,
+  host: h,
+  check: 'ping',
+  status,
+  since,
+  time: since,
+  seq: 1,
+  source: 'test',
+  tags: {},
+});
+
+/** The estate through time: failing hosts in, plans out, incidents kept as the reconciler would store them. */
+function estate(input: Partial<PlanInput> = {}) {
+  const stored = new Map<string, Incident>();
+  return {
+    stored,
+    plan(failing: readonly string[], now: number): Plan {
+      const records = failing.map((h) => ping(h));
+      const analysis = attribute(analyse({ alerts: new PlacedAlerts(mapper, 'critical', records) }));
+      const plan = planIncidents({
+        analysis,
+        open: [...stored.values()].filter((i) => i.status !== 'resolved'),
+        alerts: new Map(records.map((r) => [r.id, r])),
+        known: (id) => stored.has(id),
+        rootSeen: new Map(analysis.units.map((u) => [u.key, 0])),
+        now,
+        settleMs: 0,
+        storm: { pages: 3, windowMs: 10 * minute },
+        ...input,
+      });
+      for (const w of plan.writes) stored.set(w.incident.id, w.incident);
+      return plan;
+    },
+    storms: () => [...stored.values()].filter((i) => i.storm),
+    byRoot: (h: string) => [...stored.values()].find((i) => !i.storm && i.root.includes(h))!,
+  };
+}
+
+const told = (plan: Plan) => plan.notifications.map((n) => `${n.kind}${n.change ? `/${n.change}` : ''} ${n.team} ${n.incident.storm ? 'storm' : n.incident.root.join(',')}`);
+
+describe('page storms', () => {
+  it('pages a team up to the limit, then once for the storm, which lists every root cause and holds the later pages', () => {
+    const e = estate();
+    const plan = e.plan(hosts.slice(0, 5), minute);
+    expect(told(plan)).toEqual([
+      `page team:web ${hosts[0]}`,
+      `page team:web ${hosts[1]}`,
+      `page team:web ${hosts[2]}`,
+      'page team:web storm',
+    ]);
+    const [storm] = e.storms();
+    expect(storm).toMatchObject({ status: 'open', owners: ['team:web'], severity: 'critical', root: hosts.slice(0, 5) });
+    expect(storm!.storm).toMatchObject({ team: 'team:web', memberCount: 5, toldMembers: 5 });
+    expect(storm!.storm!.members).toEqual(hosts.slice(0, 5).map((h) => e.byRoot(h).id));
+    // The pages sent are not held; the two after the limit are, by this storm.
+    expect(hosts.slice(0, 3).map((h) => e.byRoot(h).heldBy)).toEqual([undefined, undefined, undefined]);
+    expect(hosts.slice(3, 5).map((h) => e.byRoot(h).heldBy)).toEqual([
+      [{ team: 'team:web', storm: storm!.id }],
+      [{ team: 'team:web', storm: storm!.id }],
+    ]);
+    const page = plan.notifications.at(-1)!;
+    expect(page.dedupKey).toBe(`${storm!.id}/page/team:web`);
+    expect(page.summary).toBe(`storm for team:web: 5 root causes failing (${hosts.slice(0, 5).join(', ')})`);
+    expect(page.incident.storm).toEqual({ members: storm!.storm!.members, memberCount: 5 });
+    // Deciding again changes nothing and tells nobody.
+    const again = e.plan(hosts.slice(0, 5), minute + 1_000);
+    expect(again.writes).toEqual([]);
+    expect(again.notifications).toEqual([]);
+  });
+
+  it('a growing storm tells its team at most once a minute how many it holds; other teams are paged as ever', () => {
+    const e = estate();
+    e.plan(hosts.slice(0, 5), minute);
+    const grown = e.plan([...hosts.slice(0, 7), 'db1.example.com'], minute + 20_000);
+    expect(told(grown)).toEqual(['page team:dba db1.example.com']);
+    const [storm] = e.storms();
+    expect(storm!.storm).toMatchObject({ memberCount: 7, toldMembers: 5 });
+    expect(grown.wakeAt).toBe(2 * minute);
+    const update = e.plan([...hosts.slice(0, 7), 'db1.example.com'], 2 * minute);
+    expect(told(update)).toEqual(['update/storm team:web storm']);
+    expect(update.notifications[0]).toMatchObject({
+      dedupKey: `${storm!.id}/update/team:web/storm/1`,
+      reason: '2 more root causes since 1m ago, 7 in all',
+      summary: expect.stringMatching(/^storm for team:web: 7 root causes failing \(/),
+    });
+    expect(e.plan([...hosts.slice(0, 7), 'db1.example.com'], 3 * minute).notifications).toEqual([]);
+  });
+
+  it('the held team hears of recoveries through the storm: resolved when the last of its root causes is', () => {
+    const e = estate();
+    e.plan(hosts.slice(0, 5), minute);
+    const some = e.plan(hosts.slice(3, 5), 2 * minute);
+    // The three paged incidents resolve and say so; the storm holds on while two of its root causes fail.
+    expect(told(some)).toEqual(hosts.slice(0, 3).map((h) => `resolved team:web ${h}`));
+    expect(e.storms()[0]!.status).toBe('open');
+    const all = e.plan([], 3 * minute);
+    expect(told(all)).toEqual(['resolved team:web storm']);
+    expect(all.notifications[0]!.reason).toBe('all 5 of its root causes recovered');
+    expect(e.storms()[0]).toMatchObject({ status: 'resolved', resolvedAt: 3 * minute });
+    expect(hosts.slice(0, 5).every((h) => e.byRoot(h).status === 'resolved')).toBe(true);
+  });
+
+  it('reminds of the storm, not of the pages it holds', () => {
+    const e = estate({ remindMs: 60 * minute });
+    e.plan(hosts.slice(0, 5), minute);
+    const reminders = e.plan(hosts.slice(0, 5), 61 * minute);
+    expect(told(reminders).sort()).toEqual([...hosts.slice(0, 3).map((h) => `update/reminder team:web ${h}`), 'update/reminder team:web storm'].sort());
+  });
+
+  it('a storm takes members while one joined within the window; after a quiet window, pages go out again', () => {
+    const e = estate();
+    e.plan(hosts.slice(0, 4), minute);
+    // Eleven minutes on, the storm has taken nobody for longer than the window: web05 pages (one page in the window).
+    const later = e.plan(hosts.slice(0, 5), 12 * minute);
+    expect(told(later)).toEqual([`page team:web ${hosts[4]}`]);
+    expect(e.storms()[0]!.storm!.memberCount).toBe(4);
+  });
+
+  it('pages spread over more than the window never storm; the roots without an owner storm as nobody in particular', () => {
+    const e = estate();
+    const spread = hosts.slice(0, 6).flatMap((h, i) => told(e.plan(hosts.slice(0, i + 1), (1 + 4 * i) * minute)));
+    expect(spread).toEqual(hosts.slice(0, 6).map((h) => `page team:web ${h}`));
+    expect(e.storms()).toEqual([]);
+
+    const unowned = estate({ storm: { pages: 1, windowMs: 10 * minute } });
+    const plan = unowned.plan(['lost.example.com', 'nowhere.example.org'], minute);
+    expect(told(plan)).toEqual(['page null lost.example.com', 'page null storm']);
+    expect(plan.notifications[1]!.summary).toMatch(/^storm for nobody in particular: 2 root causes failing/);
+  });
+
+  it('off (notify.storm: false), every root cause pages', () => {
+    const e = estate({ storm: undefined });
+    expect(told(e.plan(hosts, minute))).toEqual(hosts.map((h) => `page team:web ${h}`));
+  });
+});
