@@ -27,6 +27,7 @@ const config: CodegenConfig = {
           Alert: '../correlation/refs.ts#AlertRef',
           Incident: '../../correlator/incident.ts#Incident as StoredIncident',
           TimelineEntry: '../../correlator/incident.ts#TimelineEntry as StoredTimelineEntry',
+          Storm: '../../correlator/incident.ts#Incident as StoredStormIncident',
           MaintenanceWindow: '../correlation/refs.ts#MaintenanceWindowRef',
         },
       },

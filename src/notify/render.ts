@@ -22,6 +22,7 @@ export function headline(notification: Notification): string {
 /** Who this notification is for, and as what: "the owner team team:dba", for the first line of a message. */
 export function addressee(notification: Notification): string {
   const team = notification.team ?? 'nobody (the root has no owner)';
+  if (notification.incident.storm) return stormAddressee(notification, notification.team ?? 'nobody (the roots have no owner)');
   switch (notification.kind) {
     case 'page':
       return `Page for ${team}: you own the root cause.`;
@@ -41,6 +42,19 @@ export function addressee(notification: Notification): string {
   }
 }
 
+function stormAddressee(notification: Notification, team: string): string {
+  switch (notification.kind) {
+    case 'page':
+      return `Page for ${team}: a storm of root causes you own, one page for all of them; each has its own incident.`;
+    case 'update':
+      if (notification.change === 'storm') return `Update for ${team}: the storm has grown, still one page for all of it.`;
+      if (notification.change === 'reminder') return `Reminder for ${team}: the storm is still open, and nobody has acknowledged it.`;
+      return `Update for ${team}.`;
+    default:
+      return `Resolved, for ${team}: every root cause of the storm recovered.`;
+  }
+}
+
 export interface Fact {
   label: string;
   /** Shown one per line (email) or joined (Slack); empty lists are left out. */
@@ -52,8 +66,10 @@ export function facts(notification: Notification, link: string | undefined, max 
   const { incident } = notification;
   const rootAlerts = incident.rootAlerts.map((a) => `${a.id} (${a.status})${a.text ? `: ${a.text}` : ''}`);
   const suppressed = suppressedCount(incident);
+  const storm = incident.storm;
   const all: Fact[] = [
-    { label: 'Root', items: cut(incident.root, max) },
+    { label: storm ? 'Root causes' : 'Root', items: cut(incident.root, max) },
+    { label: 'Incidents in the storm', items: storm ? [`${storm.memberCount} (${cut(storm.members, 5).join(', ')})`] : [] },
     { label: 'Root alerts', items: cut(rootAlerts, max) },
     { label: 'Affected services', items: cut(incident.affectedServices, max) },
     { label: 'Owners', items: cut(incident.owners, max) },

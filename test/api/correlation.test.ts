@@ -63,8 +63,9 @@ describe('GraphQL correlation answers on a real correlator', () => {
     return apiNats.stats().inMsgs - before;
   };
 
-  async function start(): Promise<void> {
+  async function start(extra: Record<string, unknown> = {}): Promise<void> {
     p = await pipeline(topology, {
+      ...extra,
       api: {
         port: 0,
         auth: 'token',
@@ -455,6 +456,27 @@ describe('GraphQL correlation answers on a real correlator', () => {
     // Checked first without a message on the subject: one would wake a subscription that waits for it to notice.
     await until('the subscriptions ended', () => subscriptionsOf(apiNats) === 0 || undefined);
     expect(await deliveriesPerProbe()).toBe(0);
+  });
+
+  it('shows a storm with its members, and each member with the storm that holds it', async () => {
+    await start({ notify: { storm: { pages: 1, window: '10m' } } });
+    await p.send('mail1.example.com', 'ping', 'critical');
+    await p.send('mail2.example.com', 'ping', 'critical');
+    const storm = await until('a storm of both mail hosts', () => p.incidents().find((i) => i.storm?.memberCount === 2));
+    const data = await answer(
+      `query ($id: ID!) { incident(id: $id) { id status rootIds owners { id } storm { team { id } memberCount members { id rootIds heldBy { id } } } } }`,
+      { id: storm.id },
+    );
+    const { incident } = data;
+    expect(incident).toMatchObject({ id: storm.id, status: 'OPEN', rootIds: expect.arrayContaining(['mail1.example.com', 'mail2.example.com']) });
+    expect(incident.storm.team).toEqual({ id: storm.storm!.team });
+    expect(incident.owners).toEqual([{ id: storm.storm!.team }]);
+    expect(incident.storm.memberCount).toBe(2);
+    expect(incident.storm.members.flatMap((m: { rootIds: string[] }) => m.rootIds).sort()).toEqual(['mail1.example.com', 'mail2.example.com']);
+    // The first paged its team before the storm began; the second was held by it.
+    expect(incident.storm.members.map((m: { heldBy: { id: string }[] }) => m.heldBy)).toEqual([[], [{ id: storm.id }]]);
+    const plain = await answer(`{ incidents(status: OPEN) { id storm { memberCount } } }`);
+    expect(plain.incidents.filter((i: { storm: unknown }) => i.storm === null)).toHaveLength(2);
   });
 
   it('names the noisiest checks: status changes per check within a window', async () => {

@@ -42,8 +42,9 @@ export async function freshBus(): Promise<NatsConnection> {
 export function correlatorConfig(hookUrl: string, overrides: Record<string, unknown> = {}): Config {
   return testConfig({
     correlator: { settle: '600ms', leaderLease: '2s', ackWait: '5s' },
-    notify: { channels: [{ name: 'hook', type: 'webhook', url: hookUrl }], routes: [{ channels: ['hook'] }] },
     ...overrides,
+    // A test's notify settings (notify.storm, notify.remind) go beside the collector's channel and route.
+    notify: { channels: [{ name: 'hook', type: 'webhook', url: hookUrl }], routes: [{ channels: ['hook'] }], ...(overrides.notify as object | undefined) },
   });
 }
 

@@ -149,6 +149,32 @@ describe('correlator on a real-Puppet estate', () => {
     await until('a page without team', () => pages(p).find((n) => n.team === null));
   });
 
+  it('a storm of root causes the graph cannot explain pages once for all of them, and resolves with the last', async () => {
+    p = await pipeline(topology, { notify: { storm: { pages: 2, window: '10m' } } });
+    const strangers = Array.from({ length: 6 }, (_, i) => `stranger${i + 1}.example.org`);
+    for (const host of strangers) await p.send(host, 'ping', 'critical');
+    const storm = await until('a storm with every stranger', () => p.incidents().find((i) => i.storm?.memberCount === strangers.length));
+    expect(storm.storm).toMatchObject({ team: null });
+    expect(storm.root.sort()).toEqual(strangers);
+    await sleep(1_000); // past the settle window: every page that will be sent is sent
+    const told = pages(p).filter((n) => n.team === null);
+    // Two incidents paged, then the storm once: not six pages.
+    expect(told.filter((n) => !n.incident.storm)).toHaveLength(2);
+    expect(told.filter((n) => n.incident.storm).map((n) => n.dedupKey)).toEqual([`${storm.id}/page/unowned`]);
+    expect(told.find((n) => n.incident.storm)!.summary).toMatch(/^storm for nobody in particular: \d root causes failing/);
+    const held = openIncidents(p).filter((i) => i.heldBy?.some((h) => h.storm === storm.id));
+    expect(held.length).toBe(strangers.length - 2);
+
+    for (const host of strangers) await p.send(host, 'ping', 'ok');
+    await until('the storm resolved', () => p.incidents().find((i) => i.id === storm.id && i.status === 'resolved'));
+    const resolved = await until('the storm\'s resolved notice', () => pages(p, 'resolved').find((n) => n.incident.id === storm.id));
+    expect(resolved.reason).toBe(`all ${strangers.length} of its root causes recovered`);
+    // The held incidents resolve without a word to the team their storm spoke for; the two paged ones say so.
+    await until('two resolved notices of the paged incidents', () => pages(p, 'resolved').filter((n) => !n.incident.storm).length === 2);
+    await sleep(500);
+    expect(pages(p, 'resolved').filter((n) => !n.incident.storm)).toHaveLength(2);
+  });
+
   it('an acknowledgement that lands while the correlator writes a plan made before it is kept, not overwritten', async () => {
     p = await pipeline(topology);
     await p.send('stranger.example.org', 'ping', 'critical');

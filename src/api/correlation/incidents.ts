@@ -1,6 +1,6 @@
 import { acknowledge } from '../../correlator/acknowledge.ts';
 import { suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
-import type { IncidentResolvers, MutationResolvers, QueryResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
+import type { IncidentResolvers, MutationResolvers, QueryResolvers, StormResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
 import { alertRefs, badInput, conflict, isoTime, firstOf, notFound, teamsOf, upper } from './refs.ts';
@@ -56,8 +56,24 @@ export const Incident: IncidentResolvers = {
   remindedAt: (i) => (i.remindedAt === undefined ? null : isoTime(i.remindedAt)),
   resolvedAt: (i) => (i.resolvedAt === undefined ? null : isoTime(i.resolvedAt)),
   mergedInto: (i) => i.mergedInto ?? null,
+  storm: (i) => (i.storm ? i : null),
+  heldBy: (i, _a, ctx) => incidentsOf(ctx, [...new Set((i.heldBy ?? []).map((h) => h.storm))]),
   timeline: (i) => i.timeline,
 };
+
+/** A storm resolves from its incident (the one with `storm` set). */
+export const Storm: StormResolvers = {
+  team: (i, _a, ctx) => (i.storm!.team === null ? null : (teamsOf(ctx.topology.current.topology, [i.storm!.team])[0] ?? null)),
+  members: (i, _a, ctx) => incidentsOf(ctx, i.storm!.members),
+  memberCount: (i) => i.storm!.memberCount,
+};
+
+/** The incidents with these ids that are still kept (a resolved one is forgotten after correlator.retention). */
+const incidentsOf = (ctx: ApiContext, ids: readonly string[]): StoredIncident[] =>
+  ids.flatMap((id) => {
+    const stored = ctx.correlation.incidents.get(id)?.value;
+    return stored ? [stored] : [];
+  });
 
 export const TimelineEntry: TimelineEntryResolvers = {
   at: (e) => isoTime(e.at),

@@ -1,6 +1,6 @@
 import type { Resolvers } from '../generated/resolvers.ts';
 import { Alert, alerts } from './alerts.ts';
-import { acknowledgeIncident, Incident, incident, incidents, TimelineEntry } from './incidents.ts';
+import { acknowledgeIncident, Incident, incident, incidents, Storm, TimelineEntry } from './incidents.ts';
 import { cancelMaintenanceWindow, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
 import { incidentUpdated } from './subscription.ts';
 import { topChecks } from './top-checks.ts';
@@ -12,6 +12,7 @@ export const correlationResolvers = {
   Subscription: { incidentUpdated },
   Alert,
   Incident,
+  Storm,
   TimelineEntry,
   MaintenanceWindow: MaintenanceWindowType,
 } satisfies Resolvers;

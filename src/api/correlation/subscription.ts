@@ -32,6 +32,19 @@ const incidentSchema = z.object({
   remindedAt: z.number().optional(),
   resolvedAt: z.number().optional(),
   mergedInto: z.string().optional(),
+  storm: z
+    .object({
+      team: z.string().nullable(),
+      members: ids,
+      memberCount: z.number().int().nonnegative(),
+      joinedAt: z.number(),
+      toldMembers: z.number().int().nonnegative(),
+      toldAt: z.number(),
+      updates: z.number().int().nonnegative(),
+      common: z.string().optional(),
+    })
+    .optional(),
+  heldBy: z.array(z.object({ team: z.string().nullable(), storm: z.string() })).optional(),
   timeline: z.array(z.object({ at: z.number(), change: z.enum(CHANGES), text: z.string() })),
 }) satisfies z.ZodType<Incident>;
 

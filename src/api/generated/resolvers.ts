@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { EntityRef, TopologyInfoRef } from '../topology/refs.ts';
 import type { Team as EngineTeam } from '../../engine/index.ts';
 import type { AlertRef, MaintenanceWindowRef } from '../correlation/refs.ts';
-import type { Incident as StoredIncident, TimelineEntry as StoredTimelineEntry } from '../../correlator/incident.ts';
+import type { Incident as StoredIncident, TimelineEntry as StoredTimelineEntry, Incident as StoredStormIncident } from '../../correlator/incident.ts';
 import type { ApiContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -182,6 +182,8 @@ export type Incident = {
   acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
   acknowledgedBy?: Maybe<Scalars['String']['output']>;
   affectedServices: Array<Entity>;
+  /** The storms holding this incident's page to a team: that team was paged for the storm instead. */
+  heldBy: Array<Incident>;
   id: Scalars['ID']['output'];
   /** The incident that took this one over when a later-arriving parent explained it. */
   mergedInto?: Maybe<Scalars['ID']['output']>;
@@ -202,6 +204,8 @@ export type Incident = {
   /** Teams owning affected services and not the root. */
   stakeholders: Array<Team>;
   status: IncidentStatus;
+  /** Set when this incident is a page storm: many root causes at once that would each have paged one team (notify.storm). */
+  storm?: Maybe<Storm>;
   /** Alerts the root explains: kept, shown, paging nobody (the first 10,000 by id; suppressedCount counts them all). */
   suppressed: Array<Alert>;
   /** How many alerts the root explains. */
@@ -500,6 +504,19 @@ export type Status =
   | 'UNKNOWN'
   | 'WARNING';
 
+/**
+ * A page storm: a team would have been paged more than notify.storm.pages times within notify.storm.window, by root
+ * causes the graph does not tie together. The team got one page for all of them; each keeps its own incident.
+ */
+export type Storm = {
+  __typename?: 'Storm';
+  memberCount: Scalars['Int']['output'];
+  /** Its incidents, in the order they joined (the first 10,000; memberCount counts them all). */
+  members: Array<Incident>;
+  /** The team paged for the storm (null: the roots have no owner). */
+  team?: Maybe<Team>;
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /** Every change of every incident (opened, updated, folded, acknowledged, resolved), as it happens. */
@@ -655,6 +672,7 @@ export type ResolversTypes = {
   Severity: Severity;
   Spof: ResolverTypeWrapper<Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversTypes['Entity']>, entity: ResolversTypes['Entity'], services: Array<ResolversTypes['Entity']>, teams: Array<ResolversTypes['Team']> }>;
   Status: Status;
+  Storm: ResolverTypeWrapper<StoredStormIncident>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SuppressionReason: SuppressionReason;
@@ -690,6 +708,7 @@ export type ResolversParentTypes = {
   Service: EntityRef;
   ServiceExplanation: Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversParentTypes['Entity']>, service: ResolversParentTypes['Entity'] };
   Spof: Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversParentTypes['Entity']>, entity: ResolversParentTypes['Entity'], services: Array<ResolversParentTypes['Entity']>, teams: Array<ResolversParentTypes['Team']> };
+  Storm: StoredStormIncident;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   Tag: Tag;
@@ -793,6 +812,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   acknowledgedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   affectedServices?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  heldBy?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mergedInto?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   openedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -806,6 +826,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   severity?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
   stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['IncidentStatus'], ParentType, ContextType>;
+  storm?: Resolver<Maybe<ResolversTypes['Storm']>, ParentType, ContextType>;
   suppressed?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
   suppressedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   timeline?: Resolver<Array<ResolversTypes['TimelineEntry']>, ParentType, ContextType>;
@@ -892,6 +913,12 @@ export type SpofResolvers<ContextType = ApiContext, ParentType extends Resolvers
   teams?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
 };
 
+export type StormResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Storm'] = ResolversParentTypes['Storm']> = {
+  memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  members?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
+  team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
+};
+
 export type SubscriptionResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   incidentUpdated?: SubscriptionResolver<ResolversTypes['Incident'], "incidentUpdated", ParentType, ContextType>;
 };
@@ -947,6 +974,7 @@ export type Resolvers<ContextType = ApiContext> = {
   Service?: ServiceResolvers<ContextType>;
   ServiceExplanation?: ServiceExplanationResolvers<ContextType>;
   Spof?: SpofResolvers<ContextType>;
+  Storm?: StormResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Tag?: TagResolvers<ContextType>;
   Team?: TeamResolvers<ContextType>;
