@@ -84,7 +84,7 @@ export function planIncidents(input: PlanInput): Plan {
     wakeAt = Math.min(wakeAt ?? Infinity, at);
   };
   const taken = (id: string) => input.known(id) || writes.has(id);
-  const storms = input.storm ? new Storms(input.storm, input.open, now) : undefined;
+  const storms = input.storm ? new Storms(input.storm, input.open, now, analysis.topology) : undefined;
   /** Pages `teams` of the incident, or holds the page in their storm: returns the incident, held by those storms. */
   const page = (incident: Incident, teams: (string | null)[]): Incident => {
     const heldBy = [...(incident.heldBy ?? [])];

@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/duration.ts';
+import { KIND, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
 import { extendTimeline, incidentId, pagedTeams, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
 
@@ -45,6 +46,7 @@ export class Storms {
     private readonly policy: StormPolicy,
     open: readonly Incident[],
     private readonly now: number,
+    private readonly topology: Topology,
   ) {
     for (const incident of [...open].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id))) {
       if (incident.status === 'resolved') continue;
@@ -116,7 +118,7 @@ export class Storms {
         const added = s.memberCount - s.toldMembers;
         const nth = s.updates + 1;
         storm = { ...storm, storm: { ...s, toldMembers: s.memberCount, toldAt: this.now, updates: nth } };
-        const reason = `${added} more root cause${added > 1 ? 's' : ''} since ${formatDuration(this.now - s.toldAt)} ago, ${s.memberCount} in all`;
+        const reason = `${added} more root cause${added > 1 ? 's' : ''} in the last ${formatDuration(this.now - s.toldAt)}, ${s.memberCount} in all`;
         out.push({ storm, change: 'updated', tell: { kind: 'update', reason, nth } });
         continue;
       }
@@ -167,13 +169,14 @@ export class Storms {
               .map((i) => i.root.join(', '))
               .join('; ')}${added.length > 5 ? '; …' : ''})`,
           });
+    const common = commonPlace(this.topology, draft.root);
     return {
       ...storm,
       root: [...draft.root].slice(0, SUPPRESSED_LIMIT),
       affectedServices: [...draft.services].sort(),
       updatedAt: this.now,
       timeline,
-      storm: { ...s, members: draft.members.slice(0, SUPPRESSED_LIMIT), memberCount, joinedAt: added.length > 0 ? this.now : s.joinedAt },
+      storm: { ...withoutCommon(s), members: draft.members.slice(0, SUPPRESSED_LIMIT), memberCount, joinedAt: added.length > 0 ? this.now : s.joinedAt, ...(common ? { common } : {}) },
     };
   }
 
@@ -200,6 +203,42 @@ export function describeStorm(storm: Incident, verb: string): string {
   const roots = storm.root.slice(0, 5).join(', ') + (storm.root.length > 5 ? ', …' : '');
   return `storm for ${team}: ${s.memberCount} root causes ${verb} (${roots})${s.common ? `; ${s.common}` : ''}`;
 }
+
+/**
+ * What the hosts of a storm's root causes have in common that the graph holds no dependency for: "all 12 of their
+ * hosts in rack r7 in dc1, which holds 17". The rack first (named with its location: rack names repeat across
+ * sites), then the zone, then the location; undefined when fewer than two hosts, or some host is not known there.
+ * The likeliest cause a page storm has is the one thing they share.
+ */
+export function commonPlace(topology: Topology, roots: Iterable<string>): string | undefined {
+  const hosts = new Set<number>();
+  for (const id of roots) {
+    const v = topology.indexOf(id);
+    if (v === undefined) return undefined;
+    const h = topology.kinds[v] === KIND.host ? v : topology.host[v]!;
+    if (h < 0) return undefined;
+    hosts.add(h);
+  }
+  if (hosts.size < 2) return undefined;
+  const places = [...hosts].map((h) => topology.places.get(h));
+  for (const [name, key] of PLACE_KEYS) {
+    const first = places[0] && key(places[0]);
+    if (!first || !places.every((p) => p && key(p) === first)) continue;
+    let holds = 0;
+    for (const p of topology.places.values()) if (key(p) === first) holds++;
+    return `all ${hosts.size} of their hosts in ${name(places[0]!)}, which holds ${holds}`;
+  }
+  return undefined;
+}
+
+/** How each kind of place is named and compared, most telling first. */
+const PLACE_KEYS: [name: (p: Place) => string, key: (p: Place) => string | undefined][] = [
+  [(p) => `rack ${p.rack}${p.location ? ` in ${p.location}` : ''}`, (p) => (p.rack === undefined ? undefined : `${p.location ?? ''}\u0000${p.rack}`)],
+  [(p) => `zone ${p.az}`, (p) => p.az],
+  [(p) => `location ${p.location}`, (p) => p.location],
+];
+
+const withoutCommon = ({ common: _, ...s }: NonNullable<Incident['storm']>) => s;
 
 const teamKey = (team: string | null): string => team ?? '';
 

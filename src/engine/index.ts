@@ -2,8 +2,8 @@
  * The topology engine: the compiled, in-memory graph and the failure semantics of design section 5 as pure
  * functions over it. docs/engine.md describes the data layout, the semantics and the cost of each function.
  */
-export { compileTopology, kindFromId, KIND, KIND_NAMES, Topology } from './topology.ts';
-export type { EntityInput, EntityKind, Team, TeamInput, TopologyInput } from './topology.ts';
+export { compileTopology, kindFromId, KIND, KIND_NAMES, PLACE_FACTS, Topology } from './topology.ts';
+export type { EntityInput, EntityKind, Place, Team, TeamInput, TopologyInput } from './topology.ts';
 export { row } from './csr.ts';
 export type { Csr } from './csr.ts';
 export { EntitySet } from './entity-set.ts';

@@ -1,5 +1,5 @@
 import type { Driver, Neo4jSettings } from '../graph/neo4j.ts';
-import { compileTopology, type EntityInput, type EntityKind, type Topology, type TopologyInput } from './topology.ts';
+import { compileTopology, PLACE_FACTS, type EntityInput, type EntityKind, type Place, type Topology, type TopologyInput } from './topology.ts';
 
 /**
  * Neo4j → topology snapshot with ONE streaming query: every vertex and relation the engine needs comes back as
@@ -12,27 +12,28 @@ const SNAPSHOT = `
          CASE WHEN e:Host THEN 'host' WHEN e:Resource THEN 'resource' WHEN e:Service THEN 'service'
               WHEN e:Group THEN 'group' ELSE null END AS kind,
          e.name AS name, e.host AS host, e.minHealthy AS minHealthy, e.tier AS tier, e.critical AS critical,
-         e.managed AS managed, e.checks AS checks, null AS contacts
+         e.managed AS managed, e.checks AS checks, null AS contacts,
+         CASE WHEN e:Host THEN {rack: e.rack, az: e.az, location: e.location} ELSE null END AS place
   UNION ALL
   MATCH (a:Entity)-[d:DEPENDS_ON]->(b:Entity)
   RETURN 'dependency' AS row, a.id AS a, b.id AS b, d.kind AS kind, null AS name, null AS host, null AS minHealthy,
-         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts
+         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts, null AS place
   UNION ALL
   MATCH (r:Entity)-[:RUNS_ON]->(h:Entity)
   RETURN 'runsOn' AS row, r.id AS a, h.id AS b, null AS kind, null AS name, null AS host, null AS minHealthy,
-         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts
+         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts, null AS place
   UNION ALL
   MATCH (g:Entity)-[:HAS_MEMBER]->(m:Entity)
   RETURN 'member' AS row, g.id AS a, m.id AS b, null AS kind, null AS name, null AS host, null AS minHealthy,
-         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts
+         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts, null AS place
   UNION ALL
   MATCH (e:Entity)-[:OWNED_BY]->(t:Team)
   RETURN 'owner' AS row, e.id AS a, t.id AS b, null AS kind, null AS name, null AS host, null AS minHealthy,
-         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts
+         null AS tier, null AS critical, null AS managed, null AS checks, null AS contacts, null AS place
   UNION ALL
   MATCH (t:Team)
   RETURN 'team' AS row, t.id AS a, null AS b, null AS kind, t.name AS name, null AS host, null AS minHealthy,
-         null AS tier, null AS critical, null AS managed, null AS checks, t.contacts AS contacts`;
+         null AS tier, null AS critical, null AS managed, null AS checks, t.contacts AS contacts, null AS place`;
 
 interface Row {
   row: 'entity' | 'dependency' | 'runsOn' | 'member' | 'owner' | 'team';
@@ -47,6 +48,7 @@ interface Row {
   managed: boolean | null;
   checks: string[] | null;
   contacts: string[] | null;
+  place: Record<string, unknown> | null;
 }
 
 export interface LoadedTopology {
@@ -78,6 +80,7 @@ export async function loadTopology(driver: Driver, settings: Neo4jSettings): Pro
             ...(r.tier != null ? { tier: Number(r.tier) } : {}),
             ...(r.critical ? { critical: true } : {}),
             ...(r.checks && r.checks.length > 0 ? { checks: r.checks } : {}),
+            ...placeOf(r.place),
           };
           byId.set(entity.id, entity);
           input.entities.push(entity);
@@ -110,6 +113,17 @@ export async function loadTopology(driver: Driver, settings: Neo4jSettings): Pro
     counts: { entities: input.entities.length, dependencies: input.dependencies.length + input.runsOn.length + input.members.length, teams: input.teams.length },
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };
+}
+
+/** A host's place facts, those set (a fact may be a number: rack 7). */
+function placeOf(row: Record<string, unknown> | null): { place?: Place } {
+  if (!row) return {};
+  const place: Place = {};
+  for (const fact of PLACE_FACTS) {
+    const value = row[fact];
+    if (value !== null && value !== undefined && value !== '') place[fact] = String(value);
+  }
+  return Object.keys(place).length > 0 ? { place } : {};
 }
 
 /** A placeholder vertex (only ever the end of a relation) has no label: its id says what it is. */

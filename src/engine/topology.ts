@@ -32,7 +32,18 @@ export interface EntityInput {
   owners: string[];
   /** Alert ids (`<host>/<check>`) that map to this entity. */
   checks?: string[];
+  /** Hosts: where it stands, from its facts (docs/facts.md). */
+  place?: Place;
 }
+
+/** Where a host stands: the `rack`, `az` and `location` facts on its vertex, those it has. */
+export interface Place {
+  rack?: string;
+  az?: string;
+  location?: string;
+}
+
+export const PLACE_FACTS = ['rack', 'az', 'location'] as const;
 
 export interface TeamInput {
   id: string;
@@ -97,6 +108,8 @@ export class Topology {
   readonly teams: readonly Team[];
   /** Alert id → entity index, from `checks`. */
   readonly checks: ReadonlyMap<string, number>;
+  /** Host index → where it stands, for the hosts whose facts say. */
+  readonly places: ReadonlyMap<number, Place>;
   /** What compiling noticed and tolerated (a membership row naming a non-group, a check mapped twice...). */
   readonly problems: readonly string[];
 
@@ -124,6 +137,7 @@ export class Topology {
     this.owners = parts.owners;
     this.teams = parts.teams;
     this.checks = parts.checks;
+    this.places = parts.places;
     this.problems = parts.problems;
     this.indexById = parts.indexById;
     this.teamIndexById = new Map(parts.teams.map((t, i) => [t.id, i]));
@@ -195,6 +209,7 @@ interface TopologyParts {
   owners: Csr;
   teams: Team[];
   checks: Map<string, number>;
+  places: Map<number, Place>;
   problems: string[];
   indexById: Map<string, number>;
 }
@@ -230,6 +245,7 @@ export function compileTopology(input: TopologyInput): Topology {
   const ownerIds: string[][] = [];
   const checkIds: string[][] = [];
   const minHealthySet = new Set<number>();
+  const places = new Map<number, Place>();
 
   const add = (id: string, kind: EntityKind, name: string, managed: boolean): number => {
     const v = ids.length;
@@ -264,6 +280,7 @@ export function compileTopology(input: TopologyInput): Topology {
     if (e.host !== undefined && hostIds[v] === undefined) hostIds[v] = e.host;
     for (const o of e.owners) if (!ownerIds[v]!.includes(o)) ownerIds[v]!.push(o);
     for (const c of e.checks ?? []) if (!checkIds[v]!.includes(c)) checkIds[v]!.push(c);
+    if (e.place && kindList[v] === KIND.host && !places.has(v)) places.set(v, e.place);
   }
 
   const ensure = (id: string): number => indexById.get(id) ?? add(id, kindFromId(id), id, false);
@@ -401,6 +418,7 @@ export function compileTopology(input: TopologyInput): Topology {
     owners: csrFromPairs(n, effFrom, effTo),
     teams,
     checks,
+    places,
     problems,
     indexById,
   });

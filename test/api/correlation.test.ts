@@ -464,7 +464,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await p.send('mail2.example.com', 'ping', 'critical');
     const storm = await until('a storm of both mail hosts', () => p.incidents().find((i) => i.storm?.memberCount === 2));
     const data = await answer(
-      `query ($id: ID!) { incident(id: $id) { id status rootIds owners { id } storm { team { id } memberCount members { id rootIds heldBy { id } } } } }`,
+      `query ($id: ID!) { incident(id: $id) { id status rootIds owners { id } storm { team { id } memberCount common members { id rootIds heldBy { id } } } } }`,
       { id: storm.id },
     );
     const { incident } = data;
@@ -472,6 +472,8 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect(incident.storm.team).toEqual({ id: storm.storm!.team });
     expect(incident.owners).toEqual([{ id: storm.storm!.team }]);
     expect(incident.storm.memberCount).toBe(2);
+    // The fixture estate's facts name no rack, zone or location the two hosts share.
+    expect(incident.storm.common).toBeNull();
     expect(incident.storm.members.flatMap((m: { rootIds: string[] }) => m.rootIds).sort()).toEqual(['mail1.example.com', 'mail2.example.com']);
     // The first paged its team before the storm began; the second was held by it.
     expect(incident.storm.members.map((m: { heldBy: { id: string }[] }) => m.heldBy)).toEqual([[], [{ id: storm.id }]]);

@@ -5,7 +5,9 @@ import type { Incident } from '../../src/correlator/incident.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
 import { planIncidents, type Plan, type PlanInput } from '../../src/correlator/plan.ts';
+import { commonPlace } from '../../src/correlator/storm.ts';
 import { compileTopology, type EntityInput } from '../../src/engine/index.ts';
+import { addressee, facts } from '../../src/notify/render.ts';
 
 /**
  * Page storms (src/correlator/storm.ts) on the planner alone: hosts the graph knows nothing in common of fail at
@@ -13,9 +15,14 @@ import { compileTopology, type EntityInput } from '../../src/engine/index.ts';
  */
 const minute = 60_000;
 const hosts = Array.from({ length: 12 }, (_, i) => `web${String(i + 1).padStart(2, '0')}.example.com`);
-const host = (id: string, owners: string[]): EntityInput => ({ id, kind: 'host', name: id, managed: true, owners });
+const host = (id: string, owners: string[], place?: EntityInput['place']): EntityInput => ({ id, kind: 'host', name: id, managed: true, owners, ...(place ? { place } : {}) });
+/** web01–06 stand in rack r7, web07–12 in rack r8, all in dc1; the graph holds no dependency on either. */
 const topology = compileTopology({
-  entities: [...hosts.map((h) => host(h, ['team:web'])), host('db1.example.com', ['team:dba']), host('lost.example.com', [])],
+  entities: [
+    ...hosts.map((h, i) => host(h, ['team:web'], { rack: i < 6 ? 'r7' : 'r8', location: 'dc1' })),
+    host('db1.example.com', ['team:dba'], { rack: 'r7', location: 'dc2' }),
+    host('lost.example.com', []),
+  ],
   dependencies: [],
   runsOn: [],
   members: [],
@@ -89,8 +96,14 @@ describe('page storms', () => {
     ]);
     const page = plan.notifications.at(-1)!;
     expect(page.dedupKey).toBe(`${storm!.id}/page/team:web`);
-    expect(page.summary).toBe(`storm for team:web: 5 root causes failing (${hosts.slice(0, 5).join(', ')})`);
+    expect(page.summary).toBe(`storm for team:web: 5 root causes failing (${hosts.slice(0, 5).join(', ')}); all 5 of their hosts in rack r7 in dc1, which holds 6`);
     expect(page.incident.storm).toEqual({ members: storm!.storm!.members, memberCount: 5 });
+    // What Slack and email say of it: one page for many, and which incidents it holds.
+    expect(addressee(page)).toBe('Page for team:web: a storm of root causes you own, one page for all of them; each has its own incident.');
+    expect(facts(page, undefined).slice(0, 2)).toEqual([
+      { label: 'Root causes', items: hosts.slice(0, 5) },
+      { label: 'Incidents in the storm', items: [`5 (${storm!.storm!.members.join(', ')})`] },
+    ]);
     // Deciding again changes nothing and tells nobody.
     const again = e.plan(hosts.slice(0, 5), minute + 1_000);
     expect(again.writes).toEqual([]);
@@ -109,8 +122,9 @@ describe('page storms', () => {
     expect(told(update)).toEqual(['update/storm team:web storm']);
     expect(update.notifications[0]).toMatchObject({
       dedupKey: `${storm!.id}/update/team:web/storm/1`,
-      reason: '2 more root causes since 1m ago, 7 in all',
-      summary: expect.stringMatching(/^storm for team:web: 7 root causes failing \(/),
+      reason: '2 more root causes in the last 1m, 7 in all',
+      // web07 stands in rack r8: what the seven share is dc1.
+      summary: expect.stringMatching(/^storm for team:web: 7 root causes failing \(.*\); all 7 of their hosts in location dc1, which holds 12$/),
     });
     expect(e.plan([...hosts.slice(0, 7), 'db1.example.com'], 3 * minute).notifications).toEqual([]);
   });
@@ -155,6 +169,15 @@ describe('page storms', () => {
     const plan = unowned.plan(['lost.example.com', 'nowhere.example.org'], minute);
     expect(told(plan)).toEqual(['page null lost.example.com', 'page null storm']);
     expect(plan.notifications[1]!.summary).toMatch(/^storm for nobody in particular: 2 root causes failing/);
+  });
+
+  it('names what the hosts share only when every one of them shares it', () => {
+    expect(commonPlace(topology, [hosts[0]!, hosts[1]!])).toBe('all 2 of their hosts in rack r7 in dc1, which holds 6');
+    // Rack r7 of dc2 is another rack: db1 and web01 share no place.
+    expect(commonPlace(topology, [hosts[0]!, 'db1.example.com'])).toBeUndefined();
+    expect(commonPlace(topology, [hosts[0]!, 'lost.example.com'])).toBeUndefined();
+    expect(commonPlace(topology, [hosts[0]!, 'nowhere.example.org'])).toBeUndefined();
+    expect(commonPlace(topology, [hosts[0]!])).toBeUndefined();
   });
 
   it('off (notify.storm: false), every root cause pages', () => {

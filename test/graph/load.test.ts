@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTopology } from '../../src/engine/load.ts';
 import { writeHost, writeHostAndFacts } from '../../src/graph/load.ts';
 import type { HostGraph } from '../../src/graph/model.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
@@ -72,5 +73,29 @@ describe('writing a host', () => {
     await writeHostAndFacts(driver, settings(), changed, { certname: 'd.example.com', facts: { rack: 'r7' } }, { source: 'puppetdb', generation: 3 });
     const { records } = await driver.executeQuery("MATCH (r:Resource)-[:RUNS_ON]->(h:Host {id: 'd.example.com'}) RETURN h.rack AS rack, collect(r.id) AS resources");
     expect(records.map((r) => r.toObject())).toEqual([{ rack: 'r7', resources: ['d.example.com::Service[new]'] }]);
+  });
+});
+
+describe('loading the topology', () => {
+  let driver: Driver;
+  const settings = () => testConfig().neo4j;
+
+  beforeAll(async () => {
+    driver = await freshGraph();
+  });
+  afterAll(() => driver?.close());
+
+  it("reads where each host stands from its facts (a page storm names the rack its hosts share), and nothing for the rest", async () => {
+    await driver.executeQuery('MATCH (n) DETACH DELETE n');
+    await writeHost(driver, settings(), host('r.example.com', { facts: { environment: 'production', rack: 'r7', location: 'dc1', az: 'eu-west-1a' } }), { source: 'test', generation: 1 });
+    await writeHost(driver, settings(), host('z.example.com', { facts: { environment: 'production', az: 'eu-west-1b' } }), { source: 'test', generation: 1 });
+    await writeHost(driver, settings(), host('n.example.com'), { source: 'test', generation: 1 });
+    const { topology } = await loadTopology(driver, settings());
+    const place = (id: string) => topology.places.get(topology.indexOf(id)!);
+    expect(place('r.example.com')).toEqual({ rack: 'r7', az: 'eu-west-1a', location: 'dc1' });
+    expect(place('z.example.com')).toEqual({ az: 'eu-west-1b' });
+    expect(place('n.example.com')).toBeUndefined();
+    expect(place('r.example.com::Service[app]')).toBeUndefined();
+    expect(topology.places.size).toBe(2);
   });
 });

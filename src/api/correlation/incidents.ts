@@ -66,6 +66,7 @@ export const Storm: StormResolvers = {
   team: (i, _a, ctx) => (i.storm!.team === null ? null : (teamsOf(ctx.topology.current.topology, [i.storm!.team])[0] ?? null)),
   members: (i, _a, ctx) => incidentsOf(ctx, i.storm!.members),
   memberCount: (i) => i.storm!.memberCount,
+  common: (i) => i.storm!.common ?? null,
 };
 
 /** The incidents with these ids that are still kept (a resolved one is forgotten after correlator.retention). */

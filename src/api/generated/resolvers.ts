@@ -510,6 +510,8 @@ export type Status =
  */
 export type Storm = {
   __typename?: 'Storm';
+  /** What the hosts of its root causes share, when every one does: "all 12 of their hosts in rack r7 in dc1, which holds 17". */
+  common?: Maybe<Scalars['String']['output']>;
   memberCount: Scalars['Int']['output'];
   /** Its incidents, in the order they joined (the first 10,000; memberCount counts them all). */
   members: Array<Incident>;
@@ -914,6 +916,7 @@ export type SpofResolvers<ContextType = ApiContext, ParentType extends Resolvers
 };
 
 export type StormResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Storm'] = ResolversParentTypes['Storm']> = {
+  common?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
