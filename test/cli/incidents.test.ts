@@ -66,4 +66,33 @@ describe('faultline incidents and faultline ack', () => {
     expect(await cli('ack', 'inc-00000000000000b2')).toMatchObject({ code: 2, stderr: 'faultline: incident inc-00000000000000b2 is resolved; there is nothing to acknowledge\n' });
     expect(await cli('ack', 'inc-ffffffffffffffff')).toMatchObject({ code: 2, stderr: 'faultline: no incident inc-ffffffffffffffff (faultline incidents lists them)\n' });
   });
+
+  it('shows a page storm by its size and first root causes, and the member whose page it holds by the storm', async () => {
+    const opened = Date.now() - 5 * 60_000;
+    const webs = ['web1.example.com', 'web2.example.com', 'web3.example.com', 'web4.example.com'];
+    await incidents.put(
+      'inc-00000000000000c3',
+      incident('inc-00000000000000c3', {
+        root: webs,
+        rootAlerts: [],
+        suppressed: [],
+        suppressedCount: 0,
+        owners: ['team:web'],
+        stakeholders: [],
+        openedAt: opened,
+        storm: { team: 'team:web', members: ['inc-00000000000000d4'], memberCount: 4, joinedAt: opened, toldMembers: 4, toldAt: opened, updates: 0 },
+      }),
+      undefined,
+    );
+    await incidents.put(
+      'inc-00000000000000d4',
+      incident('inc-00000000000000d4', { root: ['web4.example.com'], owners: ['team:web'], openedAt: opened - 1, heldBy: [{ team: 'team:web', storm: 'inc-00000000000000c3' }] }),
+      undefined,
+    );
+    const { code, stdout, stderr } = await cli('incidents');
+    expect(code, stderr).toBe(0);
+    const rows = stdout.trimEnd().split('\n').slice(1);
+    expect(rows[0]).toMatch(/^inc-00000000000000c3\s+open\s+5m\s+0\s+team:web\s+storm of 4: web1\.example\.com, web2\.example\.com, web3\.example\.com, …$/);
+    expect(rows[1]).toMatch(/^inc-00000000000000d4\s+open\s+5m\s+1\s+team:web\s+web4\.example\.com \(paged in inc-00000000000000c3\)$/);
+  });
 });
