@@ -85,15 +85,11 @@ export function planIncidents(input: PlanInput): Plan {
   };
   const taken = (id: string) => input.known(id) || writes.has(id);
   const storms = input.storm ? new Storms(input.storm, input.open, now, analysis.topology) : undefined;
-  /** Pages `teams` of the incident, or holds the page in their storm: returns the incident, held by those storms. */
-  const page = (incident: Incident, teams: (string | null)[]): Incident => {
-    const heldBy = [...(incident.heldBy ?? [])];
-    for (const team of teams) {
-      const storm = storms?.hold(team, incident, taken);
-      if (storm) heldBy.push({ team, storm });
-      else tell(incident, 'page', [team]);
-    }
-    return heldBy.length > (incident.heldBy?.length ?? 0) ? { ...incident, heldBy } : incident;
+  // The pages of the run are decided together, after its incidents: forty hosts failing at once are one storm page,
+  // not ten pages and then a storm.
+  const pages: { incident: string; team: string | null }[] = [];
+  const page = (incident: Incident, teams: (string | null)[]) => {
+    for (const team of teams) pages.push({ incident: incident.id, team });
   };
 
   // Who suppresses what (`attribute`) is read on first need: while every root is still settling (a burst, or the
@@ -111,7 +107,8 @@ export function planIncidents(input: PlanInput): Plan {
       const next = refresh(existing, unit, suppressedOf(u), analysis, input.alerts, now);
       if (next) {
         // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
-        write(page(next, next.owners.filter((team) => !existing.owners.includes(team))), 'updated');
+        write(next, 'updated');
+        page(next, next.owners.filter((team) => !existing.owners.includes(team)));
         tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
       }
       unitIncident.set(u, current.get(existing.id)!);
@@ -129,10 +126,21 @@ export function planIncidents(input: PlanInput): Plan {
       return;
     }
     const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, taken);
-    const paged = page(incident, pagedTeams(incident));
-    write(paged, 'opened');
-    unitIncident.set(u, paged);
-    tell(paged, 'stakeholder', paged.stakeholders);
+    write(incident, 'opened');
+    unitIncident.set(u, incident);
+    page(incident, pagedTeams(incident));
+    tell(incident, 'stakeholder', incident.stakeholders);
+  });
+
+  const storming = storms?.hold(
+    pages.map((p) => ({ team: p.team, incident: current.get(p.incident)! })),
+    taken,
+  );
+  pages.forEach(({ incident: id, team }, i) => {
+    const incident = current.get(id)!;
+    const storm = storming?.[i];
+    if (storm) write({ ...incident, heldBy: [...(incident.heldBy ?? []), { team, storm }] }, 'updated');
+    else tell(incident, 'page', [team]);
   });
 
   for (const incident of [...current.values()]) {

@@ -62,26 +62,38 @@ export class Storms {
   }
 
   /**
-   * Whether `team`'s page of `incident` (opening now, or newly its owner) goes to a storm instead: it does when the
-   * team has a storm taking members, or has had `pages` pages within the window (a storm begins, with those).
-   * Returns the storm's id, or undefined when the team is to be paged.
+   * Which of the run's pages (a team, and the incident opening now or newly its) go to a storm instead, by index:
+   * all of a team's when it has a storm taking members, or when they would make more than `pages` pages within the
+   * window (a storm begins, with the earlier ones as members); undefined for a page to be sent.
    */
-  hold(team: string | null, incident: Incident, taken: (id: string) => boolean): string | undefined {
-    const key = teamKey(team);
-    let draft = this.active.get(key);
-    if (!draft) {
-      const recent = this.recentOf(team);
-      if (recent.length < this.policy.pages) {
-        recent.push(incident);
-        return undefined;
+  hold(pages: readonly { team: string | null; incident: Incident }[], taken: (id: string) => boolean): (string | undefined)[] {
+    const byTeam = new Map<string, number[]>();
+    pages.forEach((p, i) => {
+      const key = teamKey(p.team);
+      const list = byTeam.get(key);
+      if (list) list.push(i);
+      else byTeam.set(key, [i]);
+    });
+    const out: (string | undefined)[] = pages.map(() => undefined);
+    for (const [key, indexes] of byTeam) {
+      const team = pages[indexes[0]!]!.team;
+      let draft = this.active.get(key);
+      if (!draft) {
+        const recent = this.recentOf(team);
+        if (recent.length + indexes.length <= this.policy.pages) {
+          for (const i of indexes) recent.push(pages[i]!.incident);
+          continue;
+        }
+        draft = this.draft(begin(team, [...recent, ...indexes.map((i) => pages[i]!.incident)], this.now, taken));
+        for (const earlier of recent) this.join(draft, earlier);
+        this.active.set(key, draft);
       }
-      draft = this.draft(begin(team, recent, this.now, taken));
-      draft.changed = true;
-      for (const earlier of recent) this.join(draft, earlier);
-      this.active.set(key, draft);
+      for (const i of indexes) {
+        this.join(draft, pages[i]!.incident);
+        out[i] = draft.storm.id;
+      }
     }
-    this.join(draft, incident);
-    return draft.storm.id;
+    return out;
   }
 
   /**

@@ -461,6 +461,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
   it('shows a storm with its members, and each member with the storm that holds it', async () => {
     await start({ notify: { storm: { pages: 1, window: '10m' } } });
     await p.send('mail1.example.com', 'ping', 'critical');
+    await until('the page of mail1', () => pages(p).length === 1);
     await p.send('mail2.example.com', 'ping', 'critical');
     const storm = await until('a storm of both mail hosts', () => p.incidents().find((i) => i.storm?.memberCount === 2));
     const data = await answer(

@@ -152,7 +152,10 @@ describe('correlator on a real-Puppet estate', () => {
   it('a storm of root causes the graph cannot explain pages once for all of them, and resolves with the last', async () => {
     p = await pipeline(topology, { notify: { storm: { pages: 2, window: '10m' } } });
     const strangers = Array.from({ length: 6 }, (_, i) => `stranger${i + 1}.example.org`);
-    for (const host of strangers) await p.send(host, 'ping', 'critical');
+    // Two pages (the limit), then four more root causes: a storm, not four more pages.
+    for (const host of strangers.slice(0, 2)) await p.send(host, 'ping', 'critical');
+    await until('the first two pages', () => pages(p).length === 2);
+    for (const host of strangers.slice(2)) await p.send(host, 'ping', 'critical');
     const storm = await until('a storm with every stranger', () => p.incidents().find((i) => i.storm?.memberCount === strangers.length));
     expect(storm.storm).toMatchObject({ team: null });
     expect(storm.root.sort()).toEqual(strangers);

@@ -74,27 +74,25 @@ function estate(input: Partial<PlanInput> = {}) {
 
 const told = (plan: Plan) => plan.notifications.map((n) => `${n.kind}${n.change ? `/${n.change}` : ''} ${n.team} ${n.incident.storm ? 'storm' : n.incident.root.join(',')}`);
 
+/** Three pages (the limit), then two more root causes a second later: a storm of five, holding the last two pages. */
+function pagedThenStorm(e: ReturnType<typeof estate>): Plan {
+  expect(told(e.plan(hosts.slice(0, 3), minute))).toEqual(hosts.slice(0, 3).map((h) => `page team:web ${h}`));
+  return e.plan(hosts.slice(0, 5), minute + 1_000);
+}
+
 describe('page storms', () => {
-  it('pages a team up to the limit, then once for the storm, which lists every root cause and holds the later pages', () => {
+  it('a burst past the limit is one page for the storm, which lists every root cause and holds each page', () => {
     const e = estate();
     const plan = e.plan(hosts.slice(0, 5), minute);
-    expect(told(plan)).toEqual([
-      `page team:web ${hosts[0]}`,
-      `page team:web ${hosts[1]}`,
-      `page team:web ${hosts[2]}`,
-      'page team:web storm',
-    ]);
+    expect(told(plan)).toEqual(['page team:web storm']);
     const [storm] = e.storms();
-    expect(storm).toMatchObject({ status: 'open', owners: ['team:web'], severity: 'critical', root: hosts.slice(0, 5) });
+    expect(storm).toMatchObject({ status: 'open', owners: ['team:web'], severity: 'critical', root: hosts.slice(0, 5), openedAt: minute });
     expect(storm!.storm).toMatchObject({ team: 'team:web', memberCount: 5, toldMembers: 5 });
     expect(storm!.storm!.members).toEqual(hosts.slice(0, 5).map((h) => e.byRoot(h).id));
-    // The pages sent are not held; the two after the limit are, by this storm.
-    expect(hosts.slice(0, 3).map((h) => e.byRoot(h).heldBy)).toEqual([undefined, undefined, undefined]);
-    expect(hosts.slice(3, 5).map((h) => e.byRoot(h).heldBy)).toEqual([
-      [{ team: 'team:web', storm: storm!.id }],
-      [{ team: 'team:web', storm: storm!.id }],
-    ]);
-    const page = plan.notifications.at(-1)!;
+    expect(hosts.slice(0, 5).map((h) => e.byRoot(h).heldBy)).toEqual(hosts.slice(0, 5).map(() => [{ team: 'team:web', storm: storm!.id }]));
+    // Each root cause has its incident, opened as ever.
+    expect(plan.writes.filter((w) => w.change === 'opened' && !w.incident.storm).map((w) => w.incident.root)).toEqual(hosts.slice(0, 5).map((h) => [h]));
+    const page = plan.notifications[0]!;
     expect(page.dedupKey).toBe(`${storm!.id}/page/team:web`);
     expect(page.summary).toBe(`storm for team:web: 5 root causes failing (${hosts.slice(0, 5).join(', ')}); all 5 of their hosts in rack r7 in dc1, which holds 6`);
     expect(page.incident.storm).toEqual({ members: storm!.storm!.members, memberCount: 5 });
@@ -108,6 +106,26 @@ describe('page storms', () => {
     const again = e.plan(hosts.slice(0, 5), minute + 1_000);
     expect(again.writes).toEqual([]);
     expect(again.notifications).toEqual([]);
+  });
+
+  it('pages a team up to the limit, then once for the storm, which takes the paged ones in as members', () => {
+    const e = estate();
+    const plan = pagedThenStorm(e);
+    expect(told(plan)).toEqual(['page team:web storm']);
+    const [storm] = e.storms();
+    expect(storm).toMatchObject({ status: 'open', owners: ['team:web'], severity: 'critical' });
+    // Members in the order they joined: the three paged (opened together, so by id), then the two held.
+    expect([...storm!.root.slice(0, 3)].sort()).toEqual(hosts.slice(0, 3));
+    expect(storm!.root.slice(3)).toEqual(hosts.slice(3, 5));
+    expect(storm!.storm).toMatchObject({ team: 'team:web', memberCount: 5, toldMembers: 5 });
+    expect(storm!.storm!.members).toEqual(storm!.root.map((h) => e.byRoot(h).id));
+    // The pages sent are not held; the two after the limit are, by this storm.
+    expect(hosts.slice(0, 3).map((h) => e.byRoot(h).heldBy)).toEqual([undefined, undefined, undefined]);
+    expect(hosts.slice(3, 5).map((h) => e.byRoot(h).heldBy)).toEqual([
+      [{ team: 'team:web', storm: storm!.id }],
+      [{ team: 'team:web', storm: storm!.id }],
+    ]);
+    expect(plan.notifications[0]!.summary).toMatch(/^storm for team:web: 5 root causes failing/);
   });
 
   it('a growing storm tells its team at most once a minute how many it holds; other teams are paged as ever', () => {
@@ -131,7 +149,7 @@ describe('page storms', () => {
 
   it('the held team hears of recoveries through the storm: resolved when the last of its root causes is', () => {
     const e = estate();
-    e.plan(hosts.slice(0, 5), minute);
+    pagedThenStorm(e);
     const some = e.plan(hosts.slice(3, 5), 2 * minute);
     // The three paged incidents resolve and say so; the storm holds on while two of its root causes fail.
     expect(told(some)).toEqual(hosts.slice(0, 3).map((h) => `resolved team:web ${h}`));
@@ -145,8 +163,8 @@ describe('page storms', () => {
 
   it('reminds of the storm, not of the pages it holds', () => {
     const e = estate({ remindMs: 60 * minute });
-    e.plan(hosts.slice(0, 5), minute);
-    const reminders = e.plan(hosts.slice(0, 5), 61 * minute);
+    pagedThenStorm(e);
+    const reminders = e.plan(hosts.slice(0, 5), 62 * minute);
     expect(told(reminders).sort()).toEqual([...hosts.slice(0, 3).map((h) => `update/reminder team:web ${h}`), 'update/reminder team:web storm'].sort());
   });
 
@@ -167,8 +185,8 @@ describe('page storms', () => {
 
     const unowned = estate({ storm: { pages: 1, windowMs: 10 * minute } });
     const plan = unowned.plan(['lost.example.com', 'nowhere.example.org'], minute);
-    expect(told(plan)).toEqual(['page null lost.example.com', 'page null storm']);
-    expect(plan.notifications[1]!.summary).toMatch(/^storm for nobody in particular: 2 root causes failing/);
+    expect(told(plan)).toEqual(['page null storm']);
+    expect(plan.notifications[0]!.summary).toMatch(/^storm for nobody in particular: 2 root causes failing/);
   });
 
   it('names what the hosts share only when every one of them shares it', () => {
