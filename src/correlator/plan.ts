@@ -106,8 +106,8 @@ export function planIncidents(input: PlanInput): Plan {
     if (existing) {
       const next = refresh(existing, unit, suppressedOf(u), analysis, input.alerts, now);
       if (next) {
-        // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
         write(next, 'updated');
+        // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
         page(next, next.owners.filter((team) => !existing.owners.includes(team)));
         tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
       }
