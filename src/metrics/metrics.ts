@@ -130,20 +130,26 @@ new Gauge({
   },
 });
 
-new Gauge({
-  name: 'faultline_incidents',
-  help: 'Incidents by status.',
-  labelNames: ['status'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    const view = sources.view;
-    if (!view) return;
-    const counts: Record<string, number> = { open: 0, acknowledged: 0, resolved: 0 };
-    for (const { value } of view.incidents.values()) counts[value.status] = (counts[value.status] ?? 0) + 1;
-    for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
-  },
-});
+/** Incidents, and page storms apart (a storm is an incident standing for many: counted with them it would be one more). */
+for (const [name, help, storms] of [
+  ['faultline_incidents', 'Incidents by status (page storms apart: faultline_storms).', false],
+  ['faultline_storms', 'Page storms by status: teams paged once for many root causes (notify.storm).', true],
+] as const) {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['status'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const view = sources.view;
+      if (!view) return;
+      const counts: Record<string, number> = { open: 0, acknowledged: 0, resolved: 0 };
+      for (const { value } of view.incidents.values()) if (Boolean(value.storm) === storms) counts[value.status] = (counts[value.status] ?? 0) + 1;
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
+  });
+}
 
 new Gauge({
   name: 'faultline_topology_entities',
