@@ -19,6 +19,12 @@ export function headline(notification: Notification): string {
   return `${label(notification)} ${notification.summary}`;
 }
 
+/** What a message is about in a few words: the root, or for a page storm how many root causes it holds. */
+export function about(notification: Notification): string {
+  const { incident } = notification;
+  return incident.storm ? `storm of ${incident.storm.memberCount} root causes` : incident.root.join(', ');
+}
+
 /** Who this notification is for, and as what: "the owner team team:dba", for the first line of a message. */
 export function addressee(notification: Notification): string {
   const team = notification.team ?? 'nobody (the root has no owner)';

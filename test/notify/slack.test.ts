@@ -90,6 +90,40 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     expect(text).toContain('open for 4h and nobody has acknowledged it');
   });
 
+  it('a page storm says in the header how many root causes it holds, and lists its incidents', async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });
+    const webs = Array.from({ length: 37 }, (_, i) => `web${String(i + 1).padStart(2, '0')}.example.com`);
+    const members = webs.map((_, i) => `inc-${String(i).padStart(16, '0')}`);
+    const summary = `storm for team:web: 37 root causes failing (${webs.slice(0, 5).join(', ')}, …); all 37 of their hosts in rack r12 in dc1, which holds 40`;
+    await channel.send(
+      aNotification({
+        team: 'team:web',
+        summary,
+        dedupKey: 'inc-00000000000000e5/page/team:web',
+        incident: {
+          ...aNotification().incident,
+          id: 'inc-00000000000000e5',
+          root: webs,
+          rootAlerts: [],
+          suppressed: [],
+          suppressedCount: 0,
+          affectedServices: [],
+          owners: ['team:web'],
+          stakeholders: [],
+          storm: { members, memberCount: 37 },
+        },
+      }),
+    );
+    const [page] = messages();
+    expect(page!.text).toMatch(/^PAGE storm for team:web: 37 root causes failing/);
+    const text = shown(page!).join('\n');
+    expect(text).toContain('PAGE: storm of 37 root causes');
+    expect(text).toContain('all 37 of their hosts in rack r12 in dc1, which holds 40');
+    expect(text).toContain('Page for team:web: a storm of root causes you own, one page for all of them; each has its own incident.');
+    expect(text).toContain(`*Incidents in the storm*\n37 (${members.slice(0, 5).join(', ')}, and 32 more)`);
+  });
+
   it('ends a page and a reminder of an open incident in an Acknowledge button when the channel asks for it, and nothing else', () => {
     const button = (n: Notification, acknowledgeButton = true) => slackMessage(n, undefined, { acknowledgeButton }).blocks.find((b) => b.type === 'actions');
     const base = aNotification();

@@ -1,7 +1,7 @@
 import { contactsOf, DEFAULT_TIMEOUT_MS, incidentLink, type ChannelAdapter, type ChannelConfig, type ChannelOptions } from '../channel.ts';
 import { postJson } from '../http.ts';
 import type { Notification, NotificationKind } from '../notification.ts';
-import { addressee, facts, headline, label } from '../render.ts';
+import { about, addressee, facts, headline, label } from '../render.ts';
 
 type SlackConfig = Extract<ChannelConfig, { type: 'slack' }>;
 
@@ -70,7 +70,7 @@ export function slackMessage(notification: Notification, link: string | undefine
   const id = link ? `<${link}|${escape(incident.id)}>` : `\`${escape(incident.id)}\``;
 
   const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`${label(notification)}: ${incident.root.join(', ')}`, HEADER_CHARS), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: clip(`${label(notification)}: ${about(notification)}`, HEADER_CHARS), emoji: true } },
     { type: 'section', text: { type: 'mrkdwn', text: clip(`${EMOJI[notification.kind]} *${escape(notification.summary)}*\n${escape(addressee(notification))}${reason}`, 3_000) } },
     ...(fields.length > 0 ? [{ type: 'section' as const, fields }] : []),
     {
