@@ -4,7 +4,7 @@ import type { Notification, NotificationKind, UpdateChange } from '../notify/not
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
 import { extendTimeline, incidentId, listSuppressed, pagedTeams, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
-import { describeStorm, heldTeams, Storms, type StormPolicy } from './storm.ts';
+import { describeStorm, pagedDirectly, Storms, type StormPolicy } from './storm.ts';
 
 /**
  * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
@@ -220,8 +220,7 @@ export function planIncidents(input: PlanInput): Plan {
         wake(due);
         continue;
       }
-      const held = heldTeams(incident);
-      const owners = pagedTeams(incident).filter((team) => !held.has(team));
+      const owners = pagedDirectly(incident);
       if (owners.length === 0) continue;
       const nth = (incident.reminders ?? 0) + 1;
       const reason = `open for ${formatDuration(now - incident.openedAt)} and nobody has acknowledged it`;
@@ -257,8 +256,7 @@ function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, 
 
 /** Everyone who heard of an incident: whom it paged (not through a storm), and its stakeholders. */
 function toldTeams(incident: Incident): (string | null)[] {
-  const held = heldTeams(incident);
-  return [...pagedTeams(incident).filter((team) => !held.has(team)), ...incident.stakeholders];
+  return [...pagedDirectly(incident), ...incident.stakeholders];
 }
 
 /** When the flapping alerts among `ids` settle (now or earlier when none flaps). */

@@ -21,8 +21,13 @@ export interface StormPolicy {
 /** How often a growing storm tells its team how many root causes it holds now. */
 export const STORM_UPDATE_EVERY = 60_000;
 
-/** The teams whose page of this incident a storm holds. */
-export const heldTeams = (incident: Incident): Set<string | null> => new Set((incident.heldBy ?? []).map((h) => h.team));
+/** The teams an incident paged itself: whom it pages, but those whose page a storm holds. */
+export function pagedDirectly(incident: Incident): (string | null)[] {
+  const teams = pagedTeams(incident);
+  if (!incident.heldBy?.length) return teams;
+  const held = new Set(incident.heldBy.map((h) => h.team));
+  return teams.filter((team) => !held.has(team));
+}
 
 /** A storm being built or grown in this planner run. */
 interface Draft {
@@ -56,8 +61,7 @@ export class Storms {
         continue;
       }
       if (now - incident.openedAt >= policy.windowMs) continue;
-      const held = heldTeams(incident);
-      for (const team of pagedTeams(incident)) if (!held.has(team)) this.recentOf(team).push(incident);
+      for (const team of pagedDirectly(incident)) this.recentOf(team).push(incident);
     }
   }
 
@@ -255,8 +259,9 @@ const withoutCommon = ({ common: _, ...s }: NonNullable<Incident['storm']>) => s
 const teamKey = (team: string | null): string => team ?? '';
 
 
-function begin(team: string | null, recent: readonly Incident[], now: number, taken: (id: string) => boolean): Incident {
-  const first = recent[0];
+/** A new storm for `team`, named after the first of the incidents it begins with, so every leader names it alike. */
+function begin(team: string | null, members: readonly Incident[], now: number, taken: (id: string) => boolean): Incident {
+  const first = members[0];
   return {
     id: incidentId({ key: `storm:${teamKey(team)}:${first?.id ?? now}`, since: 0 }, taken),
     status: 'open',

@@ -28,7 +28,8 @@ export function about(notification: Notification): string {
 /** Who this notification is for, and as what: "the owner team team:dba", for the first line of a message. */
 export function addressee(notification: Notification): string {
   const team = notification.team ?? 'nobody (the root has no owner)';
-  if (notification.incident.storm) return stormAddressee(notification, notification.team ?? 'nobody (the roots have no owner)');
+  const storm = notification.incident.storm && stormAddressee(notification, notification.team ?? 'nobody (the roots have no owner)');
+  if (storm) return storm;
   switch (notification.kind) {
     case 'page':
       return `Page for ${team}: you own the root cause.`;
@@ -48,16 +49,19 @@ export function addressee(notification: Notification): string {
   }
 }
 
-function stormAddressee(notification: Notification, team: string): string {
+/** What a storm's page, growth, reminder and resolution say; anything else (an acknowledgement) as any incident's. */
+function stormAddressee(notification: Notification, team: string): string | undefined {
   switch (notification.kind) {
     case 'page':
       return `Page for ${team}: a storm of root causes you own, one page for all of them; each has its own incident.`;
     case 'update':
       if (notification.change === 'storm') return `Update for ${team}: the storm has grown, still one page for all of it.`;
       if (notification.change === 'reminder') return `Reminder for ${team}: the storm is still open, and nobody has acknowledged it.`;
-      return `Update for ${team}.`;
-    default:
+      return undefined;
+    case 'resolved':
       return `Resolved, for ${team}: every root cause of the storm recovered.`;
+    default:
+      return undefined;
   }
 }
 

@@ -98,6 +98,10 @@ describe('page storms', () => {
     expect(page.incident.storm).toEqual({ members: storm!.storm!.members, memberCount: 5 });
     // What Slack and email say of it: one page for many, and which incidents it holds.
     expect(addressee(page)).toBe('Page for team:web: a storm of root causes you own, one page for all of them; each has its own incident.');
+    // Acknowledged, a storm says who is on it, as any incident does.
+    expect(addressee({ ...page, kind: 'update', change: 'acknowledged', incident: { ...page.incident, acknowledgedBy: 'ops@noc' } })).toBe(
+      'Update for team:web: ops@noc acknowledged the incident and is on it.',
+    );
     expect(facts(page, undefined).slice(0, 2)).toEqual([
       { label: 'Root causes', items: hosts.slice(0, 5) },
       { label: 'Incidents in the storm', items: [`5 (${storm!.storm!.members.join(', ')})`] },
