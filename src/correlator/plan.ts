@@ -4,7 +4,7 @@ import type { Notification, NotificationKind, UpdateChange } from '../notify/not
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
 import { extendTimeline, incidentId, listSuppressed, pagedTeams, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
-import { describeStorm, pagedDirectly, Storms, type StormPolicy } from './storm.ts';
+import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, type StormPolicy } from './storm.ts';
 
 /**
  * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
@@ -19,6 +19,7 @@ import { describeStorm, pagedDirectly, Storms, type StormPolicy } from './storm.
  * - An open incident whose root alerts no longer fail is resolved; its teams are told.
  * - A team paged more than `storm.pages` times within `storm.window` gets one page for the storm instead of the
  *   pages after that (storm.ts), and its members' news goes to that team through the storm alone.
+ * - An acknowledged storm acknowledges the incidents it holds for its team.
  * - An acknowledged incident's teams hear who acknowledged it, once; the owners of one that stays open and
  *   unacknowledged are reminded of it every `remindMs`.
  * Every notification has a dedup key fixed by the incident, kind and team, so deciding it twice (another
@@ -199,6 +200,23 @@ export function planIncidents(input: PlanInput): Plan {
     if (change) write(storm, change);
     if (told) tell(storm, told.kind, pagedTeams(storm), told.kind === 'update' ? { reason: told.reason, change: 'storm', nth: told.nth } : { reason: told.reason });
     if (outcome.wakeAt !== undefined) wake(outcome.wakeAt);
+  }
+
+  // An acknowledged storm acknowledges what it holds for its team (the pages sent before it began among them), and
+  // their other teams hear that it was acknowledged with the storm.
+  for (const { incident, storm } of coveredByAcknowledgedStorms(current.values())) {
+    const by = storm.acknowledgedBy ?? 'someone';
+    const acknowledged: Incident = {
+      ...incident,
+      status: 'acknowledged',
+      acknowledgedAt: now,
+      acknowledgedBy: by,
+      acknowledgementTold: true,
+      updatedAt: now,
+      timeline: extendTimeline(incident.timeline, { at: now, change: 'acknowledged', text: `acknowledged by ${by} with the storm ${storm.id}` }),
+    };
+    write(acknowledged, 'acknowledged');
+    tell(acknowledged, 'update', toldTeams(acknowledged), { reason: `acknowledged by ${by} with the storm ${storm.id}`, change: 'acknowledged' });
   }
 
   // Someone acknowledged (the API wrote it): every team of the incident hears who, once; PagerDuty stops escalating.

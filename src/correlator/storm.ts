@@ -29,6 +29,37 @@ export function pagedDirectly(incident: Incident): (string | null)[] {
   return teams.filter((team) => !held.has(team));
 }
 
+/**
+ * The open incidents acknowledged storms cover, each with the storm that acknowledges it: those every one of whose
+ * teams is the team of an acknowledged storm holding it (a held page, or a page sent before the storm began).
+ * Acknowledging a storm says its team is on all of it, and each page that went out before the storm stops
+ * escalating with it; an incident that paged another team as well stays open for that team to acknowledge.
+ */
+export function coveredByAcknowledgedStorms(incidents: Iterable<Incident>): { incident: Incident; storm: Incident }[] {
+  const all = [...incidents];
+  const acknowledged = new Map<string, Incident>();
+  for (const i of all) if (i.storm && i.status === 'acknowledged') acknowledged.set(i.id, i);
+  if (acknowledged.size === 0) return [];
+  // Member id → team → the acknowledged storm of that team holding it.
+  const holding = new Map<string, Map<string, Incident>>();
+  const hold = (member: string, storm: Incident) => {
+    let teams = holding.get(member);
+    if (!teams) holding.set(member, (teams = new Map()));
+    teams.set(teamKey(storm.storm!.team), storm);
+  };
+  for (const storm of acknowledged.values()) for (const member of storm.storm!.members) hold(member, storm);
+  for (const i of all) for (const h of i.heldBy ?? []) if (acknowledged.has(h.storm)) hold(i.id, acknowledged.get(h.storm)!);
+  const out: { incident: Incident; storm: Incident }[] = [];
+  for (const incident of all) {
+    if (incident.status !== 'open' || incident.storm) continue;
+    const teams = holding.get(incident.id);
+    const paged = pagedTeams(incident);
+    if (!teams || paged.length === 0 || !paged.every((team) => teams.has(teamKey(team)))) continue;
+    out.push({ incident, storm: teams.get(teamKey(paged[0]!))! });
+  }
+  return out;
+}
+
 /** A storm being built or grown in this planner run. */
 interface Draft {
   storm: Incident;

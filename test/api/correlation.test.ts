@@ -458,7 +458,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect(await deliveriesPerProbe()).toBe(0);
   });
 
-  it('shows a storm with its members, and each member with the storm that holds it', async () => {
+  it('shows a storm with its members and each member with the storm that holds it; acknowledging the storm acknowledges them', async () => {
     await start({ notify: { storm: { pages: 1, window: '10m' } } });
     await p.send('mail1.example.com', 'ping', 'critical');
     await until('the page of mail1', () => pages(p).length === 1);
@@ -480,6 +480,28 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect(incident.storm.members.map((m: { heldBy: { id: string }[] }) => m.heldBy)).toEqual([[], [{ id: storm.id }]]);
     const plain = await answer(`{ incidents(status: OPEN) { id storm { memberCount } } }`);
     expect(plain.incidents.filter((i: { storm: unknown }) => i.storm === null)).toHaveLength(2);
+
+    // Acknowledged, the storm acknowledges both members: mail1's page hears who is on it, so PagerDuty would stop
+    // escalating it; mail2's page was never sent, and nobody is told of it.
+    await answer('mutation($id: ID!) { acknowledgeIncident(id: $id) { id } }', { id: storm.id });
+    const members = await until('both members acknowledged', () => {
+      const list = p.incidents().filter((i) => !i.storm);
+      return list.length === 2 && list.every((i) => i.status === 'acknowledged') ? list : undefined;
+    });
+    expect(members.map((m) => m.acknowledgedBy)).toEqual(['noc-operator', 'noc-operator']);
+    const mail1 = members.find((m) => m.root.includes('mail1.example.com'))!;
+    const told = await until('the acknowledgements told', () => {
+      const list = p.notifications().filter((n) => n.change === 'acknowledged');
+      return list.length === 2 ? list : undefined;
+    });
+    expect(told.map((n) => [n.incident.id, n.reason]).sort()).toEqual(
+      [
+        [storm.id, 'acknowledged by noc-operator'],
+        [mail1.id, `acknowledged by noc-operator with the storm ${storm.id}`],
+      ].sort(),
+    );
+    const after = await answer(`{ incidents(status: OPEN) { id } }`);
+    expect(after.incidents).toEqual([]);
   });
 
   it('names the noisiest checks: status changes per check within a window', async () => {

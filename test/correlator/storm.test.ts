@@ -22,6 +22,7 @@ const topology = compileTopology({
     ...hosts.map((h, i) => host(h, ['team:web'], { rack: i < 6 ? 'r7' : 'r8', location: 'dc1' })),
     host('db1.example.com', ['team:dba'], { rack: 'r7', location: 'dc2' }),
     host('lost.example.com', []),
+    host('shared.example.com', ['team:dba', 'team:web']),
   ],
   dependencies: [],
   runsOn: [],
@@ -170,6 +171,34 @@ describe('page storms', () => {
     pagedThenStorm(e);
     const reminders = e.plan(hosts.slice(0, 5), 62 * minute);
     expect(told(reminders).sort()).toEqual([...hosts.slice(0, 3).map((h) => `update/reminder team:web ${h}`), 'update/reminder team:web storm'].sort());
+  });
+
+  it('acknowledging the storm acknowledges what it holds for its team; an incident that paged another team too stays open', () => {
+    const e = estate();
+    pagedThenStorm(e);
+    // shared is web's and dba's: the storm holds web's page, dba is paged.
+    expect(told(e.plan([...hosts.slice(0, 5), 'shared.example.com'], minute + 2_000))).toEqual(['page team:dba shared.example.com']);
+    const [storm] = e.storms();
+    e.stored.set(storm!.id, { ...storm!, status: 'acknowledged', acknowledgedAt: minute + 3_000, acknowledgedBy: 'alice' });
+
+    const plan = e.plan([...hosts.slice(0, 5), 'shared.example.com'], minute + 4_000);
+    const reason = `acknowledged by alice with the storm ${storm!.id}`;
+    // The three pages sent before the storm stop escalating; the two it held tell nobody; the storm says who is on it.
+    expect(told(plan).sort()).toEqual([...hosts.slice(0, 3).map((h) => `update/acknowledged team:web ${h}`), 'update/acknowledged team:web storm'].sort());
+    expect(plan.notifications.filter((n) => !n.incident.storm).every((n) => n.reason === reason)).toBe(true);
+    for (const h of hosts.slice(0, 5)) {
+      expect(e.byRoot(h)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice', acknowledgedAt: minute + 4_000, acknowledgementTold: true });
+      expect(e.byRoot(h).timeline.at(-1)).toMatchObject({ change: 'acknowledged', text: reason });
+    }
+    expect(plan.writes.filter((w) => w.change === 'acknowledged').length).toBe(5);
+    expect(e.byRoot('shared.example.com').status).toBe('open');
+
+    // A root cause that joins the acknowledged storm is acknowledged with it, and its page stays held.
+    const joined = e.plan([...hosts.slice(0, 6), 'shared.example.com'], minute + 5_000);
+    expect(told(joined)).toEqual([]);
+    expect(e.byRoot(hosts[5]!)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice', heldBy: [{ team: 'team:web', storm: storm!.id }] });
+    expect(joined.writes.find((w) => w.incident.root.includes(hosts[5]!))!.change).toBe('opened');
+    expect(e.plan([...hosts.slice(0, 6), 'shared.example.com'], minute + 6_000).notifications).toEqual([]);
   });
 
   it('a storm takes members while one joined within the window; after a quiet window, pages go out again', () => {
