@@ -23,6 +23,7 @@ const commands = {
   send: () => import('./commands/send.ts'),
   maintenance: () => import('./commands/maintenance.ts'),
   incidents: () => import('./commands/incidents.ts'),
+  deadLetters: () => import('./commands/dead-letters.ts'),
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -136,6 +137,28 @@ maintenance
   .description('end a window now')
   .argument('<id>', 'the window id (mw-...)')
   .action(async (id: string) => (await commands.maintenance()).maintenanceCancelCommand(id, global()));
+
+const deadLetters = program.command('dead-letters').description('what faultline refused or could not deliver, and putting notifications back');
+deadLetters
+  .command('list', { isDefault: true })
+  .description('dead letters, newest first (kept 30 days)')
+  .option('--since <duration>', 'how far back', '24h')
+  .option('--events', 'only refused events')
+  .option('--notifications', 'only notifications that were not delivered')
+  .option('--limit <n>', 'at most this many, the newest', '20')
+  .option('--json', 'the dead letters as stored, as JSON')
+  .action(async (options: import('./commands/dead-letters.ts').ListOptions) => (await commands.deadLetters()).deadLettersListCommand(options, global()));
+deadLetters
+  .command('redeliver')
+  .description('put dead-lettered notifications back into the outbox, once what failed them is fixed; exit 1 if one cannot go')
+  .option('--since <duration>', 'dead letters stored this far back', '24h')
+  .option('--seq <n>', 'only this one (repeatable; SEQ in the list)', collect)
+  .option('--channel <name>', 'only those that failed on this channel')
+  .option('--incident <id>', 'only those of this incident')
+  .option('--stale', 'also those whose incident has resolved since (default: left alone; resolutions always go)')
+  .option('--dry-run', 'say what would be redelivered, change nothing')
+  .option('--json', 'the outcome of each, as JSON')
+  .action(async (options: import('./commands/dead-letters.ts').RedeliverOptions) => (await commands.deadLetters()).deadLettersRedeliverCommand(options, global()));
 
 const stack = program.command('stack').description('start or stop the local Neo4j and NATS used by dev and the tests');
 type StackOptions = import('./commands/stack.ts').StackOptions;

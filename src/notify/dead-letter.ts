@@ -13,6 +13,10 @@ export interface NotificationDeadLetter {
   error?: string;
   /** Delivery attempts made. */
   attempts?: number;
+  /** The route said to address the team's contacts (kept so a redelivery does the same). */
+  useContacts?: boolean;
+  /** The earlier dead letter this notification was redelivered from. */
+  redelivery?: number;
   receivedAt: string;
 }
 

@@ -63,5 +63,11 @@ export const suppressedCount = (incident: Notification['incident']): number => i
  * `useContacts` is the routing decision the channel needs (the route said to address the team's contacts), so
  * the notifier never looks at the routes: what was routed before a configuration change is delivered as routed.
  */
-export const outboxMessageSchema = z.object({ channel: z.string(), notification: notificationSchema, useContacts: z.boolean().optional() });
+export const outboxMessageSchema = z.object({
+  channel: z.string(),
+  notification: notificationSchema,
+  useContacts: z.boolean().optional(),
+  /** The dead letter (its FAULTLINE_DEAD sequence) this message puts back (`faultline dead-letters redeliver`). */
+  redelivery: z.number().int().positive().optional(),
+});
 export type OutboxMessage = z.infer<typeof outboxMessageSchema>;

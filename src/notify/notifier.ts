@@ -9,7 +9,7 @@ import { publishDeadLetter, type NotificationDeadLetter } from './dead-letter.ts
 import { outboxMessageSchema, type OutboxMessage } from './notification.ts';
 import { notifications } from '../metrics/metrics.ts';
 import { ORPHAN_GRACE_MS, sweepOrphans } from './orphans.ts';
-import { outboxMessageId } from './outbox.ts';
+import { deadLetterOf } from './outbox.ts';
 import { retryDelay } from './retry.ts';
 
 export interface NotifierOptions {
@@ -218,17 +218,17 @@ function deliverer(ctx: DelivererContext) {
 
     const { channel, notification, useContacts } = parsed.message;
     const fields = { channel, kind: notification.kind, team: notification.team, incident: notification.incident.id, dedupKey: notification.dedupKey };
-    const id = outboxMessageId(notification.dedupKey, channel);
+    const { kept, id } = deadLetterOf(parsed.message);
     const adapter = channels.get(channel);
     if (!adapter) {
       const reason = `channel "${channel}" is not configured (any more)`;
       log.error({ ...fields, reason }, 'notification dead-lettered');
-      return giveUp(msg, { reason, notification, channel }, id);
+      return giveUp(msg, { reason, ...kept }, id);
     }
     if (attempt > ctx.maxAttempts) {
       const reason = `gave up on channel "${channel}" after ${attempts(ctx.maxAttempts)} (the last one did not finish)`;
       log.error({ ...fields, reason }, 'notification dead-lettered');
-      return giveUp(msg, { reason, notification, channel, attempts: ctx.maxAttempts }, id);
+      return giveUp(msg, { reason, ...kept, attempts: ctx.maxAttempts }, id);
     }
 
     const result = await adapter.send(notification, { useContacts: useContacts === true });
@@ -253,7 +253,7 @@ function deliverer(ctx: DelivererContext) {
       : `channel "${channel}" refused the notification: ${result.error}`;
     notifications.inc({ channel, kind: notification.kind, outcome: 'dead' });
     log.error({ ...fields, attempt, reason }, 'notification dead-lettered');
-    return giveUp(msg, { reason, notification, channel, error: result.error, attempts: attempt }, id);
+    return giveUp(msg, { reason, ...kept, error: result.error, attempts: attempt }, id);
   };
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import { isNotFound } from './consumers.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import { outboxMessageSchema } from './notification.ts';
-import { outboxMessageId } from './outbox.ts';
+import { deadLetterOf } from './outbox.ts';
 
 /** How long an outbox message may wait for a notifier that serves its channel before it is dead-lettered. */
 export const ORPHAN_GRACE_MS = 10 * 60_000;
@@ -98,10 +98,9 @@ async function deadLetter(ctx: SweepContext, msg: JsMsg, subject: string): Promi
   }
   const parsed = outboxMessageSchema.safeParse(json);
   const channel = parsed.success ? parsed.data.channel : channelOfSubject(subject);
-  const record = parsed.success ? { notification: parsed.data.notification } : { payload: msg.string() };
-  const id = parsed.success ? outboxMessageId(parsed.data.notification.dedupKey, channel) : `outbox-seq-${msg.info.streamSequence}`;
+  const dead = parsed.success ? deadLetterOf(parsed.data) : { kept: { payload: msg.string(), channel }, id: `outbox-seq-${msg.info.streamSequence}` };
   const reason = `no running notifier has channel "${channel}" configured`;
-  await publishDeadLetter(ctx.js, { reason, ...record, channel, receivedAt: new Date(ctx.clock()).toISOString() }, id);
+  await publishDeadLetter(ctx.js, { reason, ...dead.kept, receivedAt: new Date(ctx.clock()).toISOString() }, dead.id);
   await msg.ackAck();
 }
 

@@ -1,13 +1,25 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { SUBJECTS } from '../bus/layout.ts';
 import type { NatsConnection } from '../bus/nats.ts';
-import { publishDeadLetter } from './dead-letter.ts';
+import { publishDeadLetter, type NotificationDeadLetter } from './dead-letter.ts';
 import { notificationSchema, type Notification, type OutboxMessage } from './notification.ts';
 import { matchingRoute, type NotifyConfig } from './routes.ts';
 
 /** The JetStream message id of one notification on one channel: a repeat within the outbox window is dropped. */
 export function outboxMessageId(dedupKey: string, channel: string): string {
   return `${dedupKey}@${channel}`;
+}
+
+/**
+ * What a dead letter keeps of an outbox message, and the id that makes storing it twice harmless. A redelivery
+ * that fails again is a dead letter of its own, not a repeat of the one it came from.
+ */
+export function deadLetterOf(message: OutboxMessage): { kept: Pick<NotificationDeadLetter, 'notification' | 'channel' | 'useContacts' | 'redelivery'>; id: string } {
+  const { channel, notification, useContacts, redelivery } = message;
+  return {
+    kept: { notification, channel, ...(useContacts ? { useContacts } : {}), ...(redelivery ? { redelivery } : {}) },
+    id: outboxMessageId(notification.dedupKey, channel) + (redelivery ? `/redelivery-${redelivery}` : ''),
+  };
 }
 
 /**
@@ -39,11 +51,16 @@ export async function enqueueNotification(
     return { channels: [] };
   }
   const channels = [...new Set(route.channels)];
-  await Promise.all(
-    channels.map((channel) => {
-      const message: OutboxMessage = { channel, notification: checked, ...(route.useContacts ? { useContacts: true } : {}) };
-      return js.publish(SUBJECTS.outbox(channel), JSON.stringify(message), { msgID: outboxMessageId(checked.dedupKey, channel) });
-    }),
-  );
+  await Promise.all(channels.map((channel) => storeInOutbox(js, { channel, notification: checked, ...(route.useContacts ? { useContacts: true } : {}) })));
   return { channels };
+}
+
+/**
+ * Stores one outbox message, confirmed by JetStream. Its id is the notification's on that channel, so deciding it
+ * again stores nothing; a redelivery's is the dead letter's, so putting one back twice does not send it twice.
+ */
+export async function storeInOutbox(js: JetStreamClient, message: OutboxMessage): Promise<void> {
+  const { channel, notification, redelivery } = message;
+  const msgID = redelivery ? `redelivery:${redelivery}@${channel}` : outboxMessageId(notification.dedupKey, channel);
+  await js.publish(SUBJECTS.outbox(channel), JSON.stringify(message), { msgID });
 }
