@@ -8,6 +8,9 @@ import type { Topology } from './topology.ts';
 
 /** Problems of a topology logged at each load (all are counted). */
 const LOGGED_PROBLEMS = 20;
+/** A failed reload is tried again after 5 s, then 10 s, 20 s … at most every 5 minutes, until one succeeds. */
+const RETRY_FIRST_MS = 5_000;
+const RETRY_MAX_MS = 300_000;
 
 export interface Snapshot {
   topology: Topology;
@@ -18,13 +21,20 @@ export interface Snapshot {
 /**
  * Holds the current topology snapshot. A reload builds a new snapshot beside the old one and swaps the
  * reference: a question being answered keeps the snapshot it started with, and nothing ever sees half a graph.
- * `faultline.topology.changed` triggers a reload; a burst of imports coalesces into one.
+ * `faultline.topology.changed` triggers a reload; a burst of imports coalesces into one. A reload that fails
+ * (Neo4j restarting) keeps the snapshot in use and is tried again until one succeeds, and one follows every
+ * reconnection to NATS: the announcement is a plain NATS message, and an import that finished while this process
+ * was cut off would otherwise go unseen until the next.
  */
 export class TopologyStore {
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
   private again = false;
   private readonly listeners: ((snapshot: Snapshot) => void)[] = [];
+  private retry: NodeJS.Timeout | undefined;
+  private failures = 0;
+  /** Whether `watch` runs: only then is a failed reload tried again. */
+  private watching = false;
 
   constructor(
     private readonly driver: Driver,
@@ -66,7 +76,7 @@ export class TopologyStore {
         this.loading = undefined;
         if (this.again) {
           this.again = false;
-          void this.reload().catch((err: unknown) => this.log.error({ err }, 'topology reload failed; keeping the previous snapshot'));
+          this.reloadInBackground();
         }
       }
     })();
@@ -78,14 +88,53 @@ export class TopologyStore {
     this.listeners.push(listener);
   }
 
-  /** Reloads whenever an import announces a change; returns a function that stops listening. */
+  /** How many reloads in a row have failed (0 once one succeeds): `faultline_topology_reload_failures`. */
+  get failing(): number {
+    return this.failures;
+  }
+
+  /** Reloads whenever an import announces a change, and after a reconnection; returns a function that stops it. */
   watch(nats: NatsConnection): () => void {
     const subscription = nats.subscribe(SUBJECTS.topologyChanged, {
       callback: (err) => {
-        if (err) return;
-        this.reload().catch((e: unknown) => this.log.error({ err: e }, 'topology reload failed; keeping the previous snapshot'));
+        if (!err) this.reloadInBackground();
       },
     });
-    return () => subscription.unsubscribe();
+    this.watching = true;
+    void (async () => {
+      for await (const status of nats.status()) {
+        if (!this.watching) return;
+        if (status.type === 'reconnect') this.reloadInBackground();
+      }
+    })();
+    return () => {
+      this.watching = false;
+      subscription.unsubscribe();
+      clearTimeout(this.retry);
+      this.retry = undefined;
+    };
+  }
+
+  /** A reload nobody waits for: a failure is logged, and it is tried again with a growing pause. */
+  private reloadInBackground(): void {
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.reload().then(
+      () => {
+        if (this.failures > 0) this.log.info({ after: this.failures }, 'topology reloaded after failed attempts');
+        this.failures = 0;
+      },
+      (err: unknown) => {
+        this.failures++;
+        const inMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(this.failures - 1, 16));
+        if (!this.watching) {
+          this.log.error({ err, failures: this.failures }, 'topology reload failed; keeping the previous snapshot');
+          return;
+        }
+        this.log.error({ err, failures: this.failures, retryInMs: inMs }, 'topology reload failed; keeping the previous snapshot and trying again');
+        this.retry = setTimeout(() => this.reloadInBackground(), inMs);
+        this.retry.unref();
+      },
+    );
   }
 }

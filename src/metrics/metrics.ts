@@ -172,6 +172,15 @@ new Gauge({
 });
 
 new Gauge({
+  name: 'faultline_topology_reload_failures',
+  help: 'Reloads of the topology that failed in a row (0 once one succeeds); the snapshot in use is older than the graph.',
+  registers: [registry],
+  collect() {
+    if (sources.topology) this.set(sources.topology.failing);
+  },
+});
+
+new Gauge({
   name: 'faultline_outbox_pending',
   help: 'Notifications waiting in the outbox (stored, not yet delivered or dead-lettered).',
   registers: [registry],
