@@ -108,6 +108,13 @@ program
   .action(async (options: { all?: boolean; json?: boolean }) => (await commands.incidents()).incidentsCommand(options, global()));
 
 program
+  .command('incident')
+  .description('one incident: its root alerts now, what it takes down, who was told, its timeline')
+  .argument('<id>', 'the incident id (inc-...)')
+  .option('--json', 'the incident as stored, as JSON')
+  .action(async (id: string, options: { json?: boolean }) => (await commands.incidents()).incidentCommand(id, options, global()));
+
+program
   .command('ack')
   .description('acknowledge an incident: its teams are told who is on it')
   .argument('<id>', 'the incident id (inc-...)')

@@ -1,8 +1,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLayout, KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
 import { KvMirror } from '../../src/bus/kv-mirror.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
+import { alertKey, type AlertRecord } from '../../src/correlator/alert.ts';
 import type { Incident } from '../../src/correlator/incident.ts';
 import { runCli } from '../support/cli.ts';
 import { freshNats, testEnv } from '../support/services.ts';
@@ -65,6 +67,37 @@ describe('faultline incidents and faultline ack', () => {
     expect(await cli('ack', 'inc-00000000000000a1')).toMatchObject({ code: 0, stdout: 'inc-00000000000000a1 was already acknowledged by ops@tty.\n' });
     expect(await cli('ack', 'inc-00000000000000b2')).toMatchObject({ code: 2, stderr: 'faultline: incident inc-00000000000000b2 is resolved; there is nothing to acknowledge\n' });
     expect(await cli('ack', 'inc-ffffffffffffffff')).toMatchObject({ code: 2, stderr: 'faultline: no incident inc-ffffffffffffffff (faultline incidents lists them)\n' });
+  });
+
+  it('shows one incident: its root alerts as they are now, what it takes down, who was told, the timeline', async () => {
+    const kv = await new Kvm(nc).open(KV_BUCKETS.alerts);
+    const since = Date.now() - 91 * 60_000;
+    const dns: AlertRecord = { id: 'log1.example.com/dns', host: 'log1.example.com', check: 'dns', status: 'critical', since, time: Date.now(), seq: 7, source: 'nagios', text: 'unbound not answering', tags: {} };
+    await kv.put(alertKey(dns.id), JSON.stringify(dns));
+
+    const { code, stdout, stderr } = await cli('incident', 'inc-00000000000000a1');
+    expect(code, stderr).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('inc-00000000000000a1');
+    expect(lines).toContainEqual(expect.stringMatching(/^Status\s+acknowledged by ops@tty \d+s ago, open for 1h30m \(critical\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^Root\s+log1\.example\.com::Service\[unbound\]$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^Root alerts\s+log1\.example\.com\/dns  critical for 1h31m: unbound not answering$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^Affected\s+service:mail$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^Owners\s+team:netops$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^Stakeholders\s+team:mail-team$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^Suppressed\s+1: mail1\.example\.com\/mailq$/));
+    const timeline = lines.slice(lines.indexOf('Timeline') + 1);
+    expect(timeline[0]).toMatch(/^  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  opened {6}  log1 failing$/);
+    expect(timeline[1]).toMatch(/^  \S+Z  acknowledged  acknowledged by ops@tty$/);
+
+    const json = JSON.parse((await cli('incident', 'inc-00000000000000b2', '--json')).stdout) as Incident;
+    expect(json).toMatchObject({ id: 'inc-00000000000000b2', status: 'resolved' });
+    // A root alert faultline no longer keeps is said to be so, not left out.
+    await kv.delete(alertKey(dns.id));
+    const resolved = await cli('incident', 'inc-00000000000000b2');
+    expect(resolved.stdout).toMatch(/^Status\s+resolved \d+s ago, after 1h30m \(critical\)$/m);
+    expect(resolved.stdout).toMatch(/^Root alerts\s+log1\.example\.com\/dns  \(no longer kept\)$/m);
+    expect(await cli('incident', 'inc-ffffffffffffffff')).toMatchObject({ code: 2, stderr: 'faultline: no incident inc-ffffffffffffffff (faultline incidents --all lists them)\n' });
   });
 
   it('shows a page storm by its size and first root causes, and the member whose page it holds by the storm', async () => {

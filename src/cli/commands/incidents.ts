@@ -1,7 +1,10 @@
+import { Kvm } from '@nats-io/kv';
 import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration } from '../../config/duration.ts';
 import { acknowledge } from '../../correlator/acknowledge.ts';
+import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
+import type { NatsConnection } from '../../bus/nats.ts';
 import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
 import { table } from '../../compliance/table.ts';
 import { loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
@@ -45,6 +48,80 @@ function rootCell(i: Incident): string {
   if (i.storm) return `storm of ${i.storm.memberCount}: ${i.root.slice(0, 3).join(', ')}${i.root.length > 3 ? ', …' : ''}`;
   const held = i.heldBy?.map((h) => h.storm) ?? [];
   return i.root.join(', ') + (held.length > 0 ? ` (paged in ${[...new Set(held)].join(', ')})` : '');
+}
+
+/** How many suppressed alerts `faultline incident` names before it says how many more there are. */
+const SHOWN_SUPPRESSED = 10;
+
+/**
+ * `faultline incident <id>`: one incident as an operator reads it in an outage, what fails and why (the root
+ * alerts with their current status and text, from faultline-alerts), what it takes down, who was told, and the
+ * timeline; `--json` for the incident as stored.
+ */
+export async function incidentCommand(id: string, options: { json?: boolean }, global: GlobalOptions): Promise<void> {
+  const { loaded } = loadRuntime(global);
+  const found = await withBucket(loaded.config.nats.url, KV_BUCKETS.incidents, async (mirror: KvMirror<Incident>, nats) => {
+    const incident = mirror.get(id)?.value;
+    if (!incident) return undefined;
+    return { incident, alerts: await rootAlerts(nats, incident.rootAlerts) };
+  });
+  if (!found) throw new UsageError(`no incident ${id} (faultline incidents --all lists them)`);
+  const { incident: i, alerts } = found;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(i, null, 2)}\n`);
+    return;
+  }
+  const now = Date.now();
+  const ago = (at: number) => `${formatDuration(now - at)} ago`;
+  const state =
+    i.status === 'resolved'
+      ? `resolved ${ago(i.resolvedAt ?? i.updatedAt)}${i.mergedInto ? `, folded into ${i.mergedInto}` : ''}, after ${formatDuration((i.resolvedAt ?? i.updatedAt) - i.openedAt)}`
+      : `${i.status === 'acknowledged' ? `acknowledged by ${i.acknowledgedBy ?? 'someone'} ${ago(i.acknowledgedAt ?? i.updatedAt)}, ` : ''}open for ${formatDuration(now - i.openedAt)}`;
+  const rows: [string, string][] = [['Status', `${state} (${i.severity})`]];
+  if (i.storm) {
+    const s = i.storm;
+    rows.push(['Storm', `${s.memberCount} root causes that would each have paged ${s.team ?? 'nobody in particular'}${s.common ? `; ${s.common}` : ''}`]);
+    rows.push(['Members', s.members.join(', ') + (s.memberCount > s.members.length ? `, … (${s.memberCount - s.members.length} more)` : '')]);
+  }
+  rows.push(['Root', i.root.join(', ') || '-']);
+  for (const alertId of i.rootAlerts) {
+    const a = alerts.get(alertId);
+    rows.push([alertId === i.rootAlerts[0] ? 'Root alerts' : '', a ? `${alertId}  ${a.status} for ${formatDuration(now - a.since)}${a.text ? `: ${a.text}` : ''}` : `${alertId}  (no longer kept)`]);
+  }
+  rows.push(['Affected', i.affectedServices.length > 0 ? i.affectedServices.join(', ') : 'no service']);
+  const held = new Map((i.heldBy ?? []).map((h) => [h.team, h.storm]));
+  const owners = i.owners.map((team) => (held.has(team) ? `${team} (paged in ${held.get(team)})` : team));
+  rows.push(['Owners', owners.join(', ') || 'nobody (the routes without a team were paged)']);
+  if (i.stakeholders.length > 0) rows.push(['Stakeholders', i.stakeholders.join(', ')]);
+  const count = suppressedTotal(i);
+  if (count > 0) {
+    const named = i.suppressed.slice(0, SHOWN_SUPPRESSED).join(', ');
+    rows.push(['Suppressed', `${count}: ${named}${count > SHOWN_SUPPRESSED ? `, … (${count - SHOWN_SUPPRESSED} more; --json lists ${i.suppressed.length})` : ''}`]);
+  }
+  if (i.reminders) rows.push(['Reminders', `${i.reminders}, the last ${ago(i.remindedAt ?? i.updatedAt)}`]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = [i.id, ...rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`), '', 'Timeline'];
+  const changeWidth = Math.max(0, ...i.timeline.map((e) => e.change.length));
+  for (const e of i.timeline) lines.push(`  ${new Date(e.at).toISOString().replace(/\.\d+Z$/, 'Z')}  ${e.change.padEnd(changeWidth)}  ${e.text}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The root alerts as faultline-alerts holds them now (read one by one: an estate has far more alerts than a root). */
+async function rootAlerts(nats: NatsConnection, ids: readonly string[]): Promise<Map<string, AlertRecord>> {
+  const out = new Map<string, AlertRecord>();
+  if (ids.length === 0) return out;
+  const kv = await new Kvm(nats).open(KV_BUCKETS.alerts);
+  for (const id of ids) {
+    const entry = await kv.get(alertKey(id));
+    if (entry && entry.operation === 'PUT') {
+      try {
+        out.set(id, entry.json<AlertRecord>());
+      } catch {
+        // Not JSON (written by hand): shown as not kept.
+      }
+    }
+  }
+  return out;
 }
 
 export async function ackCommand(id: string, options: { by?: string }, global: GlobalOptions): Promise<void> {
