@@ -23,6 +23,7 @@ const commands = {
   send: () => import('./commands/send.ts'),
   maintenance: () => import('./commands/maintenance.ts'),
   incidents: () => import('./commands/incidents.ts'),
+  alerts: () => import('./commands/alerts.ts'),
   deadLetters: () => import('./commands/dead-letters.ts'),
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -106,6 +107,14 @@ program
   .option('--all', 'resolved ones too (until correlator.retention forgets them)')
   .option('--json', 'the incidents as stored, as JSON')
   .action(async (options: { all?: boolean; json?: boolean }) => (await commands.incidents()).incidentsCommand(options, global()));
+
+program
+  .command('alerts')
+  .description('alerts as the correlator decides them now: roots, suppressed (by what), below the threshold')
+  .option('--state <state>', 'firing (not ok), root, suppressed, ok or all', 'firing')
+  .option('--host <host>', "only this host's")
+  .option('--json', 'the alerts with their verdicts, as JSON')
+  .action(async (options: import('./commands/alerts.ts').AlertsOptions) => (await commands.alerts()).alertsCommand(options, global()));
 
 program
   .command('incident')

@@ -60,6 +60,14 @@ export interface AlertDecision {
   suppressedBy: number[];
 }
 
+/** The alerts one asks for (GraphQL `alerts(state:)`, `faultline alerts --state`): firing is any status but ok, whatever was decided. */
+export const ALERT_STATES = {
+  firing: (d: AlertDecision) => d.status !== 'ok',
+  root: (d: AlertDecision) => d.verdict === 'root',
+  suppressed: (d: AlertDecision) => d.verdict === 'suppressed',
+  ok: (d: AlertDecision) => d.status === 'ok',
+} as const;
+
 export interface Analysis {
   topology: Topology;
   units: RootUnit[];

@@ -9,7 +9,8 @@ import { NOTIFIED_SUPPRESSED, planIncidents } from '../../src/correlator/plan.ts
 import { facts } from '../../src/notify/render.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
 import { maintenanceMask } from '../../src/correlator/maintenance.ts';
-import { alertRef, incidentIndex, incidentOf } from '../../src/api/correlation/refs.ts';
+import { alertRef } from '../../src/api/correlation/refs.ts';
+import { incidentIndex, incidentOf } from '../../src/correlator/incident-index.ts';
 import { compileTopology } from '../../src/engine/index.ts';
 import { estateInput } from '../engine/estate.ts';
 

@@ -1,19 +1,12 @@
-import type { AlertDecision } from '../../correlator/analysis.ts';
+import { ALERT_STATES } from '../../correlator/analysis.ts';
 import type { AlertResolvers, AlertState, QueryResolvers } from '../generated/resolvers.ts';
 import { refOf, refsOf } from '../topology/refs.ts';
 import { alertRef, incidentOfAlert, firstOf, isoTime, upper, type AlertRef } from './refs.ts';
 
-/** Which decisions each AlertState selects (FIRING: any status but ok, whatever was decided about it). */
-const IN_STATE: Record<AlertState, (d: AlertDecision) => boolean> = {
-  FIRING: (d) => d.status !== 'ok',
-  ROOT: (d) => d.verdict === 'root',
-  SUPPRESSED: (d) => d.verdict === 'suppressed',
-  OK: (d) => d.status === 'ok',
-};
 
 export const alerts: QueryResolvers['alerts'] = (_p, { state, host, first, after }, ctx) => {
   const analysis = ctx.correlation.analysis();
-  const wanted = state ? IN_STATE[state] : undefined;
+  const wanted = state ? ALERT_STATES[state.toLowerCase() as Lowercase<AlertState>] : undefined;
   const refs: AlertRef[] = [];
   for (const record of ctx.correlation.records().values()) {
     if (host != null && record.host !== host) continue;

@@ -2,8 +2,8 @@ import { GraphQLError } from 'graphql';
 import type { Topology } from '../../engine/index.ts';
 import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
 import type { AlertDecision, Analysis } from '../../correlator/analysis.ts';
-import { listsPart, type Incident } from '../../correlator/incident.ts';
-import { byOpening, matchUnits } from '../../correlator/plan.ts';
+import type { Incident } from '../../correlator/incident.ts';
+import { incidentIndex, incidentOf, type IncidentIndex } from '../../correlator/incident-index.ts';
 import type { MaintenanceWindow } from '../../correlator/maintenance.ts';
 import type { CorrelationView } from '../../correlator/view.ts';
 
@@ -35,55 +35,6 @@ export function alertRefs(view: CorrelationView, ids: readonly string[]): AlertR
     if (record) refs.push(alertRef(record, analysis));
   }
   return refs;
-}
-
-/**
- * Which open or acknowledged incident an alert belongs to, built once per request: a list of alerts each asking for
- * its incident costs one pass over the incidents, not one per alert.
- */
-export interface IncidentIndex {
-  /** Alert id → the incident listing it as a root alert or as suppressed (the newest, should two ever list it). */
-  byAlert: Map<string, Incident>;
-  /** The open and acknowledged incidents, oldest first. */
-  current: Incident[];
-  /** Whether some incident lists only part of the alerts it suppresses (see `listsPart`). */
-  truncated: boolean;
-}
-
-export function incidentIndex(incidents: Iterable<Incident>): IncidentIndex {
-  const current = [...incidents].filter((i) => i.status !== 'resolved').sort(byOpening);
-  const byAlert = new Map<string, Incident>();
-  for (const incident of current) {
-    for (const id of incident.rootAlerts) byAlert.set(id, incident);
-    for (const id of incident.suppressed) byAlert.set(id, incident);
-  }
-  return { byAlert, current, truncated: current.some(listsPart) };
-}
-
-/**
- * The incident of an alert. An alert past an incident's listed suppressed ones is found through the units that
- * suppress it, matched to incidents as the planner matches them (`matchUnits`).
- */
-export function incidentOf(index: IncidentIndex, { record, decision, analysis }: AlertRef): Incident | undefined {
-  const listed = index.byAlert.get(record.id);
-  if (listed || !index.truncated || decision?.verdict !== 'suppressed') return listed;
-  const ofUnit = unitIncidents(index, analysis);
-  let found: Incident | undefined;
-  for (const u of decision.suppressedBy) {
-    const incident = ofUnit[u];
-    if (incident && listsPart(incident) && (!found || byOpening(found, incident) < 0)) found = incident;
-  }
-  return found;
-}
-
-const unitMatches = new WeakMap<IncidentIndex, { analysis: Analysis; incidents: (Incident | undefined)[] }>();
-
-function unitIncidents(index: IncidentIndex, analysis: Analysis): (Incident | undefined)[] {
-  const cached = unitMatches.get(index);
-  if (cached?.analysis === analysis) return cached.incidents;
-  const incidents = matchUnits(analysis.units, index.current);
-  unitMatches.set(index, { analysis, incidents });
-  return incidents;
 }
 
 const incidentIndexes = new WeakMap<object, IncidentIndex>();

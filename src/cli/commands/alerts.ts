@@ -1,0 +1,95 @@
+import type { AlertRecord } from '../../correlator/alert.ts';
+import { ALERT_STATES, type AlertDecision, type Analysis } from '../../correlator/analysis.ts';
+import { incidentIndex, incidentOf } from '../../correlator/incident-index.ts';
+import { CorrelationView } from '../../correlator/view.ts';
+import { formatDuration } from '../../config/duration.ts';
+import { table } from '../../compliance/table.ts';
+import { withoutCredentials } from '../../redact.ts';
+import { connectAll, loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
+import { TopologyStore } from '../../engine/store.ts';
+
+/**
+ * `faultline alerts`: the alerts as the correlator decides them now, from the same state (faultline-alerts,
+ * incidents, maintenance windows) and the same graph: which fail, which of those are roots and which are
+ * suppressed (by what), which are below the threshold, which hosts the graph does not know. GraphQL `alerts(state:)`
+ * answers the same question.
+ */
+
+const IN_STATE: Record<string, (d: AlertDecision) => boolean> = { ...ALERT_STATES, all: () => true };
+
+export interface AlertsOptions {
+  state: string;
+  host?: string;
+  json?: boolean;
+}
+
+export async function alertsCommand(options: AlertsOptions, global: GlobalOptions): Promise<void> {
+  const { loaded, log } = loadRuntime(global);
+  const { state } = options;
+  const wanted = Object.hasOwn(IN_STATE, state) ? IN_STATE[state]! : undefined;
+  if (!wanted) throw new UsageError(`--state: "${state}" is not one of ${Object.keys(IN_STATE).join(', ')}`);
+  const { config } = loaded;
+  const connections = await connectAll(config, 'faultline-cli-alerts');
+  let view: CorrelationView | undefined;
+  try {
+    // The graph's problems are the import's to report; here they would bury the table.
+    const topology = new TopologyStore(connections.neo4j, config.neo4j, log.child({}, { level: 'error' }));
+    await topology.reload();
+    try {
+      view = await CorrelationView.open(connections.nats, topology, config.correlator);
+    } catch (err) {
+      throw new Error(`the correlator's state in NATS at ${withoutCredentials(config.nats.url)} could not be read (has faultline serve or dev run there?): ${(err as Error).message}`);
+    }
+    const analysis = view.analysis();
+    const index = incidentIndex([...view.incidents.values()].map((e) => e.value));
+    const listed = [...view.records().values()]
+      .filter((r) => options.host === undefined || r.host === options.host)
+      .map((record) => ({ record, decision: analysis.decisions.get(record.id) }))
+      .filter((a): a is { record: AlertRecord; decision: AlertDecision } => a.decision !== undefined && wanted(a.decision))
+      .sort((a, b) => rank(a.decision) - rank(b.decision) || b.record.since - a.record.since || a.record.id.localeCompare(b.record.id));
+    const rows = listed.map(({ record, decision }) => ({ record, decision, incident: incidentOf(index, { record, decision, analysis })?.id }));
+    if (options.json) {
+      const out = rows.map(({ record, decision, incident }) => ({ ...record, verdict: decision.verdict, why: why(decision, analysis), ...(incident ? { incident } : {}) }));
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return;
+    }
+    if (rows.length === 0) {
+      process.stdout.write(state === 'firing' ? 'Nothing is failing.\n' : `No ${state === 'all' ? '' : `${state} `}alerts.\n`);
+      return;
+    }
+    const now = Date.now();
+    const cells = rows.map(({ record, decision, incident }) => [
+      record.id,
+      record.status + (record.stale ? ' (stale)' : ''),
+      formatDuration(now - record.since),
+      why(decision, analysis),
+      incident ?? '-',
+      record.text ?? '',
+    ]);
+    process.stdout.write(`${table(['ALERT', 'STATUS', 'FOR', 'VERDICT', 'INCIDENT', 'TEXT'], cells)}\n`);
+    const count = (v: AlertDecision['verdict']) => rows.filter((r) => r.decision.verdict === v).length;
+    const parts = [`${count('root')} root`, `${count('suppressed')} suppressed`, `${count('active')} below the threshold`];
+    if (state === 'all' || state === 'ok') parts.push(`${count('ok')} ok`);
+    process.stdout.write(`${rows.length} alert${rows.length > 1 ? 's' : ''}: ${parts.join(', ')}.\n`);
+  } finally {
+    view?.stop();
+    await connections.close();
+  }
+}
+
+/** Roots first, then suppressed, then below the threshold, then ok. */
+function rank(d: AlertDecision): number {
+  return { root: 0, suppressed: 1, active: 2, ok: 3 }[d.verdict];
+}
+
+/** The verdict as an operator reads it: what suppresses an alert, and whether the graph knows its entity. */
+function why(d: AlertDecision, analysis: Analysis): string {
+  const unmapped = d.entity < 0 ? ' (unmapped)' : '';
+  if (d.verdict === 'suppressed') {
+    if (d.reason === 'maintenance') return 'suppressed: maintenance';
+    const by = [...new Set(d.suppressedBy.flatMap((u) => analysis.units[u]?.entities ?? []))];
+    return `suppressed by ${by.slice(0, 3).join(', ')}${by.length > 3 ? `, … (${by.length})` : ''}`;
+  }
+  if (d.verdict === 'active') return `below the threshold${unmapped}`;
+  return d.verdict + unmapped;
+}
