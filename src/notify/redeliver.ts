@@ -48,7 +48,8 @@ export interface Redelivery {
   /** Why it was dead-lettered. */
   reason: string;
   notification?: Notification;
-  outcome: 'redelivered' | 'would redeliver' | 'left: stale' | 'failed';
+  /** `dry-run`: would be redelivered; `stale`: left alone, its incident is over. */
+  outcome: 'redelivered' | 'dry-run' | 'stale' | 'failed';
   /** Where it went (or would go). */
   channels: string[];
   /** Addressed to the team's contacts, as the route said. */
@@ -65,19 +66,20 @@ export interface RedeliverDeps {
   clock?: () => number;
 }
 
-export async function redeliver(deps: RedeliverDeps, selection: RedeliverySelection): Promise<Redelivery[]> {
-  const letters = await readDeadLetters(deps.nats, { since: selection.since, subject: SUBJECTS.deadNotifications });
+/** Each selected dead letter's outcome, oldest first; `truncated` when older ones within `since` were not read. */
+export async function redeliver(deps: RedeliverDeps, selection: RedeliverySelection): Promise<{ redeliveries: Redelivery[]; truncated: boolean }> {
+  const { letters, truncated } = await readDeadLetters(deps.nats, { since: selection.since, subject: SUBJECTS.deadNotifications });
   const seqs = selection.seqs ? new Set(selection.seqs) : undefined;
   const out: Redelivery[] = [];
   for (const letter of letters) {
     if (seqs && !seqs.has(letter.seq)) continue;
     const planned = plan(deps, letter, selection);
     if (!planned) continue;
-    if (planned.outcome === 'redelivered' && selection.dryRun) planned.outcome = 'would redeliver';
+    if (planned.outcome === 'redelivered' && selection.dryRun) planned.outcome = 'dry-run';
     if (planned.outcome === 'redelivered') await putBack(deps.nats, letter.seq, planned);
     out.push(planned);
   }
-  return out;
+  return { redeliveries: out, truncated };
 }
 
 /** What becomes of one dead letter; undefined when the selection does not take it. */
@@ -98,8 +100,8 @@ function plan(deps: RedeliverDeps, letter: DeadLetter, selection: RedeliverySele
   const tellsTheEnd = notification.kind === 'resolved' || notification.incident.status === 'resolved';
   if (!tellsTheEnd && !selection.stale) {
     const now = deps.incidentOf(notification.incident.id);
-    if (!now) return { ...entry, outcome: 'left: stale', channels: [], note: `${notification.incident.id} is no longer kept (--stale sends it anyway)` };
-    if (now.status === 'resolved') return { ...entry, outcome: 'left: stale', channels: [], note: `${notification.incident.id} has resolved since (--stale sends it anyway)` };
+    if (!now) return { ...entry, outcome: 'stale', channels: [], note: `${notification.incident.id} is no longer kept (--stale sends it anyway)` };
+    if (now.status === 'resolved') return { ...entry, outcome: 'stale', channels: [], note: `${notification.incident.id} has resolved since (--stale sends it anyway)` };
   }
 
   const configured = new Set(deps.notify.channels.map((c) => c.name));

@@ -7,6 +7,8 @@ import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { estate, openIncidents, pages, pipeline, sleep, until, type Pipeline } from '../correlator/harness.ts';
+import { enqueueNotification } from '../../src/notify/outbox.ts';
+import { aNotification } from '../notify/fixtures.ts';
 import { silentLog } from '../support/services.ts';
 
 /**
@@ -502,6 +504,37 @@ describe('GraphQL correlation answers on a real correlator', () => {
     );
     const after = await answer(`{ incidents(status: OPEN) { id } }`);
     expect(after.incidents).toEqual([]);
+  });
+
+  it('lists dead letters newest first, and redelivers a notification no route took once one does (write scope)', async () => {
+    await start();
+    // A notification no route took (another correlator's routes), and an event refused for what it says.
+    const lost = { ...aNotification(), dedupKey: 'inc-00000000000000e5/page/team:dba', incident: { ...aNotification().incident, id: 'inc-00000000000000e5', status: 'resolved' as const }, kind: 'resolved' as const };
+    await enqueueNotification(p.nats, { ...p.config.notify, routes: [{ match: { team: 'team:nobody' }, channels: ['hook'] }] }, lost);
+    const res = await fetch(`${server.url}/ingest/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR}` },
+      body: JSON.stringify({ host: 'db2.example.com', check: 'mysql', status: 'on fire' }),
+    });
+    expect(res.status).toBe(422);
+
+    const query = '{ deadLetters { seq kind reason via alert channel notification { kind team incidentId dedupKey } record } }';
+    const listed = (await answer(query, {}, VIEWER)).deadLetters;
+    expect(listed.map((l: { kind: string }) => l.kind)).toEqual(['EVENT', 'NOTIFICATION']);
+    expect(listed[0]).toMatchObject({ via: 'POST /ingest/events', alert: 'db2.example.com/mysql', reason: expect.stringMatching(/^status:/), notification: null });
+    expect(listed[1]).toMatchObject({ reason: 'no route matches the notification', channel: null, notification: { kind: 'resolved', team: 'team:dba', incidentId: 'inc-00000000000000e5', dedupKey: lost.dedupKey } });
+    expect(JSON.parse(listed[1].record).notification.dedupKey).toBe(lost.dedupKey);
+    expect((await answer('{ deadLetters(kind: EVENT) { kind } }')).deadLetters).toEqual([{ kind: 'EVENT' }]);
+
+    const mutation = 'mutation($seqs: [Int!], $dryRun: Boolean) { redeliverDeadLetters(seqs: $seqs, dryRun: $dryRun) { seq outcome channels note } }';
+    const seq = listed[1].seq;
+    // A read token may look, not put back.
+    expect((await ask(mutation, { seqs: [seq] }, VIEWER)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await answer(mutation, { seqs: [seq], dryRun: true })).redeliverDeadLetters).toEqual([{ seq, outcome: 'DRY_RUN', channels: ['hook'], note: 'it had no route: routed again' }]);
+    expect((await answer(mutation, { seqs: [seq] })).redeliverDeadLetters).toEqual([{ seq, outcome: 'REDELIVERED', channels: ['hook'], note: 'it had no route: routed again' }]);
+    await until('the resolution delivered', () => p.notifications().some((n) => n.dedupKey === lost.dedupKey));
+    expect((await answer('{ deadLetters(kind: NOTIFICATION) { seq } }')).deadLetters).toEqual([]);
+    expect((await ask('{ deadLetters(since: "soon") { seq } }')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('names the noisiest checks: status changes per check within a window', async () => {

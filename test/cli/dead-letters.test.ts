@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvMirror } from '../../src/bus/kv-mirror.ts';
-import { KV_BUCKETS } from '../../src/bus/layout.ts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { KV_BUCKETS, STREAMS, SUBJECTS } from '../../src/bus/layout.ts';
 import { deadLetterEvent } from '../../src/bus/publish-event.ts';
 import type { Incident } from '../../src/correlator/incident.ts';
 import type { Notification } from '../../src/notify/notification.ts';
@@ -112,6 +113,20 @@ describe('faultline dead-letters', () => {
     const bad = await run('--since', 'soon');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('faultline: --since: "soon" is not a duration (30m, 24h, 7d)\n');
+  });
+
+  it('reads only the newest 10,000 dead letters, and says so: a day of garbage from one sender is not read whole', async () => {
+    collector = await startCollector();
+    const nc = bus.nc();
+    const record = (i: number) => JSON.stringify({ reason: 'status: expected ok, …', via: 'POST /ingest/events', receivedAt: new Date().toISOString(), body: { host: `h${i}.example.com`, check: 'ping', status: 'on fire' } });
+    for (let i = 1; i <= 10_005; i++) nc.publish(SUBJECTS.deadEvents, record(i));
+    await nc.flush();
+    await until('all stored', async () => (await (await jetstreamManager(nc)).streams.info(STREAMS.dead.name)).state.messages === 10_005);
+    const { stdout, code } = await cli()('--limit', '2');
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^10005\s+\d+s ago\s+event\s+h10005\.example\.com\/ping via POST/);
+    expect(lines.at(-1)).toBe('2 newest of 10000 dead letters in the last 1d (only the newest 10,000 of the stream were read), newest first. `faultline dead-letters redeliver` puts notifications back.');
   });
 
   it('redelivers once the receiver is fixed: the open page and the resolution, not the page of what is over', async () => {

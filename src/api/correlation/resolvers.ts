@@ -4,11 +4,12 @@ import { acknowledgeIncident, Incident, incident, incidents, Storm, TimelineEntr
 import { cancelMaintenanceWindow, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
 import { incidentUpdated } from './subscription.ts';
 import { topChecks } from './top-checks.ts';
+import { deadLetters, redeliverDeadLetters } from './dead-letters.ts';
 
 /** The correlation domain of the API: alerts, incidents, maintenance windows (design section 8). */
 export const correlationResolvers = {
-  Query: { alerts, incidents, incident, maintenanceWindows, topChecks },
-  Mutation: { createMaintenanceWindow, cancelMaintenanceWindow, acknowledgeIncident },
+  Query: { alerts, incidents, incident, maintenanceWindows, topChecks, deadLetters },
+  Mutation: { createMaintenanceWindow, cancelMaintenanceWindow, acknowledgeIncident, redeliverDeadLetters },
   Subscription: { incidentUpdated },
   Alert,
   Incident,

@@ -91,6 +91,40 @@ export type ComponentHealth = {
   ok: Scalars['Boolean']['output'];
 };
 
+export type DeadLetter = {
+  __typename?: 'DeadLetter';
+  /** An event's alert identity, host/check, when its body named both. */
+  alert?: Maybe<Scalars['String']['output']>;
+  /** The channel a notification failed on; null when no route took it. */
+  channel?: Maybe<Scalars['String']['output']>;
+  kind: DeadLetterKind;
+  notification?: Maybe<DeadNotification>;
+  reason: Scalars['String']['output'];
+  /** The record as stored, as JSON text. */
+  record: Scalars['String']['output'];
+  /** Its sequence in FAULTLINE_DEAD: what redeliverDeadLetters(seqs:) takes. */
+  seq: Scalars['Int']['output'];
+  storedAt: Scalars['DateTime']['output'];
+  /** An event's endpoint or subject (POST /ingest/events, faultline.events.nagios). */
+  via?: Maybe<Scalars['String']['output']>;
+};
+
+export type DeadLetterKind =
+  /** An event refused as invalid (faultline.dead.events). */
+  | 'EVENT'
+  /** A notification no route took, or its channel refused or failed for good (faultline.dead.notifications). */
+  | 'NOTIFICATION';
+
+/** What a dead-lettered notification was: the kind, the team it was for, its incident. */
+export type DeadNotification = {
+  __typename?: 'DeadNotification';
+  dedupKey: Scalars['String']['output'];
+  incidentId: Scalars['ID']['output'];
+  kind: Scalars['String']['output'];
+  summary: Scalars['String']['output'];
+  team?: Maybe<Scalars['String']['output']>;
+};
+
 export type DecommissionCheck = {
   __typename?: 'DecommissionCheck';
   /** What stays and would be down. */
@@ -267,6 +301,14 @@ export type Mutation = {
    * with reason MAINTENANCE and page nobody. At most 31 days; every id must be known to the topology.
    */
   createMaintenanceWindow: MaintenanceWindow;
+  /**
+   * Puts dead-lettered notifications back into the outbox once what failed them is fixed, as
+   * `faultline dead-letters redeliver` does: each to the channel it failed on when that channel is still configured,
+   * else wherever the routes send it now; not one whose incident has resolved since (or is no longer kept) unless
+   * `stale`, but every resolution. `seqs` picks them (else every one within `since`, default 24h); `dryRun` only says
+   * what would happen. One put back leaves the dead letters; should it fail again, it is a new one.
+   */
+  redeliverDeadLetters: Array<Redelivery>;
 };
 
 
@@ -287,6 +329,16 @@ export type MutationCreateMaintenanceWindowArgs = {
   start: Scalars['DateTime']['input'];
 };
 
+
+export type MutationRedeliverDeadLettersArgs = {
+  channel?: InputMaybe<Scalars['String']['input']>;
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  incident?: InputMaybe<Scalars['ID']['input']>;
+  seqs?: InputMaybe<Array<Scalars['Int']['input']>>;
+  since?: InputMaybe<Scalars['String']['input']>;
+  stale?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 /**
  * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
  * source of truth for the resolver types in src/api/generated (npm run codegen).
@@ -300,6 +352,12 @@ export type Query = {
   alerts: Array<Alert>;
   /** Run compliance rules (all built-in and configured ones, or those named) and return what they find. */
   compliance: Array<Violation>;
+  /**
+   * What faultline refused (events) or could not deliver (notifications) within `since` (a duration, default 24h),
+   * newest first, at most `first` (default 50, at most 1,000); only the newest 10,000 messages of the dead-letter
+   * stream (FAULTLINE_DEAD, kept 30 days) are read. `faultline dead-letters` lists the same.
+   */
+  deadLetters: Array<DeadLetter>;
   /** Whether `ids` can be removed without taking anything that stays down. */
   decommissionCheck: DecommissionCheck;
   /** What `id` needs (DOWN) or what needs it (UP), hard and soft, up to `depth` steps (at most 10). */
@@ -351,6 +409,17 @@ export type QueryAlertsArgs = {
  */
 export type QueryComplianceArgs = {
   rules?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
+export type QueryDeadLettersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind?: InputMaybe<DeadLetterKind>;
+  since?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -450,6 +519,27 @@ export type QueryTopChecksArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<Scalars['String']['input']>;
 };
+
+export type Redelivery = {
+  __typename?: 'Redelivery';
+  /** Where it went (or would go). */
+  channels: Array<Scalars['String']['output']>;
+  /** Why it was left or failed, or how its channels were chosen. */
+  note?: Maybe<Scalars['String']['output']>;
+  notification?: Maybe<DeadNotification>;
+  outcome: RedeliveryOutcome;
+  seq: Scalars['Int']['output'];
+};
+
+export type RedeliveryOutcome =
+  /** dryRun: it would be redelivered. */
+  | 'DRY_RUN'
+  /** It cannot go anywhere: no route takes it now, or it holds no readable notification. */
+  | 'FAILED'
+  /** Back in the outbox, and out of the dead letters. */
+  | 'REDELIVERED'
+  /** Left alone: its incident has resolved since, or is no longer kept (stale: true sends it anyway). */
+  | 'STALE';
 
 export type Resource = Entity & {
   __typename?: 'Resource';
@@ -649,6 +739,9 @@ export type ResolversTypes = {
   CheckNoise: ResolverTypeWrapper<CheckNoise>;
   ComponentHealth: ResolverTypeWrapper<ComponentHealth>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeadLetter: ResolverTypeWrapper<DeadLetter>;
+  DeadLetterKind: DeadLetterKind;
+  DeadNotification: ResolverTypeWrapper<DeadNotification>;
   DecommissionCheck: ResolverTypeWrapper<Omit<DecommissionCheck, 'breaks' | 'removed'> & { breaks: Array<ResolversTypes['Entity']>, removed: Array<ResolversTypes['Entity']> }>;
   Direction: Direction;
   Entity: ResolverTypeWrapper<EntityRef>;
@@ -668,6 +761,8 @@ export type ResolversTypes = {
   MaintenanceWindow: ResolverTypeWrapper<MaintenanceWindowRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Redelivery: ResolverTypeWrapper<Redelivery>;
+  RedeliveryOutcome: RedeliveryOutcome;
   Resource: ResolverTypeWrapper<EntityRef>;
   Service: ResolverTypeWrapper<EntityRef>;
   ServiceExplanation: ResolverTypeWrapper<Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversTypes['Entity']>, service: ResolversTypes['Entity'] }>;
@@ -692,6 +787,8 @@ export type ResolversParentTypes = {
   CheckNoise: CheckNoise;
   ComponentHealth: ComponentHealth;
   DateTime: Scalars['DateTime']['output'];
+  DeadLetter: DeadLetter;
+  DeadNotification: DeadNotification;
   DecommissionCheck: Omit<DecommissionCheck, 'breaks' | 'removed'> & { breaks: Array<ResolversParentTypes['Entity']>, removed: Array<ResolversParentTypes['Entity']> };
   Entity: EntityRef;
   Float: Scalars['Float']['output'];
@@ -706,6 +803,7 @@ export type ResolversParentTypes = {
   MaintenanceWindow: MaintenanceWindowRef;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  Redelivery: Redelivery;
   Resource: EntityRef;
   Service: EntityRef;
   ServiceExplanation: Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversParentTypes['Entity']>, service: ResolversParentTypes['Entity'] };
@@ -756,6 +854,26 @@ export type ComponentHealthResolvers<ContextType = ApiContext, ParentType extend
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DeadLetterResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['DeadLetter'] = ResolversParentTypes['DeadLetter']> = {
+  alert?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  channel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['DeadLetterKind'], ParentType, ContextType>;
+  notification?: Resolver<Maybe<ResolversTypes['DeadNotification']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  record?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  storedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  via?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type DeadNotificationResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['DeadNotification'] = ResolversParentTypes['DeadNotification']> = {
+  dedupKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  incidentId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  team?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
 
 export type DecommissionCheckResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['DecommissionCheck'] = ResolversParentTypes['DecommissionCheck']> = {
   breaks?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
@@ -859,11 +977,13 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
   acknowledgeIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationAcknowledgeIncidentArgs, 'id'>>;
   cancelMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCancelMaintenanceWindowArgs, 'id'>>;
   createMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCreateMaintenanceWindowArgs, 'end' | 'ids' | 'start'>>;
+  redeliverDeadLetters?: Resolver<Array<ResolversTypes['Redelivery']>, ParentType, ContextType, RequireFields<MutationRedeliverDeadLettersArgs, 'dryRun' | 'since' | 'stale'>>;
 };
 
 export type QueryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType, Partial<QueryAlertsArgs>>;
   compliance?: Resolver<Array<ResolversTypes['Violation']>, ParentType, ContextType, Partial<QueryComplianceArgs>>;
+  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType, RequireFields<QueryDeadLettersArgs, 'first' | 'since'>>;
   decommissionCheck?: Resolver<ResolversTypes['DecommissionCheck'], ParentType, ContextType, RequireFields<QueryDecommissionCheckArgs, 'ids'>>;
   dependencies?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryDependenciesArgs, 'depth' | 'direction' | 'id'>>;
   entity?: Resolver<Maybe<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryEntityArgs, 'id'>>;
@@ -876,6 +996,14 @@ export type QueryResolvers<ContextType = ApiContext, ParentType extends Resolver
   spofs?: Resolver<Array<ResolversTypes['Spof']>, ParentType, ContextType, RequireFields<QuerySpofsArgs, 'limit'>>;
   topChecks?: Resolver<Array<ResolversTypes['CheckNoise']>, ParentType, ContextType, RequireFields<QueryTopChecksArgs, 'limit' | 'window'>>;
   topology?: Resolver<ResolversTypes['TopologyInfo'], ParentType, ContextType>;
+};
+
+export type RedeliveryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Redelivery'] = ResolversParentTypes['Redelivery']> = {
+  channels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  notification?: Resolver<Maybe<ResolversTypes['DeadNotification']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['RedeliveryOutcome'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ResourceResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Resource'] = ResolversParentTypes['Resource']> = {
@@ -962,6 +1090,8 @@ export type Resolvers<ContextType = ApiContext> = {
   CheckNoise?: CheckNoiseResolvers<ContextType>;
   ComponentHealth?: ComponentHealthResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeadLetter?: DeadLetterResolvers<ContextType>;
+  DeadNotification?: DeadNotificationResolvers<ContextType>;
   DecommissionCheck?: DecommissionCheckResolvers<ContextType>;
   Entity?: EntityResolvers<ContextType>;
   Group?: GroupResolvers<ContextType>;
@@ -973,6 +1103,7 @@ export type Resolvers<ContextType = ApiContext> = {
   MaintenanceWindow?: MaintenanceWindowResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Redelivery?: RedeliveryResolvers<ContextType>;
   Resource?: ResourceResolvers<ContextType>;
   Service?: ServiceResolvers<ContextType>;
   ServiceExplanation?: ServiceExplanationResolvers<ContextType>;

@@ -1,5 +1,5 @@
 import type { KvMirror } from '../../bus/kv-mirror.ts';
-import { readDeadLetters, type DeadLetter } from '../../bus/dead-letters.ts';
+import { DEAD_LETTERS_READ, readDeadLetters, summarise, type DeadLetterSummary } from '../../bus/dead-letters.ts';
 import { KV_BUCKETS, SUBJECTS } from '../../bus/layout.ts';
 import { connectNats } from '../../bus/nats.ts';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
@@ -28,12 +28,13 @@ export async function deadLettersListCommand(options: ListOptions, global: Globa
   if (options.events && options.notifications) throw new UsageError('--events or --notifications, not both (neither: all of them)');
   const subject = options.events ? SUBJECTS.deadEvents : options.notifications ? SUBJECTS.deadNotifications : undefined;
   const nc = await connectNats(loaded.config.nats.url, 'faultline-cli-dead-letters');
-  let letters: DeadLetter[];
+  let read: Awaited<ReturnType<typeof readDeadLetters>>;
   try {
-    letters = await readDeadLetters(nc, { since: Date.now() - since, ...(subject ? { subject } : {}) });
+    read = await readDeadLetters(nc, { since: Date.now() - since, ...(subject ? { subject } : {}) });
   } finally {
     await nc.close();
   }
+  const { letters, truncated } = read;
   const shown = letters.slice(-limit).reverse();
   if (options.json) {
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -45,10 +46,11 @@ export async function deadLettersListCommand(options: ListOptions, global: Globa
     return;
   }
   const now = Date.now();
-  const rows = shown.map((l) => [String(l.seq), `${formatDuration(now - l.storedAt)} ago`, ...describe(l)]);
+  const rows = shown.map((l) => [String(l.seq), `${formatDuration(now - l.storedAt)} ago`, ...describe(summarise(l))]);
   process.stdout.write(`${table(['SEQ', 'STORED', 'KIND', 'WHAT', 'REASON'], rows)}\n`);
   const more = letters.length > shown.length ? `${shown.length} newest of ${letters.length}` : `${letters.length}`;
-  process.stdout.write(`${more} dead letter${letters.length > 1 ? 's' : ''} ${within}, newest first. \`faultline dead-letters redeliver\` puts notifications back.\n`);
+  const older = truncated ? ` (only the newest ${DEAD_LETTERS_READ.toLocaleString('en')} of the stream were read)` : '';
+  process.stdout.write(`${more} dead letter${letters.length > 1 ? 's' : ''} ${within}${older}, newest first. \`faultline dead-letters redeliver\` puts notifications back.\n`);
 }
 
 export interface RedeliverOptions {
@@ -69,7 +71,7 @@ export async function deadLettersRedeliverCommand(options: RedeliverOptions, glo
   if (options.channel && !config.notify.channels.some((c) => c.name === options.channel)) {
     throw new UsageError(`--channel: no channel "${options.channel}" in notify.channels (${config.notify.channels.map((c) => c.name).join(', ') || 'none configured'})`);
   }
-  const results = await withBucket(config.nats.url, KV_BUCKETS.incidents, (incidents: KvMirror<Incident>, nats) =>
+  const { redeliveries, truncated } = await withBucket(config.nats.url, KV_BUCKETS.incidents, (incidents: KvMirror<Incident>, nats) =>
     redeliver(
       { nats, notify: config.notify, incidentOf: (id) => incidents.get(id)?.value },
       {
@@ -82,18 +84,21 @@ export async function deadLettersRedeliverCommand(options: RedeliverOptions, glo
       },
     ),
   );
-  const failed = results.filter((r) => r.outcome === 'failed');
-  if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else if (results.length === 0) process.stdout.write(`No notification dead letters ${seqs ? 'with those numbers ' : ''}in the last ${formatDuration(since)}.\n`);
+  const failed = redeliveries.filter((r) => r.outcome === 'failed');
+  if (options.json) process.stdout.write(`${JSON.stringify(redeliveries, null, 2)}\n`);
+  else if (redeliveries.length === 0) process.stdout.write(`No notification dead letters ${seqs ? 'with those numbers ' : ''}in the last ${formatDuration(since)}.\n`);
   else {
-    const rows = results.map((r) => [String(r.seq), notificationCell(r), r.outcome, r.channels.join(', ') || '-', r.note ?? '']);
+    const rows = redeliveries.map((r) => [String(r.seq), notificationCell(r), OUTCOME_LABELS[r.outcome], r.channels.join(', ') || '-', r.note ?? '']);
     process.stdout.write(`${table(['SEQ', 'NOTIFICATION', 'OUTCOME', 'CHANNELS', 'NOTE'], rows)}\n`);
-    const count = (o: Redelivery['outcome']) => results.filter((r) => r.outcome === o).length;
-    const done = options.dryRun ? `${count('would redeliver')} would be redelivered` : `${count('redelivered')} redelivered`;
-    process.stdout.write(`${done}, ${count('left: stale')} left as stale, ${failed.length} failed.\n`);
+    const count = (o: Redelivery['outcome']) => redeliveries.filter((r) => r.outcome === o).length;
+    const done = options.dryRun ? `${count('dry-run')} would be redelivered` : `${count('redelivered')} redelivered`;
+    process.stdout.write(`${done}, ${count('stale')} left as stale, ${failed.length} failed.\n`);
   }
+  if (truncated) process.stderr.write(`faultline: only the newest ${DEAD_LETTERS_READ.toLocaleString('en')} dead letters were read; run it again for older ones once these are done\n`);
   if (failed.length > 0) process.exitCode = 1;
 }
+
+const OUTCOME_LABELS: Record<Redelivery['outcome'], string> = { redelivered: 'redelivered', 'dry-run': 'would redeliver', stale: 'left: stale', failed: 'failed' };
 
 function sinceOption(text: string): number {
   const ms = parseDuration(text);
@@ -101,19 +106,14 @@ function sinceOption(text: string): number {
   return ms;
 }
 
-/** KIND, WHAT and REASON of a dead letter: an event by where it came from and its identity, a notification by whom it was for. */
-function describe(letter: DeadLetter): [string, string, string] {
-  const r = (typeof letter.record === 'object' && letter.record !== null ? letter.record : {}) as Record<string, unknown>;
-  const reason = typeof r.reason === 'string' ? r.reason : String(letter.record).slice(0, 200);
-  if (letter.subject === SUBJECTS.deadNotifications) {
-    const n = r.notification as { kind?: string; team?: string | null; incident?: { id?: string } } | undefined;
-    const what = n ? `${n.kind} for ${n.team ?? 'nobody in particular'}, ${n.incident?.id}` : 'unreadable outbox message';
-    return ['notification', typeof r.channel === 'string' ? `${what} on ${r.channel}` : what, reason];
+/** KIND, WHAT and REASON of a dead letter: an event by its identity and where it came from, a notification by whom it was for. */
+function describe(l: DeadLetterSummary): [string, string, string] {
+  if (l.kind === 'notification') {
+    const n = l.notification;
+    const what = n ? `${n.kind} for ${n.team ?? 'nobody in particular'}, ${n.incident}` : 'unreadable outbox message';
+    return ['notification', l.channel ? `${what} on ${l.channel}` : what, l.reason];
   }
-  const body = (typeof r.body === 'object' && r.body !== null ? r.body : {}) as Record<string, unknown>;
-  const identity = typeof body.host === 'string' && typeof body.check === 'string' ? `${body.host}/${body.check} ` : '';
-  const from = typeof r.via === 'string' ? r.via : typeof r.subject === 'string' ? r.subject : '?';
-  return ['event', `${identity}via ${from}`, reason];
+  return ['event', `${l.alert ? `${l.alert} ` : ''}via ${l.via ?? '?'}`, l.reason];
 }
 
 function notificationCell(r: Redelivery): string {
