@@ -24,6 +24,7 @@ const commands = {
   maintenance: () => import('./commands/maintenance.ts'),
   incidents: () => import('./commands/incidents.ts'),
   alerts: () => import('./commands/alerts.ts'),
+  routes: () => import('./commands/routes.ts'),
   deadLetters: () => import('./commands/dead-letters.ts'),
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -153,6 +154,18 @@ maintenance
   .description('end a window now')
   .argument('<id>', 'the window id (mw-...)')
   .action(async (id: string) => (await commands.maintenance()).maintenanceCancelCommand(id, global()));
+
+program
+  .command('routes')
+  .description("where notify.routes send a team's notifications, each kind or one; exit 1 if one has no route")
+  .option('--team <id>', 'the team (team:dba); without it, a root nobody owns')
+  .option('--severity <status>', 'ok, warning, critical or unknown', 'critical')
+  .option('--kind <kind>', 'page, stakeholder, update or resolved (default: each)')
+  .option('--change <change>', 'for an update: acknowledged, folded, reminder or storm')
+  .option('--tag <key=value>', 'a tag of the root alerts (repeatable)', collect)
+  .option('--at <time>', 'when (ISO 8601), for routes with a time of day (default now)')
+  .option('--send', 'enqueue one test notification (needs --kind) through the outbox to those channels')
+  .action(async (options: import('./commands/routes.ts').RoutesOptions) => (await commands.routes()).routesCommand(options, global()));
 
 const deadLetters = program.command('dead-letters').description('what faultline refused or could not deliver, and putting notifications back');
 deadLetters

@@ -71,7 +71,8 @@ export function buildEvent(options: SendOptions): Record<string, unknown> {
   return event;
 }
 
-function parseTags(pairs: string[]): Record<string, string> {
+/** `--tag k=v` flags as tags; a malformed or repeated one is a UsageError. */
+export function parseTags(pairs: string[]): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const pair of pairs) {
     const at = pair.indexOf('=');
