@@ -29,6 +29,7 @@ const config: CodegenConfig = {
           TimelineEntry: '../../correlator/incident.ts#TimelineEntry as StoredTimelineEntry',
           Storm: '../../correlator/incident.ts#Incident as StoredStormIncident',
           MaintenanceWindow: '../correlation/refs.ts#MaintenanceWindowRef',
+          ConcurrentDowntime: '../../correlator/maintenance.ts#ConcurrentDowntime as StoredConcurrentDowntime',
         },
       },
     },

@@ -144,6 +144,15 @@ maintenance
   .option('--json', 'the window and its downtime as JSON')
   .action(async (ids: string[], options: import('./commands/maintenance.ts').StartOptions) => (await commands.maintenance()).maintenanceStartCommand(ids, options, global()));
 maintenance
+  .command('plan')
+  .description('what start would put in downtime, and what else is down then (failing now, other windows); creates nothing')
+  .argument('<ids...>', 'entity ids (a host certname, service:mail, ...)')
+  .option('--for <duration>', 'how long: 30m, 2h, 1h30m')
+  .option('--until <time>', 'or until when (ISO 8601)')
+  .option('--from <time>', 'when it starts (ISO 8601)', 'now')
+  .option('--json', 'the plan as JSON')
+  .action(async (ids: string[], options: import('./commands/maintenance.ts').StartOptions) => (await commands.maintenance()).maintenancePlanCommand(ids, options, global()));
+maintenance
   .command('list')
   .description('windows in force or planned')
   .option('--all', 'ended ones too (until correlator.retention forgets them)')

@@ -5,6 +5,7 @@ import { KvMirror } from '../bus/kv-mirror.ts';
 import { connectNats, type NatsConnection } from '../bus/nats.ts';
 import { withoutCredentials } from '../redact.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { CorrelationView } from '../correlator/view.ts';
 import { TopologyStore } from '../engine/store.ts';
 import { connectNeo4j, type Driver } from '../graph/neo4j.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -69,6 +70,21 @@ export async function watchedTopology(connections: Connections, config: LoadedCo
   const store = new TopologyStore(connections.neo4j, config.neo4j, log.child({ component: 'topology' }));
   await store.reload();
   return { store, stop: store.watch(connections.nats) };
+}
+
+/**
+ * The correlator's state as it decides on it now (alerts, incidents, windows over the graph), read once for a
+ * command: the caller stops the view. Errors name the NATS that could not be read.
+ */
+export async function correlationState(connections: Connections, config: LoadedConfig['config'], log: Logger): Promise<CorrelationView> {
+  // The graph's problems are the import's to report; here they would bury the command's answer.
+  const topology = new TopologyStore(connections.neo4j, config.neo4j, log.child({}, { level: 'error' }));
+  await topology.reload();
+  try {
+    return await CorrelationView.open(connections.nats, topology, config.correlator);
+  } catch (err) {
+    throw new Error(`the correlator's state in NATS at ${withoutCredentials(config.nats.url)} could not be read (has faultline serve or dev run there?): ${(err as Error).message}`);
+  }
 }
 
 /** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */

@@ -22,7 +22,7 @@ export function formatReport(result: CheckResult): string {
           ? `FAILED (${displayPath(r.rule.file)}): ${oneLine(r.error.code ? `${r.error.code}: ${r.error.message}` : r.error.message)}`
           : r.violations.length === 0
             ? 'ok'
-            : `${r.violations.length} violation${r.violations.length === 1 ? '' : 's'}`,
+            : counted(r.violations.length, 'violation'),
       ]),
     ),
     '',
@@ -35,12 +35,17 @@ export function summaryLine(result: CheckResult): string {
   const { summary } = result;
   const counts = (['error', 'warning', 'info'] as const)
     .filter((s) => summary.violations[s] > 0)
-    .map((s) => `${summary.violations[s]} ${s}${summary.violations[s] === 1 ? '' : 's'}`);
+    .map((s) => counted(summary.violations[s], s));
   const total = result.violations.length;
   return (
-    `${summary.rules} rule${summary.rules === 1 ? '' : 's'}: ${summary.passed} passed, ${summary.violated} with violations, ${summary.failed} failed; ` +
-    `${total} violation${total === 1 ? '' : 's'}${counts.length > 0 ? ` (${counts.join(', ')})` : ''} in ${result.seconds.toFixed(2)} s`
+    `${counted(summary.rules, 'rule')}: ${summary.passed} passed, ${summary.violated} with violations, ${summary.failed} failed; ` +
+    `${counted(total, 'violation')}${counts.length > 0 ? ` (${counts.join(', ')})` : ''} in ${result.seconds.toFixed(2)} s`
   );
+}
+
+/** "1 team", "3 teams", "0 entities": a count with its noun. */
+export function counted(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */

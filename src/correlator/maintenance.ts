@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { impliedIndexes, type Topology } from '../engine/index.ts';
+import { combinedDowntime, impliedIndexes, type CombinedDowntime, type Topology } from '../engine/index.ts';
+import type { Analysis } from './analysis.ts';
 
 /**
  * A maintenance window (design section 5): while it is active, alerts on its entities and on everything implied
@@ -92,4 +93,29 @@ export function newWindow(request: WindowRequest, topology: Topology, now: numbe
   const window: MaintenanceWindow = { id: `mw-${randomBytes(8).toString('hex')}`, entities: [...new Set(ids)], start, end, createdBy: by, createdAt: now };
   if (reason) window.reason = reason;
   return window;
+}
+
+/**
+ * What else is down while a window is in force, and what comes down only because of the two together: the
+ * question an operator asks before taking db2 down while db1 is failing, or while someone else has db1 in a
+ * window of their own. `failing` is what fails now (a window that starts later is told "if it still fails then").
+ */
+export interface ConcurrentDowntime extends CombinedDowntime {
+  /** The root causes failing now, outside any maintenance window. */
+  failing: string[];
+  /** The other windows in force at some time between the window's start and end. */
+  windows: MaintenanceWindow[];
+}
+
+export function concurrentDowntime(
+  analysis: Analysis,
+  windows: Iterable<MaintenanceWindow>,
+  plan: { entities: readonly string[]; start: number; end: number; id?: string },
+): ConcurrentDowntime {
+  const { topology } = analysis;
+  const overlapping = [...windows].filter((w) => w.id !== plan.id && w.start < plan.end && plan.start < w.end).sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
+  const failing = analysis.units.filter((u) => u.mapped && !u.maintenance).flatMap((u) => u.entities);
+  // Down is down: every failing entity counts, in a window or not, root or suppressed.
+  const alongside = [...topology.idsOf(analysis.failing), ...overlapping.flatMap((w) => w.entities)];
+  return { failing, windows: overlapping, ...combinedDowntime(topology, plan.entities, alongside) };
 }

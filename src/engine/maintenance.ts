@@ -34,3 +34,37 @@ export function maintenanceDowntime(topology: Topology, ids: Iterable<string>): 
     stakeholders: ownerIds(topology, concerned),
   };
 }
+
+/**
+ * What goes down only because `ids` and `alongside` are down at the same time, though neither alone takes it down:
+ * implied(ids ∪ alongside) − implied(ids) − implied(alongside). A redundancy group whose last spare is in `alongside`
+ * while the other member is in `ids` is the common case: "db1 is failing now, so taking db2 down takes mail down".
+ */
+export interface CombinedDowntime {
+  /** Entities down only when both are, in propagation order. */
+  combined: string[];
+  /** Services among them. */
+  services: string[];
+  /** Owners of those services (team ids). */
+  stakeholders: string[];
+  /** Services `alongside` takes down by itself, whatever happens to `ids`. */
+  servicesDownAlready: string[];
+}
+
+export function combinedDowntime(topology: Topology, ids: Iterable<string>, alongside: Iterable<string>): CombinedDowntime {
+  const own = topology.resolve(ids).indexes;
+  const other = topology.resolve(alongside).indexes;
+  const isService = (v: number) => topology.kinds[v] === KIND.service;
+  const downAlready = impliedIndexes(topology, other);
+  const servicesDownAlready = topology.idsOf(Array.from(downAlready).filter(isService));
+  if (own.length === 0 || other.length === 0) return { combined: [], services: [], stakeholders: [], servicesDownAlready };
+  const apart = new Uint8Array(topology.size);
+  for (const v of impliedIndexes(topology, own)) apart[v] = 1;
+  for (const v of downAlready) apart[v] = 1;
+  const seeds = new Int32Array(own.length + other.length);
+  seeds.set(own);
+  seeds.set(other, own.length);
+  const combined = Array.from(impliedIndexes(topology, seeds)).filter((v) => apart[v] === 0);
+  const services = combined.filter(isService);
+  return { combined: topology.idsOf(combined), services: topology.idsOf(services), stakeholders: ownerIds(topology, services), servicesDownAlready };
+}

@@ -421,6 +421,46 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await until('a page for the DBAs', () => pages(p).find((n) => n.team === 'team:dba'));
   });
 
+  it('a maintenance plan and a new window say what else is down then, and what goes down only with the two together', async () => {
+    await start();
+    const now = Date.now();
+    const hour = { start: new Date(now).toISOString(), end: new Date(now + 3_600_000).toISOString() };
+    const concurrent = 'concurrent { failing { id } windows { id } combined { id } services { id } stakeholders { id } servicesDownAlready { id } }';
+    const plan = (planIds: string[], at = hour) =>
+      answer(`query($ids: [ID!]!, $start: DateTime!, $end: DateTime!) { maintenancePlan(ids: $ids, start: $start, end: $end) { services { id } ${concurrent} } }`, { ids: planIds, ...at }, VIEWER);
+
+    // Nothing else down: db2 alone takes no service down, and nothing combines.
+    expect((await plan(['db2.example.com'])).maintenancePlan).toEqual({
+      services: [],
+      concurrent: { failing: [], windows: [], combined: [], services: [], stakeholders: [], servicesDownAlready: [] },
+    });
+
+    await p.send('db1.example.com', 'mysql', 'critical', { text: 'connection refused' });
+    await until('mysql a root', () => p.decision('db1.example.com/mysql')?.verdict === 'root');
+    const withFailing = (await plan(['db2.example.com'])).maintenancePlan;
+    expect(withFailing.services).toEqual([]);
+    expect(withFailing.concurrent).toMatchObject({ failing: [{ id: 'db1.example.com::Service[mysqld]' }], windows: [], services: [{ id: 'service:mail' }], stakeholders: [{ id: 'team:mail-team' }] });
+    expect(ids(withFailing.concurrent.combined)).toEqual(expect.arrayContaining(['service:mail', 'mail1.example.com::Service[exim4]', 'mail2.example.com::Service[exim4]']));
+
+    // A window on mail2 from tomorrow meets a plan for mail1 then (the two mail hosts down at once take mail down);
+    // a plan for the day after meets no window.
+    const create = `mutation($ids: [ID!]!, $start: DateTime!, $end: DateTime!) { createMaintenanceWindow(ids: $ids, start: $start, end: $end) { id ${concurrent} } }`;
+    const tomorrow = { start: new Date(now + 86_400_000).toISOString(), end: new Date(now + 86_400_000 + 3_600_000).toISOString() };
+    const mail2 = (await answer(create, { ids: ['mail2.example.com'], ...tomorrow })).createMaintenanceWindow;
+    expect(mail2.concurrent).toMatchObject({ failing: [{ id: 'db1.example.com::Service[mysqld]' }], windows: [], services: [] });
+    const mail1 = (await plan(['mail1.example.com'], tomorrow)).maintenancePlan.concurrent;
+    expect(mail1).toMatchObject({ windows: [{ id: mail2.id }], services: [{ id: 'service:mail' }], stakeholders: [{ id: 'team:mail-team' }], servicesDownAlready: [] });
+    // With db2 in that window too, db1 failing and db2 down take the mail service down already.
+    const db2 = (await answer(create, { ids: ['db2.example.com'], ...tomorrow })).createMaintenanceWindow;
+    expect(db2.concurrent).toMatchObject({ windows: [{ id: mail2.id }], services: [{ id: 'service:mail' }] });
+    expect((await plan(['mail1.example.com'], tomorrow)).maintenancePlan.concurrent).toMatchObject({ services: [], servicesDownAlready: [{ id: 'service:mail' }] });
+    const later = { start: new Date(now + 2 * 86_400_000).toISOString(), end: new Date(now + 2 * 86_400_000 + 3_600_000).toISOString() };
+    expect((await plan(['mail1.example.com'], later)).maintenancePlan.concurrent.windows).toEqual([]);
+    // A window does not meet itself.
+    const listed = (await answer('{ maintenanceWindows { id concurrent { windows { id } } } }')).maintenanceWindows as { id: string; concurrent: { windows: { id: string }[] } }[];
+    expect(listed.map((w) => [w.id, ids(w.concurrent.windows)]).sort()).toEqual([[db2.id, [mail2.id]], [mail2.id, [db2.id]]].sort());
+  });
+
   it('streams incident changes over server-sent events, needs the read scope, and lets go of NATS when the client leaves', async () => {
     await start();
     const subscription = 'subscription { incidentUpdated { id status rootIds suppressed { id } owners { id } } }';

@@ -58,4 +58,15 @@ describe('faultline alerts', () => {
     const bad = await cli('--state', 'broken');
     expect(bad).toMatchObject({ code: 2, stderr: 'faultline: --state: "broken" is not one of firing, root, suppressed, ok, all\n' });
   });
+
+  it('`faultline maintenance plan` reads the same state: what fails now is down meanwhile', async () => {
+    const { code, stdout, stderr } = await runCli(['maintenance', 'plan', 'db1.example.com', '--for', '1h'], testEnv());
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    // The unmapped ghost is no entity of the graph: nothing can depend on it.
+    expect(stdout).toContain('Also down meanwhile: failing now: log1.example.com::Service[unbound].');
+    // Exim needs DNS: mail is down already, whatever db1 does.
+    expect(stdout).toMatch(/^Down already through those: .*service:mail/m);
+    expect(stdout).not.toContain('WARNING');
+  });
 });

@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/cli/runtime.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { freshGraph, freshNats, testEnv } from '../support/services.ts';
@@ -64,8 +66,17 @@ describe('the faultline executable', () => {
   });
 
   it('`faultline dev` on configured services migrates, imports the example estate, serves GraphQL on loopback without auth, and stops on SIGINT', async () => {
-    const { child, match } = await startCli(['dev', '--port', '0'], testEnv(), /GraphQL \(GraphiQL in a browser\): (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+    // A PATH without any faultline on it, as on a fresh clone.
+    const env = testEnv({ PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter) });
+    const { child, match, output } = await startCli(['dev', '--port', '0'], env, /GraphQL \(GraphiQL in a browser\): (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
     try {
+      // The banner's commands run as printed, though faultline is not on this PATH.
+      await expect.poll(output).toContain('Ctrl-C stops faultline');
+      const send = /^ +(\S+) send --host db1\.example\.com --check mysql --status critical$/m.exec(output());
+      expect(send, output()).not.toBeNull();
+      expect(send![1]).not.toBe('faultline');
+      expect(execFileSync(send![1]!, ['--version'], { env }).toString().trim()).toBe(VERSION);
+      expect(output()).toContain('`npm link` here puts `faultline` on your PATH');
       const res = await fetch(match[1]!, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -39,7 +39,8 @@ describe('faultline maintenance start, list and cancel', () => {
     const id = /^(mw-[0-9a-f]{16}): db1\.example\.com, db2\.example\.com in maintenance now until \S+ \(2h\)\.$/m.exec(stdout)?.[1];
     expect(id, stdout).toBeDefined();
     expect(stdout).toMatch(/^\d+ entities in downtime: their alerts are suppressed with reason maintenance\.$/m);
-    expect(stdout).toContain('Services down meanwhile: service:mail.');
+    expect(stdout).toContain('Services it takes down: service:mail.');
+    expect(stdout).toContain('Nothing else is down meanwhile.');
     expect(stdout).toMatch(/Tell: .*team:mail-team/);
 
     const stored = (await windows.fetch(id!))!.value;
@@ -66,6 +67,35 @@ describe('faultline maintenance start, list and cancel', () => {
     expect(window).toMatchObject({ start: from, end: until, services: ['service:shop'] });
     expect(JSON.parse((await cli('list', '--json')).stdout)).toContainEqual(expect.objectContaining({ id: window.id, active: false }));
     await cli('cancel', window.id);
+  });
+
+  it('plans without storing, and warns when another window makes the two take a service down together', async () => {
+    const db1 = await cli('start', 'db1.example.com', '--for', '2h', '--by', 'alice');
+    const id = /^(mw-[0-9a-f]{16}):/m.exec(db1.stdout)![1]!;
+    try {
+      const count = [...windows.values()].length;
+      const { code, stdout } = await cli('plan', 'db2.example.com', '--for', '1h');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Planned: db2\.example\.com in maintenance now until \S+ \(1h\); nothing is created\.$/m);
+      expect(stdout).toContain('Services it takes down: none. Tell: team:dba.');
+      expect(stdout).toMatch(new RegExp(`^Also down meanwhile: ${id} \\(db1\\.example\\.com, alice, until \\S+\\)\\.$`, 'm'));
+      expect(stdout).toMatch(/^WARNING: with those, service:mail goes down too \(\d+ entities down only because both are\)\. Tell: team:mail-team\.$/m);
+      expect([...windows.values()].length).toBe(count);
+
+      // Once db1's window is over, the same work meets nothing.
+      const after = new Date(Date.now() + 3 * 3_600_000).toISOString();
+      const later = JSON.parse((await cli('plan', 'db2.example.com', '--from', after, '--for', '1h', '--json')).stdout) as { concurrent: { windows: unknown[]; services: string[] } };
+      expect(later.concurrent).toMatchObject({ windows: [], services: [] });
+
+      // start says the same, and stores the window.
+      const started = await cli('start', 'db2.example.com', '--for', '1h', '--json');
+      const stored = JSON.parse(started.stdout) as { id: string; concurrent: { windows: { id: string }[]; services: string[]; stakeholders: string[] } };
+      expect(stored.concurrent).toMatchObject({ windows: [{ id }], services: ['service:mail'], stakeholders: ['team:mail-team'] });
+      expect((await windows.fetch(stored.id))?.value.entities).toEqual(['db2.example.com']);
+      await cli('cancel', stored.id);
+    } finally {
+      await cli('cancel', id);
+    }
   });
 
   it('refuses, naming the problem and storing nothing: an unknown entity, no length, a bad duration, a window over a month, an unknown id to cancel', async () => {

@@ -5,6 +5,7 @@ import {
   degraded,
   impact,
   implied,
+  combinedDowntime,
   maintenanceDowntime,
   roots,
   spofs,
@@ -170,6 +171,23 @@ describe('the example estate', () => {
     expect(plan.services).toEqual(['service:mail']);
     expect(sorted(plan.stakeholders)).toEqual(['team:dba', 'team:mail-team']);
     expect(maintenanceDowntime(topo, ['db1.example.com']).stakeholders).toEqual(['team:dba']);
+  });
+
+  it('db2 in maintenance while db1 fails: mail goes down only because of the two together, and its owners are the ones to tell', () => {
+    const together = combinedDowntime(topo, ['db2.example.com'], ['db1.example.com']);
+    expect(together.services).toEqual(['service:mail']);
+    expect(together.stakeholders).toEqual(['team:mail-team']);
+    expect(together.servicesDownAlready).toEqual([]);
+    // Neither side's own downtime is counted: only what the two take down together.
+    const apart = new Set([...maintenanceDowntime(topo, ['db1.example.com']).downtime, ...maintenanceDowntime(topo, ['db2.example.com']).downtime]);
+    expect(together.combined.filter((id) => apart.has(id))).toEqual([]);
+    expect(together.combined).toEqual(expect.arrayContaining(['service:mail', 'group:capability:mysql-greylist']));
+    // With db1 and db2 down already, mail is down whatever happens to mail2; nothing more goes with it.
+    const already = combinedDowntime(topo, ['mail2.example.com'], ['db1.example.com', 'db2.example.com']);
+    expect(already).toEqual({ combined: [], services: [], stakeholders: [], servicesDownAlready: ['service:mail'] });
+    // Unrelated downtime combines to nothing.
+    expect(combinedDowntime(topo, ['lb1.example.com'], ['db1.example.com'])).toMatchObject({ combined: [], services: [] });
+    expect(combinedDowntime(topo, ['db2.example.com'], [])).toMatchObject({ combined: [], services: [] });
   });
 
   it('decommission: web2 may go (it takes its resources along), lb1 may not', () => {

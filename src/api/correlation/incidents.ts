@@ -3,7 +3,8 @@ import { suppressedTotal, type Incident as StoredIncident } from '../../correlat
 import type { IncidentResolvers, MutationResolvers, QueryResolvers, StormResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
-import { alertRefs, badInput, conflict, isoTime, firstOf, notFound, teamsOf, upper } from './refs.ts';
+import { teamsOf } from '../topology/refs.ts';
+import { alertRefs, badInput, conflict, isoTime, firstOf, notFound, upper } from './refs.ts';
 
 const newestFirst = (a: StoredIncident, b: StoredIncident) => b.openedAt - a.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 

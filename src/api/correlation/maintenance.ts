@@ -1,7 +1,8 @@
 import { maintenanceDowntime } from '../../engine/index.ts';
-import { isActive, newWindow, WindowError, type MaintenanceWindow } from '../../correlator/maintenance.ts';
-import type { MaintenanceWindowResolvers, MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
-import { refsOf } from '../topology/refs.ts';
+import { concurrentDowntime, isActive, newWindow, WindowError, type ConcurrentDowntime, type MaintenanceWindow } from '../../correlator/maintenance.ts';
+import type { ApiContext } from '../context.ts';
+import type { ConcurrentDowntimeResolvers, MaintenanceWindowResolvers, MutationResolvers, QueryResolvers } from '../generated/resolvers.ts';
+import { refsOf, teamsOf } from '../topology/refs.ts';
 import { badInput, isoTime, notFound, type MaintenanceWindowRef } from './refs.ts';
 
 export const maintenanceWindows: QueryResolvers['maintenanceWindows'] = (_p, { active }, ctx) => {
@@ -52,4 +53,19 @@ export const MaintenanceWindowType: MaintenanceWindowResolvers = {
     const topology = ctx.topology.current.topology;
     return refsOf(topology, maintenanceDowntime(topology, window.entities).downtime);
   },
+  concurrent: ({ window }, _a, ctx) => concurrentWith(ctx, window),
+};
+
+/** What else is down during `plan` (a window, or the plan of one), from the correlator's current state. */
+export function concurrentWith(ctx: ApiContext, plan: { entities: readonly string[]; start: number; end: number; id?: string }): ConcurrentDowntime {
+  return concurrentDowntime(ctx.correlation.decide(), [...ctx.correlation.maintenance.values()].map((e) => e.value), plan);
+}
+
+export const ConcurrentDowntimeType: ConcurrentDowntimeResolvers = {
+  failing: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.failing),
+  windows: (c) => c.windows.map((window) => ({ window, cancelled: false })),
+  combined: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.combined),
+  services: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.services),
+  stakeholders: (c, _a, ctx) => teamsOf(ctx.topology.current.topology, c.stakeholders),
+  servicesDownAlready: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.servicesDownAlready),
 };

@@ -48,13 +48,6 @@ export function incidentOfAlert(ctx: { correlation: CorrelationView }, ref: Aler
   return incidentOf(index, ref);
 }
 
-/** Team objects for team ids (ids the snapshot no longer knows are dropped). */
-export const teamsOf = (topology: Topology, teamIds: Iterable<string>) =>
-  [...teamIds].flatMap((id) => {
-    const t = topology.teamIndexOf(id);
-    return t === undefined ? [] : [topology.teams[t]!];
-  });
-
 export const isoTime = (ms: number) => new Date(ms).toISOString();
 
 /** The internal lower-case enum value as the GraphQL enum value. */

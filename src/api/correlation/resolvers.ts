@@ -1,7 +1,7 @@
 import type { Resolvers } from '../generated/resolvers.ts';
 import { Alert, alerts } from './alerts.ts';
 import { acknowledgeIncident, Incident, incident, incidents, Storm, TimelineEntry } from './incidents.ts';
-import { cancelMaintenanceWindow, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
+import { cancelMaintenanceWindow, ConcurrentDowntimeType, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
 import { incidentUpdated } from './subscription.ts';
 import { topChecks } from './top-checks.ts';
 import { deadLetters, redeliverDeadLetters } from './dead-letters.ts';
@@ -16,4 +16,5 @@ export const correlationResolvers = {
   Storm,
   TimelineEntry,
   MaintenanceWindow: MaintenanceWindowType,
+  ConcurrentDowntime: ConcurrentDowntimeType,
 } satisfies Resolvers;

@@ -4,6 +4,7 @@ import type { EntityRef, TopologyInfoRef } from '../topology/refs.ts';
 import type { Team as EngineTeam } from '../../engine/index.ts';
 import type { AlertRef, MaintenanceWindowRef } from '../correlation/refs.ts';
 import type { Incident as StoredIncident, TimelineEntry as StoredTimelineEntry, Incident as StoredStormIncident } from '../../correlator/incident.ts';
+import type { ConcurrentDowntime as StoredConcurrentDowntime } from '../../correlator/maintenance.ts';
 import type { ApiContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -89,6 +90,26 @@ export type ComponentHealth = {
   /** neo4j or nats */
   name: Scalars['String']['output'];
   ok: Scalars['Boolean']['output'];
+};
+
+/**
+ * Downtime that coincides with a window or a plan. Down alone, neither may take a service down; down together they
+ * can: db1 failing now, and db2 put in maintenance, take down the service the two of them serve.
+ */
+export type ConcurrentDowntime = {
+  __typename?: 'ConcurrentDowntime';
+  /** Down only while both are: neither the window's entities alone nor what else is down takes these down. */
+  combined: Array<Entity>;
+  /** The root causes failing now, outside any maintenance window. A window that starts later meets them if they still fail then. */
+  failing: Array<Entity>;
+  /** The services in combined. */
+  services: Array<Entity>;
+  /** Services down already through what else is down, whatever the window does. */
+  servicesDownAlready: Array<Entity>;
+  /** Owners of those services: who loses a service if the work goes ahead now. */
+  stakeholders: Array<Team>;
+  /** The other maintenance windows in force at some time between its start and end. */
+  windows: Array<MaintenanceWindow>;
 };
 
 export type DeadLetter = {
@@ -262,6 +283,11 @@ export type IncidentStatus =
 
 export type MaintenancePlan = {
   __typename?: 'MaintenancePlan';
+  /**
+   * What else is down between start and end (the root causes failing now, other maintenance windows overlapping the
+   * plan), and what goes down only because the plan and they come together.
+   */
+  concurrent: ConcurrentDowntime;
   /** Everything down while the ids are: put these in downtime. */
   downtime: Array<Entity>;
   end: Scalars['DateTime']['output'];
@@ -275,6 +301,8 @@ export type MaintenanceWindow = {
   __typename?: 'MaintenanceWindow';
   /** In force now (start <= now < end); false for a cancelled window. */
   active: Scalars['Boolean']['output'];
+  /** What else is down while the window is in force, and what goes down only because of the two together. */
+  concurrent: ConcurrentDowntime;
   /** The name of the token that created it. */
   createdBy: Scalars['String']['output'];
   /** Everything down while the window's entities are: implied(entities). */
@@ -738,6 +766,7 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CheckNoise: ResolverTypeWrapper<CheckNoise>;
   ComponentHealth: ResolverTypeWrapper<ComponentHealth>;
+  ConcurrentDowntime: ResolverTypeWrapper<StoredConcurrentDowntime>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetter>;
   DeadLetterKind: DeadLetterKind;
@@ -757,7 +786,7 @@ export type ResolversTypes = {
   IncidentChange: IncidentChange;
   IncidentStatus: IncidentStatus;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  MaintenancePlan: ResolverTypeWrapper<Omit<MaintenancePlan, 'downtime' | 'services' | 'stakeholders'> & { downtime: Array<ResolversTypes['Entity']>, services: Array<ResolversTypes['Entity']>, stakeholders: Array<ResolversTypes['Team']> }>;
+  MaintenancePlan: ResolverTypeWrapper<Omit<MaintenancePlan, 'concurrent' | 'downtime' | 'services' | 'stakeholders'> & { concurrent: ResolversTypes['ConcurrentDowntime'], downtime: Array<ResolversTypes['Entity']>, services: Array<ResolversTypes['Entity']>, stakeholders: Array<ResolversTypes['Team']> }>;
   MaintenanceWindow: ResolverTypeWrapper<MaintenanceWindowRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -786,6 +815,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   CheckNoise: CheckNoise;
   ComponentHealth: ComponentHealth;
+  ConcurrentDowntime: StoredConcurrentDowntime;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetter;
   DeadNotification: DeadNotification;
@@ -799,7 +829,7 @@ export type ResolversParentTypes = {
   Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'owners' | 'services'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']> };
   Incident: StoredIncident;
   Int: Scalars['Int']['output'];
-  MaintenancePlan: Omit<MaintenancePlan, 'downtime' | 'services' | 'stakeholders'> & { downtime: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']>, stakeholders: Array<ResolversParentTypes['Team']> };
+  MaintenancePlan: Omit<MaintenancePlan, 'concurrent' | 'downtime' | 'services' | 'stakeholders'> & { concurrent: ResolversParentTypes['ConcurrentDowntime'], downtime: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']>, stakeholders: Array<ResolversParentTypes['Team']> };
   MaintenanceWindow: MaintenanceWindowRef;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
@@ -849,6 +879,15 @@ export type ComponentHealthResolvers<ContextType = ApiContext, ParentType extend
   latencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type ConcurrentDowntimeResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ConcurrentDowntime'] = ResolversParentTypes['ConcurrentDowntime']> = {
+  combined?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  failing?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  servicesDownAlready?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
+  windows?: Resolver<Array<ResolversTypes['MaintenanceWindow']>, ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -954,6 +993,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
 };
 
 export type MaintenancePlanResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MaintenancePlan'] = ResolversParentTypes['MaintenancePlan']> = {
+  concurrent?: Resolver<ResolversTypes['ConcurrentDowntime'], ParentType, ContextType>;
   downtime?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
@@ -963,6 +1003,7 @@ export type MaintenancePlanResolvers<ContextType = ApiContext, ParentType extend
 
 export type MaintenanceWindowResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MaintenanceWindow'] = ResolversParentTypes['MaintenanceWindow']> = {
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  concurrent?: Resolver<ResolversTypes['ConcurrentDowntime'], ParentType, ContextType>;
   createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   downtime?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1089,6 +1130,7 @@ export type Resolvers<ContextType = ApiContext> = {
   Alert?: AlertResolvers<ContextType>;
   CheckNoise?: CheckNoiseResolvers<ContextType>;
   ComponentHealth?: ComponentHealthResolvers<ContextType>;
+  ConcurrentDowntime?: ConcurrentDowntimeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
   DeadNotification?: DeadNotificationResolvers<ContextType>;

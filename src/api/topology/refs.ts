@@ -23,3 +23,10 @@ export function refsOf(topology: Topology, ids: Iterable<string>): EntityRef[] {
   }
   return refs;
 }
+
+/** Team objects for team ids (ids the snapshot no longer knows are dropped). */
+export const teamsOf = (topology: Topology, teamIds: Iterable<string>) =>
+  [...teamIds].flatMap((id) => {
+    const t = topology.teamIndexOf(id);
+    return t === undefined ? [] : [topology.teams[t]!];
+  });

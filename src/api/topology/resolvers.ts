@@ -13,7 +13,8 @@ import { RuleFileError, type Rule } from '../../compliance/rules.ts';
 import { runRules } from '../../compliance/run.ts';
 import type { ApiContext } from '../context.ts';
 import type { Resolvers } from '../generated/resolvers.ts';
-import { refOf, refsOf, type EntityRef } from './refs.ts';
+import { concurrentWith } from '../correlation/maintenance.ts';
+import { refOf, refsOf, teamsOf, type EntityRef } from './refs.ts';
 
 /** Limits that keep one question cheap: how many ids one may ask about, how deep and how many SPOFs. */
 const MAX_IDS = 1_000;
@@ -39,12 +40,6 @@ function knownIds(topology: Topology, ids: readonly string[]): string[] {
   }
   return [...new Set(ids)];
 }
-
-const teamsOf = (topology: Topology, teamIds: Iterable<string>) =>
-  [...teamIds].flatMap((id) => {
-    const t = topology.teamIndexOf(id);
-    return t === undefined ? [] : [topology.teams[t]!];
-  });
 
 const entityFields = {
   id: (ref: EntityRef) => ref.topology.ids[ref.index]!,
@@ -149,6 +144,7 @@ export const topologyResolvers: Resolvers = {
         downtime: refsOf(topology, plan.downtime),
         services: refsOf(topology, plan.services),
         stakeholders: teamsOf(topology, plan.stakeholders),
+        concurrent: concurrentWith(ctx, { entities: plan.ids, start: Date.parse(start), end: Date.parse(end) }),
       };
     },
     decommissionCheck: (_p, { ids }, ctx) => {

@@ -1,12 +1,10 @@
 import type { AlertRecord } from '../../correlator/alert.ts';
 import { ALERT_STATES, type AlertDecision, type Analysis } from '../../correlator/analysis.ts';
 import { incidentIndex, incidentOf } from '../../correlator/incident-index.ts';
-import { CorrelationView } from '../../correlator/view.ts';
+import type { CorrelationView } from '../../correlator/view.ts';
 import { formatDuration } from '../../config/duration.ts';
-import { table } from '../../compliance/table.ts';
-import { withoutCredentials } from '../../redact.ts';
-import { connectAll, loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
-import { TopologyStore } from '../../engine/store.ts';
+import { counted, table } from '../../compliance/table.ts';
+import { connectAll, correlationState, loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
 
 /**
  * `faultline alerts`: the alerts as the correlator decides them now, from the same state (faultline-alerts,
@@ -32,14 +30,7 @@ export async function alertsCommand(options: AlertsOptions, global: GlobalOption
   const connections = await connectAll(config, 'faultline-cli-alerts');
   let view: CorrelationView | undefined;
   try {
-    // The graph's problems are the import's to report; here they would bury the table.
-    const topology = new TopologyStore(connections.neo4j, config.neo4j, log.child({}, { level: 'error' }));
-    await topology.reload();
-    try {
-      view = await CorrelationView.open(connections.nats, topology, config.correlator);
-    } catch (err) {
-      throw new Error(`the correlator's state in NATS at ${withoutCredentials(config.nats.url)} could not be read (has faultline serve or dev run there?): ${(err as Error).message}`);
-    }
+    view = await correlationState(connections, config, log);
     const analysis = view.analysis();
     const index = incidentIndex([...view.incidents.values()].map((e) => e.value));
     const listed = [...view.records().values()]
@@ -70,7 +61,7 @@ export async function alertsCommand(options: AlertsOptions, global: GlobalOption
     const count = (v: AlertDecision['verdict']) => rows.filter((r) => r.decision.verdict === v).length;
     const parts = [`${count('root')} root`, `${count('suppressed')} suppressed`, `${count('active')} below the threshold`];
     if (state === 'all' || state === 'ok') parts.push(`${count('ok')} ok`);
-    process.stdout.write(`${rows.length} alert${rows.length > 1 ? 's' : ''}: ${parts.join(', ')}.\n`);
+    process.stdout.write(`${counted(rows.length, 'alert')}: ${parts.join(', ')}.\n`);
   } finally {
     view?.stop();
     await connections.close();

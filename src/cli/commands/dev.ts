@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
 import { nativeSource } from '../../../importers/native/index.ts';
 import { runImport, summaryLine } from '../../../importers/run.ts';
 import { startApiServer } from '../../api/server.ts';
@@ -63,19 +64,39 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
 
 function banner(base: string, config: { correlator: { settle: number } }): string {
   const url = `${base}/graphql`;
+  const cli = cliCommand();
+  const pad = (command: string) => command.padEnd(cli.name.length + 36);
   return [
     '',
     `faultline ${VERSION} is ready.`,
     `  GraphQL (GraphiQL in a browser): ${url}`,
-    '  Try:',
+    '  Try, in another terminal:',
     `    curl -s ${url} -H 'content-type: application/json' \\`,
     `      -d '{"query":"{ impact(ids: [\\"db1.example.com\\", \\"db2.example.com\\"]) { services { id } owners { name contacts } } }"}'`,
-    `    faultline send --host db1.example.com --check mysql --status critical`,
+    `    ${cli.name} send --host db1.example.com --check mysql --status critical`,
     `    (after the ${Math.round(config.correlator.settle / 1000)} s settle window the page is printed here)`,
-    `    faultline alerts                        # roots first, and what each suppresses`,
-    `    faultline incidents                     # then: faultline incident <id>, faultline ack <id>`,
-    `    faultline maintenance start db2.example.com --for 1h`,
+    `    ${pad(`${cli.name} alerts`)}# roots first, and what each suppresses`,
+    `    ${pad(`${cli.name} incidents`)}# then: ... incident <id>, ... ack <id>`,
+    `    ${cli.name} maintenance start db2.example.com --for 1h`,
+    ...(cli.onPath ? [] : [`  (\`npm link\` here puts \`faultline\` on your PATH; until then it is ${cli.name})`]),
     '  Ctrl-C stops faultline and the services it started.',
     '',
   ].join('\n');
+}
+
+/** How the person at this terminal runs faultline: `faultline` when PATH finds this checkout's, else the script's path from here. */
+function cliCommand(): { name: string; onPath: boolean } {
+  const script = join(PROJECT_ROOT, 'bin', 'faultline.js');
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, 'faultline');
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (realpathSync(candidate) === realpathSync(script)) return { name: 'faultline', onPath: true };
+    } catch {
+      // not there, or not this checkout's
+    }
+  }
+  const path = relative(process.cwd(), script);
+  if (path.startsWith('..') || isAbsolute(path)) return { name: script, onPath: false };
+  return { name: `.${sep}${path}`, onPath: false };
 }

@@ -1,7 +1,7 @@
 import { impact, spofs, type Topology } from '../../engine/index.ts';
 import { loadTopology } from '../../engine/load.ts';
 import { connectNeo4j } from '../../graph/neo4j.ts';
-import { table } from '../../compliance/table.ts';
+import { counted, table } from '../../compliance/table.ts';
 import { loadRuntime, positiveInteger, UsageError, type GlobalOptions } from '../runtime.ts';
 
 /** `faultline impact` and `faultline spof`: the engine's answers on a terminal (a table) or for scripts (--json). */
@@ -27,7 +27,7 @@ export async function impactCommand(ids: string[], options: { json?: boolean; so
     process.stdout.write(`${JSON.stringify({ ids, affected: result.affected, services: result.services, degraded: result.degraded, owners: result.teams, explanations: result.explanations }, null, 2)}\n`);
     return;
   }
-  const lines = [`${ids.join(', ')} down: ${result.down.length} entities down, ${result.services.length} services, ${result.teams.length} teams.`, ''];
+  const lines = [`${ids.join(', ')} down: ${counted(result.down.length, 'entity', 'entities')} down, ${counted(result.services.length, 'service')}, ${counted(result.teams.length, 'team')}.`, ''];
   lines.push('SERVICES AFFECTED (and why)');
   if (result.explanations.length === 0) lines.push('  none');
   for (const e of result.explanations) lines.push(`  ${e.service}${e.degraded ? ' (degraded)' : ''}: ${e.path.join(' → ')}`);

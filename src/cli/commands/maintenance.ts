@@ -1,12 +1,11 @@
 import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
-import { isActive, newWindow, WindowError, type MaintenanceWindow } from '../../correlator/maintenance.ts';
+import { concurrentDowntime, isActive, newWindow, WindowError, type ConcurrentDowntime, type MaintenanceWindow } from '../../correlator/maintenance.ts';
+import type { CorrelationView } from '../../correlator/view.ts';
 import { maintenanceDowntime } from '../../engine/index.ts';
-import { loadTopology } from '../../engine/load.ts';
-import { connectNeo4j } from '../../graph/neo4j.ts';
-import { table } from '../../compliance/table.ts';
-import { loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
+import { counted, table } from '../../compliance/table.ts';
+import { connectAll, correlationState, loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
  * `faultline maintenance start|list|cancel`: downtime from a terminal or a reboot script, the way Nagios and Icinga
@@ -24,6 +23,15 @@ export interface StartOptions {
 }
 
 export async function maintenanceStartCommand(ids: string[], options: StartOptions, global: GlobalOptions): Promise<void> {
+  await windowCommand(ids, options, global, { create: true });
+}
+
+/** `faultline maintenance plan`: what `start` would put in downtime and what else is down then, creating nothing. */
+export async function maintenancePlanCommand(ids: string[], options: StartOptions, global: GlobalOptions): Promise<void> {
+  await windowCommand(ids, options, global, { create: false });
+}
+
+async function windowCommand(ids: string[], options: StartOptions, global: GlobalOptions, { create }: { create: boolean }): Promise<void> {
   const now = Date.now();
   const start = options.from === undefined || options.from === 'now' ? now : time('--from', options.from);
   if ((options.for === undefined) === (options.until === undefined)) throw new UsageError('say how long: --for 2h, or --until 2026-12-08T06:00:00Z (one of them)');
@@ -31,37 +39,63 @@ export async function maintenanceStartCommand(ids: string[], options: StartOptio
   const by = options.by ?? operatorName();
 
   const { loaded, log } = loadRuntime(global);
-  const driver = await connectNeo4j(loaded.config.neo4j);
-  let topology;
+  const connections = await connectAll(loaded.config, 'faultline-cli-maintenance');
+  let view: CorrelationView | undefined;
   try {
-    ({ topology } = await loadTopology(driver, loaded.config.neo4j));
+    view = await correlationState(connections, loaded.config, log);
+    const { topology } = view.decide();
+    let window: MaintenanceWindow;
+    try {
+      window = newWindow({ ids, start, end, reason: options.reason }, topology, now, by);
+    } catch (err) {
+      if (err instanceof WindowError) throw new UsageError(err.message);
+      throw err;
+    }
+    // Worked out before the window is stored: what else is down is everything but this window.
+    const concurrent = concurrentDowntime(view.decide(), [...view.maintenance.values()].map((e) => e.value), window);
+    if (create) {
+      await view.maintenance.put(window.id, window, undefined);
+      log.debug({ window: window.id, entities: window.entities, by }, 'maintenance window created');
+    }
+    const { downtime, services, stakeholders } = maintenanceDowntime(topology, window.entities);
+    if (options.json) {
+      const shown = create ? iso(window) : { entities: window.entities, start: iso(window).start, end: iso(window).end };
+      const { windows, ...rest } = concurrent;
+      process.stdout.write(`${JSON.stringify({ ...shown, downtime, services, stakeholders, concurrent: { ...rest, windows: windows.map(iso) } }, null, 2)}\n`);
+      return;
+    }
+    const when = start <= now ? `now until ${new Date(end).toISOString()}` : `from ${new Date(start).toISOString()} until ${new Date(end).toISOString()}`;
+    const lines = [
+      create ? `${window.id}: ${window.entities.join(', ')} in maintenance ${when} (${formatDuration(end - start)}).` : `Planned: ${window.entities.join(', ')} in maintenance ${when} (${formatDuration(end - start)}); nothing is created.`,
+      `${counted(downtime.length, 'entity', 'entities')} in downtime: their alerts ${create ? 'are' : 'would be'} suppressed with reason maintenance.`,
+      `Services it takes down: ${services.length > 0 ? services.join(', ') : 'none'}. Tell: ${stakeholders.length > 0 ? stakeholders.join(', ') : 'nobody'}.`,
+      ...concurrentLines(concurrent, start > now),
+      create ? `Cancel it with: faultline maintenance cancel ${window.id}` : '`faultline maintenance start` with the same arguments creates it.',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await driver.close();
+    view?.stop();
+    await connections.close();
   }
-  let window: MaintenanceWindow;
-  try {
-    window = newWindow({ ids, start, end, reason: options.reason }, topology, now, by);
-  } catch (err) {
-    if (err instanceof WindowError) throw new UsageError(err.message);
-    throw err;
-  }
-  await withBucket(loaded.config.nats.url, KV_BUCKETS.maintenance, (windows: KvMirror<MaintenanceWindow>) => windows.put(window.id, window, undefined));
-  log.debug({ window: window.id, entities: window.entities, by }, 'maintenance window created');
-
-  const { downtime, services, stakeholders } = maintenanceDowntime(topology, window.entities);
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...iso(window), downtime, services, stakeholders }, null, 2)}\n`);
-    return;
-  }
-  const when = start <= now ? `now until ${new Date(end).toISOString()}` : `from ${new Date(start).toISOString()} until ${new Date(end).toISOString()}`;
-  const lines = [
-    `${window.id}: ${window.entities.join(', ')} in maintenance ${when} (${formatDuration(end - start)}).`,
-    `${downtime.length} entities in downtime: their alerts are suppressed with reason maintenance.`,
-    `Services down meanwhile: ${services.length > 0 ? services.join(', ') : 'none'}. Tell: ${stakeholders.length > 0 ? stakeholders.join(', ') : 'nobody'}.`,
-    `Cancel it with: faultline maintenance cancel ${window.id}`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
+
+/** What else is down during the window, and the warning an operator must not miss: services only the two together take down. */
+function concurrentLines(c: ConcurrentDowntime, later: boolean): string[] {
+  const also: string[] = [];
+  if (c.failing.length > 0) also.push(`failing now${later ? ' (if still failing then)' : ''}: ${listed(c.failing)}`);
+  for (const w of c.windows) also.push(`${w.id} (${listed(w.entities)}, ${w.createdBy}, until ${new Date(w.end).toISOString()})`);
+  if (also.length === 0) return ['Nothing else is down meanwhile.'];
+  const lines = [`Also down meanwhile: ${also.join('; ')}.`];
+  if (c.servicesDownAlready.length > 0) lines.push(`Down already through those: ${listed(c.servicesDownAlready)}.`);
+  if (c.services.length > 0) {
+    lines.push(`WARNING: with those, ${listed(c.services)} go${c.services.length === 1 ? 'es' : ''} down too (${counted(c.combined.length, 'entity', 'entities')} down only because both are). Tell: ${c.stakeholders.join(', ') || 'nobody owns them'}.`);
+  } else if (c.combined.length > 0) {
+    lines.push(`With those, ${counted(c.combined.length, 'more entity', 'more entities')} go${c.combined.length === 1 ? 'es' : ''} down (no service): ${listed(c.combined)}.`);
+  }
+  return lines;
+}
+
+const listed = (ids: readonly string[], most = 5) => (ids.length <= most ? ids.join(', ') : `${ids.slice(0, most).join(', ')} and ${ids.length - most} more`);
 
 export async function maintenanceListCommand(options: { all?: boolean; json?: boolean }, global: GlobalOptions): Promise<void> {
   const { loaded } = loadRuntime(global);
