@@ -36,6 +36,13 @@ export interface Incident {
   suppressedCount?: number;
   /** Services down or degraded because of the root. */
   affectedServices: string[];
+  /**
+   * Services still up that one more failure would take down: a redundancy group they need lost its spare to the
+   * root (engine/at-risk.ts). Kept current while open. Absent in incidents stored before it was added.
+   */
+  servicesAtRisk?: string[];
+  /** The groups with no spare left because of the root, up to now. */
+  groupsWithoutSpare?: string[];
   /** Team ids owning the root: they get the page. */
   owners: string[];
   /** Team ids owning affected services and not the root: one stakeholder notice each. */

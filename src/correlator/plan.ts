@@ -1,4 +1,4 @@
-import { degradedIndexes, ownerIds } from '../engine/index.ts';
+import { atRisk, degradedIndexes, ownerIds } from '../engine/index.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
@@ -326,21 +326,31 @@ function suppressedByUnit(analysis: Analysis): string[][] {
 
 interface Blast {
   affectedServices: string[];
+  servicesAtRisk: string[];
+  groupsWithoutSpare: string[];
   owners: string[];
   stakeholders: string[];
 }
 
 /** Affected services (down because of the unit, or degraded by a soft need of something that is) and teams. */
 function blast(analysis: Analysis, unit: RootUnit): Blast {
-  if (!unit.mapped) return { affectedServices: [], owners: [], stakeholders: [] };
+  if (!unit.mapped) return { affectedServices: [], servicesAtRisk: [], groupsWithoutSpare: [], owners: [], stakeholders: [] };
   const t = analysis.topology;
   const down = downBecauseOf(analysis, unit);
   const services = new Set<number>();
   for (const v of down) if (t.isService(v)) services.add(v);
   for (const v of degradedIndexes(t, Int32Array.from(down))) if (t.isService(v) && !analysis.down[v]) services.add(v);
+  const risk = atRisk(t, analysis.down, down);
   const owners = ownerIds(t, unit.indexes);
   const stakeholders = ownerIds(t, [...services]).filter((team) => !owners.includes(team));
-  return { affectedServices: t.idsOf(services).sort(), owners: owners.sort(), stakeholders: stakeholders.sort() };
+  return {
+    affectedServices: t.idsOf(services).sort(),
+    // A degraded service listed as affected is not listed again as at risk.
+    servicesAtRisk: t.idsOf(risk.services.filter((v) => !services.has(v))).sort(),
+    groupsWithoutSpare: t.idsOf(risk.groups).sort(),
+    owners: owners.sort(),
+    stakeholders: stakeholders.sort(),
+  };
 }
 
 function rootTags(unit: RootUnit, alerts: ReadonlyMap<string, AlertRecord>): Record<string, string> {
@@ -350,19 +360,22 @@ function rootTags(unit: RootUnit, alerts: ReadonlyMap<string, AlertRecord>): Rec
 }
 
 function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: ReadonlyMap<string, AlertRecord>, now: number, taken: (id: string) => boolean): Incident {
-  return {
+  const b = blast(analysis, unit);
+  const incident: Incident = {
     id: incidentId(unit, taken),
     status: 'open',
     root: unit.entities,
     rootAlerts: unit.alerts,
     severity: unit.severity,
     ...listSuppressed(suppressed),
-    ...blast(analysis, unit),
+    ...b,
     tags: rootTags(unit, alerts),
     openedAt: now,
     updatedAt: now,
     timeline: [{ at: now, change: 'opened', text: `${unit.entities.join(', ')} failing (${unit.alerts.join(', ')})` }],
   };
+  if (b.servicesAtRisk.length > 0) incident.timeline.push({ at: now, change: 'updated', text: atRiskText(b.servicesAtRisk, b.groupsWithoutSpare) });
+  return incident;
 }
 
 /** The incident brought up to date with its unit, or undefined when nothing changed. */
@@ -378,8 +391,15 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const kept = incident.suppressed.filter((id) => !suppressedNow.has(id) && !onRoot.has(id) && alerts.get(id) !== undefined);
   const listed = listSuppressed([...suppressed, ...kept]);
   const sameSuppressed = sameList(incident.suppressed, listed.suppressed) && suppressedTotal(incident) === listed.suppressedCount;
-  if (!rootChanged && !affectedGrew && sameSuppressed && incident.severity === unit.severity) return undefined;
+  const sameRisk = sameList(incident.servicesAtRisk ?? [], b.servicesAtRisk) && sameList(incident.groupsWithoutSpare ?? [], b.groupsWithoutSpare);
+  if (!rootChanged && !affectedGrew && sameSuppressed && sameRisk && incident.severity === unit.severity) return undefined;
   const next: Incident = { ...incident, ...listed, severity: unit.severity, updatedAt: now };
+  if (!sameRisk) {
+    // What is at risk is what is true now: a spare that came back takes its services off the list.
+    const newlyAtRisk = b.servicesAtRisk.filter((id) => !(incident.servicesAtRisk ?? []).includes(id));
+    Object.assign(next, { servicesAtRisk: b.servicesAtRisk, groupsWithoutSpare: b.groupsWithoutSpare });
+    if (newlyAtRisk.length > 0) next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: atRiskText(newlyAtRisk, b.groupsWithoutSpare) });
+  }
   if (rootChanged) {
     Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
     next.timeline = extendTimeline(incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` });
@@ -394,6 +414,11 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
     next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `now also affects ${added.join(', ')}` });
   }
   return next;
+}
+
+/** "service:mail at risk: no spare left in group:service:mail". */
+function atRiskText(services: readonly string[], groups: readonly string[]): string {
+  return `${services.slice(0, 5).join(', ')}${services.length > 5 ? ', …' : ''} at risk: no spare left in ${groups.slice(0, 5).join(', ')}${groups.length > 5 ? ', …' : ''}`;
 }
 
 function close(incident: Incident, now: number, change: IncidentChange, text: string): Incident {
@@ -428,7 +453,10 @@ function notification(
 ): Notification {
   const services = incident.affectedServices;
   const verb = kind === 'resolved' ? 'recovered' : 'is failing';
-  const affected = services.length === 0 ? 'no service affected' : `${services.length} service${services.length > 1 ? 's' : ''} affected (${services.slice(0, 5).join(', ')}${services.length > 5 ? ', …' : ''})`;
+  const atRiskNow = kind === 'resolved' ? [] : (incident.servicesAtRisk ?? []);
+  const affected =
+    (services.length === 0 ? 'no service affected' : `${services.length} service${services.length > 1 ? 's' : ''} affected (${services.slice(0, 5).join(', ')}${services.length > 5 ? ', …' : ''})`) +
+    (atRiskNow.length === 0 ? '' : `; ${atRiskNow.slice(0, 5).join(', ')}${atRiskNow.length > 5 ? ', …' : ''} at risk (no spare left)`);
   const n: Notification = {
     kind,
     team,
@@ -441,6 +469,7 @@ function notification(
       suppressed: incident.suppressed.slice(0, NOTIFIED_SUPPRESSED),
       suppressedCount: suppressedTotal(incident),
       affectedServices: services,
+      servicesAtRisk: incident.servicesAtRisk ?? [],
       owners: incident.owners,
       stakeholders: incident.stakeholders,
       rootAlerts: incident.rootAlerts.map((id) => {

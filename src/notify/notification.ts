@@ -28,6 +28,8 @@ export const notificationSchema = z.object({
     /** How many alerts the incident suppresses (absent in notifications enqueued before it was added). */
     suppressedCount: z.number().int().nonnegative().optional(),
     affectedServices: z.array(z.string()),
+    /** Services still up with no spare left because of the root: one more failure takes them down (absent before it was added). */
+    servicesAtRisk: z.array(z.string()).optional(),
     owners: z.array(z.string()),
     stakeholders: z.array(z.string()),
     rootAlerts: z.array(z.object({ id: z.string(), status: z.enum(STATUSES), text: z.string().optional() })),

@@ -291,7 +291,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
     const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.suppressed.length === 2));
 
     const fields = `id status root { id kind } rootIds rootAlerts { id status } suppressed { id suppressedBy { id } } suppressedCount
-      affectedServices { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy reminders remindedAt timeline { change text }`;
+      affectedServices { id } servicesAtRisk { id } groupsWithoutSpare { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy reminders remindedAt timeline { change text }`;
     const open = await answer(`{ incidents(status: OPEN) { ${fields} } }`, {}, VIEWER);
     expect(open.incidents).toHaveLength(1);
     const incident = open.incidents[0];
@@ -306,6 +306,9 @@ describe('GraphQL correlation answers on a real correlator', () => {
         { id: 'mail2.example.com/mailq', suppressedBy: [{ id: UNBOUND }] },
       ],
       suppressedCount: 2,
+      // Both Exims down with DNS: mail is down, not at risk.
+      servicesAtRisk: [],
+      groupsWithoutSpare: [],
       owners: [{ id: 'team:netops' }],
       severity: 'CRITICAL',
       acknowledgedAt: null,
@@ -459,6 +462,11 @@ describe('GraphQL correlation answers on a real correlator', () => {
     // A window does not meet itself.
     const listed = (await answer('{ maintenanceWindows { id concurrent { windows { id } } } }')).maintenanceWindows as { id: string; concurrent: { windows: { id: string }[] } }[];
     expect(listed.map((w) => [w.id, ids(w.concurrent.windows)]).sort()).toEqual([[db2.id, [mail2.id]], [mail2.id, [db2.id]]].sort());
+
+    // db1's incident: no service down, but the greylisting database has no spare left, and mail needs it.
+    await until('the db1 incident', () => openIncidents(p)[0]);
+    const [db1] = (await answer('{ incidents(status: OPEN) { affectedServices { id } servicesAtRisk { id } groupsWithoutSpare { id } } }')).incidents;
+    expect(db1).toEqual({ affectedServices: [], servicesAtRisk: [{ id: 'service:mail' }], groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }] });
   });
 
   it('streams incident changes over server-sent events, needs the read scope, and lets go of NATS when the client leaves', async () => {

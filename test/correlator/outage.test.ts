@@ -89,6 +89,27 @@ describe('correlator on a real-Puppet estate', () => {
     expect(await until('the fold recorded', () => openIncidents(p).find((i) => i.id === parent.id && i.suppressed.includes('mail1.example.com/mailq')))).toBeTruthy();
   });
 
+  it('one mail host down takes no service down but leaves mail without a spare: the page says so, and it is kept current', async () => {
+    p = await pipeline(topology);
+    await p.send('mail1.example.com', 'mailq', 'critical', { text: 'queue 5000' });
+    const first = await until('the mail1 incident', () => openIncidents(p)[0]);
+    expect(first.affectedServices).toEqual([]);
+    expect(first.servicesAtRisk).toEqual(['service:mail']);
+    expect(first.groupsWithoutSpare).toEqual(['group:service:mail']);
+    expect(first.timeline.map((e) => e.text)).toContain('service:mail at risk: no spare left in group:service:mail');
+    const page = await until('the page', () => pages(p)[0]);
+    expect(page.incident.servicesAtRisk).toEqual(['service:mail']);
+    expect(page.summary).toBe('mail1.example.com::Service[exim4] is failing: no service affected; service:mail at risk (no spare left)');
+
+    // mail2 fails too: mail is down now, not at risk, in the first incident as in the second.
+    await p.send('mail2.example.com', 'mailq', 'critical');
+    const both = await until('mail down', () => {
+      const open = openIncidents(p);
+      return open.length === 2 && open.every((i) => i.affectedServices.includes('service:mail')) && open;
+    });
+    for (const incident of both) expect(incident).toMatchObject({ servicesAtRisk: [], groupsWithoutSpare: [] });
+  });
+
   it('one page per root owner team, whatever the number of alerts on the root', async () => {
     p = await pipeline(topology);
     for (const check of ['ping', 'disk', 'mysql', 'ssh']) await p.send('db1.example.com', check, 'critical');

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  atRisk,
   compileTopology,
   decommissionCheck,
   degraded,
@@ -239,6 +240,41 @@ describe('impact, decommission', () => {
         expect(check.safe).toBe(breaks.length === 0);
       }),
       numRuns(200),
+    );
+  });
+});
+
+describe('redundancy lost (atRisk)', () => {
+  it('a group at risk is up and goes down with any one more of its up members; its services are what it takes down with it', () => {
+    fc.assert(
+      fc.property(fc.oneof(estateArbitrary({ groups: true }), poolsArbitrary()), ({ input, ids, failing }) => {
+        const t = compileTopology(input);
+        const ref = new Reference(input);
+        const F = idsOf(ids, failing);
+        const downSet = ref.implied(F);
+        const down = new Uint8Array(t.size);
+        for (const id of downSet) down[t.indexOf(id)!] = 1;
+        const near = [...downSet].map((id) => t.indexOf(id)!);
+        const result = atRisk(t, down, near);
+        const atRiskGroups = new Set(t.idsOf(result.groups));
+        // By the reference: a group with a down member that is up, needing at least one, with exactly as many up
+        // members as it needs. Then one more member down, any of them, takes it down.
+        const expectedGroups = new Set<string>();
+        for (const [g, members] of ref.members) {
+          if (downSet.has(g) || ![...members].some((m) => downSet.has(m))) continue;
+          const need = Math.min(Math.max(ref.minHealthy.get(g) ?? 1, 0), members.size);
+          const up = [...members].filter((m) => !downSet.has(m));
+          if (need > 0 && up.length === need) {
+            expectedGroups.add(g);
+            for (const m of up) expect(ref.implied([...F, m]).has(g), `${g} without ${m}`).toBe(true);
+          }
+        }
+        expect(sorted(atRiskGroups)).toEqual(sorted(expectedGroups));
+        const expected = new Set<string>();
+        for (const g of atRiskGroups) for (const e of ref.implied([...downSet, g])) if (!downSet.has(e) && ref.kind.get(e) === 'service') expected.add(e);
+        expect(sorted(t.idsOf(result.services))).toEqual(sorted(expected));
+      }),
+      numRuns(400),
     );
   });
 });

@@ -237,6 +237,8 @@ export type Incident = {
   acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
   acknowledgedBy?: Maybe<Scalars['String']['output']>;
   affectedServices: Array<Entity>;
+  /** The redundancy groups with no spare left because of the root. */
+  groupsWithoutSpare: Array<Entity>;
   /** The storms holding this incident's page to a team: that team was paged for the storm instead. */
   heldBy: Array<Incident>;
   id: Scalars['ID']['output'];
@@ -254,6 +256,11 @@ export type Incident = {
   rootAlerts: Array<Alert>;
   /** The root cause as stored: entity ids, or the host name of an unmapped alert. */
   rootIds: Array<Scalars['ID']['output']>;
+  /**
+   * Services still up that one more failure would take down: a redundancy group they need has no spare left because
+   * of the root (mail1 down, and mail2 all that holds service:mail up). Kept current while the incident is open.
+   */
+  servicesAtRisk: Array<Entity>;
   /** The worst status among the root alerts. */
   severity: Status;
   /** Teams owning affected services and not the root. */
@@ -971,6 +978,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   acknowledgedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   affectedServices?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   heldBy?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mergedInto?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -982,6 +990,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   root?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   rootAlerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
   rootIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
   stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['IncidentStatus'], ParentType, ContextType>;
