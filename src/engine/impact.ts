@@ -1,3 +1,4 @@
+import { atRisk } from './at-risk.ts';
 import { degradedIndexes, impliedTrace } from './implied.ts';
 import { ownerIds } from './owners.ts';
 import { KIND, type Topology } from './topology.ts';
@@ -10,6 +11,8 @@ import { KIND, type Topology } from './topology.ts';
  * its own counts its host's). For each affected service, one dependency path that explains it, from the service to
  * one of the failed ids: the path the propagation took (breadth first, so a shortest one); through a group it names
  * the member that crossed the group's threshold (the other down members are in `affected`).
+ *
+ * servicesAtRisk: services still up that one more failure would take down (redundancy lost, see at-risk.ts).
  *
  * O(affected + their edges).
  */
@@ -41,6 +44,10 @@ export interface Impact {
   /** Team ids. */
   owners: string[];
   explanations: ServiceExplanation[];
+  /** Services still up that one more failure would take down: a group they need has no spare left (see atRisk). */
+  servicesAtRisk: string[];
+  /** Those groups. */
+  groupsWithoutSpare: string[];
 }
 
 export function impact(topology: Topology, ids: Iterable<string>, options: ImpactOptions = {}): Impact {
@@ -72,6 +79,10 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
     explanations.push({ service: topology.ids[v]!, path: [topology.ids[v]!, ...pathTo(cause)], degraded: true });
   }
 
+  const mask = new Uint8Array(topology.size);
+  for (const v of down) mask[v] = 1;
+  const risk = atRisk(topology, mask, down);
+  const listed = new Set(soft);
   const all = new Int32Array(down.length + soft.length);
   all.set(down);
   all.set(soft, down.length);
@@ -84,5 +95,7 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
     services,
     owners: ownerIds(topology, all),
     explanations,
+    servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))),
+    groupsWithoutSpare: topology.idsOf(risk.groups),
   };
 }

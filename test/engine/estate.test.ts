@@ -45,6 +45,9 @@ describe('the example estate', () => {
     );
     expect(result.services).toEqual([]);
     expect(result.owners).toEqual(['team:dba']);
+    // ... but that provider is the last: mail is one failure from down.
+    expect(result.groupsWithoutSpare).toEqual(['group:capability:mysql-greylist']);
+    expect(result.servicesAtRisk).toEqual(['service:mail']);
   });
 
   it('losing db1 and db2 takes mail down, through the capability and the service group, and says why', () => {
@@ -63,12 +66,14 @@ describe('the example estate', () => {
   });
 
   it('mail is declared on two hosts: losing one leaves it up', () => {
-    expect(impact(topo, ['mail1.example.com']).services).toEqual([]);
-    expect(impact(topo, ['mail1.example.com', 'mail2.example.com']).services).toEqual(['service:mail']);
+    expect(impact(topo, ['mail1.example.com'])).toMatchObject({ services: [], servicesAtRisk: ['service:mail'], groupsWithoutSpare: ['group:service:mail'] });
+    // Down is not at risk.
+    expect(impact(topo, ['mail1.example.com', 'mail2.example.com'])).toMatchObject({ services: ['service:mail'], servicesAtRisk: [], groupsWithoutSpare: [] });
   });
 
   it('the mongo shard needs two of three', () => {
     expect(implied(topo, ['mongo1.example.com']).has('group:mongodb-shard1')).toBe(false);
+    expect(impact(topo, ['mongo1.example.com'])).toMatchObject({ servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:mongodb-shard1'] });
     const two = impact(topo, ['mongo1.example.com', 'mongo3.example.com']);
     expect(two.down).toContain('group:mongodb-shard1');
     expect(two.down).toContain('group:shop-web');

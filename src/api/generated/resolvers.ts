@@ -227,9 +227,13 @@ export type Impact = {
   degraded: Array<Entity>;
   /** For each affected service, one dependency path from the service to a given id. */
   explanations: Array<ServiceExplanation>;
+  /** The redundancy groups left without a spare. */
+  groupsWithoutSpare: Array<Entity>;
   /** Teams owning anything affected: who to call. */
   owners: Array<Team>;
   services: Array<Entity>;
+  /** Services still up that one more failure would take down: a redundancy group they need has no spare left. */
+  servicesAtRisk: Array<Entity>;
 };
 
 export type Incident = {
@@ -788,7 +792,7 @@ export type ResolversTypes = {
   HealthStatus: HealthStatus;
   Host: ResolverTypeWrapper<EntityRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'owners' | 'services'> & { affected: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']> }>;
+  Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversTypes['Entity']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']>, servicesAtRisk: Array<ResolversTypes['Entity']> }>;
   Incident: ResolverTypeWrapper<StoredIncident>;
   IncidentChange: IncidentChange;
   IncidentStatus: IncidentStatus;
@@ -833,7 +837,7 @@ export type ResolversParentTypes = {
   Health: Health;
   Host: EntityRef;
   ID: Scalars['ID']['output'];
-  Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'owners' | 'services'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']> };
+  Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']>, servicesAtRisk: Array<ResolversParentTypes['Entity']> };
   Incident: StoredIncident;
   Int: Scalars['Int']['output'];
   MaintenancePlan: Omit<MaintenancePlan, 'concurrent' | 'downtime' | 'services' | 'stakeholders'> & { concurrent: ResolversParentTypes['ConcurrentDowntime'], downtime: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']>, stakeholders: Array<ResolversParentTypes['Team']> };
@@ -970,8 +974,10 @@ export type ImpactResolvers<ContextType = ApiContext, ParentType extends Resolve
   affected?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   degraded?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   explanations?: Resolver<Array<ResolversTypes['ServiceExplanation']>, ParentType, ContextType>;
+  groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   owners?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
 };
 
 export type IncidentResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Incident'] = ResolversParentTypes['Incident']> = {

@@ -120,6 +120,8 @@ export const topologyResolvers: Resolvers = {
         owners: teamsOf(topology, result.owners),
         degraded: refsOf(topology, result.degraded),
         explanations: result.explanations.map((e) => ({ service: refsOf(topology, [e.service])[0]!, path: refsOf(topology, e.path), degraded: e.degraded })),
+        servicesAtRisk: refsOf(topology, result.servicesAtRisk),
+        groupsWithoutSpare: refsOf(topology, result.groupsWithoutSpare),
       };
     },
     spofs: (_p, { limit }, ctx) => {
