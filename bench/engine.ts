@@ -91,6 +91,22 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const impactP95Ms = round3(percentile(engineMs, 0.95));
     process.stderr.write(`bench engine: impact p50 ${impactP50Ms} ms, p95 ${impactP95Ms} ms, max ${round3(Math.max(...engineMs))} ms, mean affected ${Math.round(engineAffected / questions)}\n`);
 
+    // The same questions with what each leaves without a spare (servicesAtRisk: asked for, not by default).
+    const atRiskMs: number[] = [];
+    let atRiskServices = 0;
+    const again = prng(seed + 1);
+    for (let i = 0; i < questions; i++) {
+      const k = again() < 0.9 ? 1 : 2 + Math.floor(again() * 2);
+      const q = Array.from({ length: k }, () => ids[Math.floor(again() * ids.length)]!);
+      const started = performance.now();
+      const result = impact(topology, q, { atRisk: true });
+      atRiskMs.push(performance.now() - started);
+      atRiskServices += result.servicesAtRisk!.length;
+    }
+    const impactAtRiskP50Ms = round3(percentile(atRiskMs, 0.5));
+    const impactAtRiskP95Ms = round3(percentile(atRiskMs, 0.95));
+    process.stderr.write(`bench engine: impact with atRisk p50 ${impactAtRiskP50Ms} ms, p95 ${impactAtRiskP95Ms} ms, mean services at risk ${round3(atRiskServices / questions)}\n`);
+
     // ---- the same questions in Cypher ----
     const warmUp = Array.from({ length: 20 }, question);
     const sample = Array.from({ length: cypherSamples }, question);
@@ -136,6 +152,8 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       loadSeconds,
       impactP50Ms,
       impactP95Ms,
+      impactAtRiskP50Ms,
+      impactAtRiskP95Ms,
       cypherImpactP95Ms,
       cypherSpeedup,
       spofSeconds,

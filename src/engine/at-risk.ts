@@ -1,3 +1,4 @@
+import { withScratch, type Scratch } from './scratch.ts';
 import { KIND, type Topology } from './topology.ts';
 
 /**
@@ -39,35 +40,109 @@ export function atRisk(topology: Topology, down: Uint8Array, near: ArrayLike<num
       if (downAt[g]! > 0 && !down[g] && membersDown(g) === downAt[g]! - 1) groups.push(g);
     }
   }
-  const services = new Set<number>();
-  for (const g of groups) for (const v of wouldGoDown(topology, down, g, membersDown)) if (topology.kinds[v] === KIND.service) services.add(v);
-  return { groups, services: [...services] };
+  const union = withScratch(topology, (scratch) => unionOfCascades(topology, down, groups, membersDown, scratch));
+  const services = union ?? exactServices(topology, down, groups, membersDown);
+  return { groups, services };
 }
 
-/** What goes down, on top of `down`, when `g` does: implied's worklist, started from the marks already there. */
-function wouldGoDown(topology: Topology, down: Uint8Array, g: number, membersDown: (h: number) => number): number[] {
+/** atRisk of a down set given as a list (impact's question): all of it is near. */
+export function atRiskOfDown(topology: Topology, down: ArrayLike<number>): AtRisk {
+  const mask = new Uint8Array(topology.size);
+  for (let i = 0; i < down.length; i++) mask[down[i]!] = 1;
+  return atRisk(topology, mask, down);
+}
+
+/**
+ * The services of all the groups' cascades at once, in one propagation: a group is entered as soon as one member is
+ * in, when one is all it needs (it is then in the cascade of the group that member came from). That is exact unless
+ * some group gets two or more of its members from the cascades together; undefined then, and the cascades are
+ * worked out one by one. On estates where members share little (the common case) it costs one propagation.
+ */
+function unionOfCascades(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number, s: Scratch): number[] | undefined {
   const { hardDependents, memberOf, downAt } = topology;
-  const gone = new Set<number>([g]);
-  const extra = new Map<number, number>();
-  const queue = [g];
-  for (let head = 0; head < queue.length; head++) {
+  const epoch = s.begin();
+  const { stamp, queue, count, countStamp } = s;
+  let tail = 0;
+  for (const g of groups) {
+    if (stamp[g] === epoch) continue;
+    stamp[g] = epoch;
+    queue[tail++] = g;
+  }
+  const services: number[] = [];
+  for (let head = 0; head < tail; head++) {
     const u = queue[head]!;
-    for (let i = hardDependents.offsets[u]!; i < hardDependents.offsets[u + 1]!; i++) {
+    if (topology.kinds[u] === KIND.service) services.push(u);
+    for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
       const d = hardDependents.targets[i]!;
-      if (down[d] || gone.has(d)) continue;
-      gone.add(d);
-      queue.push(d);
+      if (down[d] || stamp[d] === epoch) continue;
+      stamp[d] = epoch;
+      queue[tail++] = d;
     }
-    for (let i = memberOf.offsets[u]!; i < memberOf.offsets[u + 1]!; i++) {
+    for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
       const h = memberOf.targets[i]!;
-      if (downAt[h] === 0 || down[h] || gone.has(h)) continue;
-      const n = (extra.get(h) ?? 0) + 1;
-      extra.set(h, n);
-      if (membersDown(h) + n >= downAt[h]!) {
-        gone.add(h);
-        queue.push(h);
+      if (downAt[h] === 0 || down[h] || stamp[h] === epoch) continue;
+      const n = countStamp[h] === epoch ? count[h]! + 1 : 1;
+      countStamp[h] = epoch;
+      count[h] = n;
+      const short = downAt[h]! - membersDown(h);
+      if (short <= 1) {
+        stamp[h] = epoch;
+        queue[tail++] = h;
+      } else if (n >= short) {
+        // Two or more of h's members in the cascades: whether one cascade alone holds enough of them is a question
+        // for the cascades one by one.
+        return undefined;
       }
     }
   }
-  return queue;
+  return services;
+}
+
+/** Each group's cascade on its own. implied is monotone: a group that goes down in an earlier cascade adds nothing. */
+function exactServices(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number): number[] {
+  const services = new Set<number>();
+  const covered = new Set<number>();
+  withScratch(topology, (scratch) => {
+    for (const g of groups) {
+      if (covered.has(g)) continue;
+      const tail = wouldGoDown(topology, down, g, membersDown, scratch);
+      for (let i = 0; i < tail; i++) {
+        const v = scratch.queue[i]!;
+        if (topology.kinds[v] === KIND.service) services.add(v);
+        else if (topology.kinds[v] === KIND.group) covered.add(v);
+      }
+    }
+  });
+  return [...services];
+}
+
+/** What goes down, on top of `down`, when `g` does: implied's worklist, started from the marks already there. Listed in scratch.queue[0..tail). */
+function wouldGoDown(topology: Topology, down: Uint8Array, g: number, membersDown: (h: number) => number, s: Scratch): number {
+  const { hardDependents, memberOf, downAt } = topology;
+  const epoch = s.begin();
+  const { stamp, queue, count, countStamp } = s;
+  stamp[g] = epoch;
+  queue[0] = g;
+  let tail = 1;
+  for (let head = 0; head < tail; head++) {
+    const u = queue[head]!;
+    for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
+      const d = hardDependents.targets[i]!;
+      if (down[d] || stamp[d] === epoch) continue;
+      stamp[d] = epoch;
+      queue[tail++] = d;
+    }
+    for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
+      const h = memberOf.targets[i]!;
+      if (downAt[h] === 0 || down[h] || stamp[h] === epoch) continue;
+      const n = countStamp[h] === epoch ? count[h]! + 1 : 1;
+      countStamp[h] = epoch;
+      count[h] = n;
+      if (membersDown(h) + n >= downAt[h]!) {
+        stamp[h] = epoch;
+        queue[tail++] = h;
+      }
+    }
+  }
+  return tail;
 }

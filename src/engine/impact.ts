@@ -1,4 +1,4 @@
-import { atRisk } from './at-risk.ts';
+import { atRiskOfDown } from './at-risk.ts';
 import { degradedIndexes, impliedTrace } from './implied.ts';
 import { ownerIds } from './owners.ts';
 import { KIND, type Topology } from './topology.ts';
@@ -12,12 +12,14 @@ import { KIND, type Topology } from './topology.ts';
  * one of the failed ids: the path the propagation took (breadth first, so a shortest one); through a group it names
  * the member that crossed the group's threshold (the other down members are in `affected`).
  *
- * servicesAtRisk: services still up that one more failure would take down (redundancy lost, see at-risk.ts).
+ * With `atRisk`: the services still up that one more failure would take down (redundancy lost, see at-risk.ts).
  *
  * O(affected + their edges).
  */
 export interface ImpactOptions {
   includeSoft?: boolean;
+  /** Also what is left without a spare (servicesAtRisk, groupsWithoutSpare): a few more propagations. */
+  atRisk?: boolean;
 }
 
 export interface ServiceExplanation {
@@ -44,10 +46,10 @@ export interface Impact {
   /** Team ids. */
   owners: string[];
   explanations: ServiceExplanation[];
-  /** Services still up that one more failure would take down: a group they need has no spare left (see atRisk). */
-  servicesAtRisk: string[];
-  /** Those groups. */
-  groupsWithoutSpare: string[];
+  /** With the atRisk option: services still up that one more failure would take down (a group they need has no spare left). */
+  servicesAtRisk?: string[];
+  /** With the atRisk option: those groups. */
+  groupsWithoutSpare?: string[];
 }
 
 export function impact(topology: Topology, ids: Iterable<string>, options: ImpactOptions = {}): Impact {
@@ -79,10 +81,6 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
     explanations.push({ service: topology.ids[v]!, path: [topology.ids[v]!, ...pathTo(cause)], degraded: true });
   }
 
-  const mask = new Uint8Array(topology.size);
-  for (const v of down) mask[v] = 1;
-  const risk = atRisk(topology, mask, down);
-  const listed = new Set(soft);
   const all = new Int32Array(down.length + soft.length);
   all.set(down);
   all.set(soft, down.length);
@@ -95,7 +93,13 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
     services,
     owners: ownerIds(topology, all),
     explanations,
-    servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))),
-    groupsWithoutSpare: topology.idsOf(risk.groups),
+    ...(options.atRisk ? atRiskIds(topology, down, soft) : {}),
   };
+}
+
+function atRiskIds(topology: Topology, down: Int32Array, degraded: Int32Array): { servicesAtRisk: string[]; groupsWithoutSpare: string[] } {
+  const risk = atRiskOfDown(topology, down);
+  // A degraded service listed as affected is not listed again as at risk.
+  const listed = new Set(degraded);
+  return { servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))), groupsWithoutSpare: topology.idsOf(risk.groups) };
 }

@@ -13,7 +13,7 @@ export { explainUnits, rootIndexes, roots } from './roots.ts';
 export { firstFrom, LiveRoots } from './live-roots.ts';
 export type { LiveRootsState, UnitsChange } from './live-roots.ts';
 export type { RootAnalysis, RootCause, RootIndexAnalysis, RootUnitIndexes } from './roots.ts';
-export { atRisk } from './at-risk.ts';
+export { atRisk, atRiskOfDown } from './at-risk.ts';
 export type { AtRisk } from './at-risk.ts';
 export { impact } from './impact.ts';
 export type { Impact, ImpactOptions, ServiceExplanation } from './impact.ts';

@@ -54,20 +54,23 @@ describe('GraphQL graph answers on a real-Puppet estate', () => {
   });
 
   it('one MySQL down of two takes no service down; both down take mail down, with who to call and why', async () => {
-    const one = await ask('query($ids: [ID!]!) { impact(ids: $ids) { services { id } } }', { ids: ['db1.example.com::Service[mysqld]'] });
+    const one = await ask('query($ids: [ID!]!) { impact(ids: $ids) { services { id } servicesAtRisk { id } groupsWithoutSpare { id } } }', { ids: ['db1.example.com::Service[mysqld]'] });
     expect(one.errors).toBeUndefined();
-    expect(one.data.impact.services).toEqual([]);
+    // No service down, but db2 is the last of the greylisting database: mail is one failure away.
+    expect(one.data.impact).toEqual({ services: [], servicesAtRisk: [{ id: 'service:mail' }], groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }] });
 
     const both = await ask(
       `query($ids: [ID!]!) { impact(ids: $ids) {
          services { id }
          owners { id contacts }
          explanations { service { id } path { id } degraded }
+         servicesAtRisk { id }
        } }`,
       { ids: ['db1.example.com::Service[mysqld]', 'db2.example.com::Service[mysqld]'] },
     );
     expect(both.errors).toBeUndefined();
     expect(ids(both.data.impact.services)).toEqual(['service:mail']);
+    expect(both.data.impact.servicesAtRisk).toEqual([]);
     expect(ids(both.data.impact.owners)).toEqual(expect.arrayContaining(['team:dba', 'team:mail-team']));
     const why = both.data.impact.explanations[0];
     expect(why.service.id).toBe('service:mail');

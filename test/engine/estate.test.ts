@@ -39,13 +39,14 @@ describe('the example estate', () => {
   });
 
   it('losing db1 takes down db1 and its resources, and no service: the greylist has a second provider', () => {
-    const result = impact(topo, ['db1.example.com']);
+    const result = impact(topo, ['db1.example.com'], { atRisk: true });
     expect(sorted(result.down)).toEqual(
       sorted(['db1.example.com', 'db1.example.com::Package[mysql-server]', 'db1.example.com::File[/etc/mysql/my.cnf]', 'db1.example.com::Service[mysqld]']),
     );
     expect(result.services).toEqual([]);
     expect(result.owners).toEqual(['team:dba']);
     // ... but that provider is the last: mail is one failure from down.
+    expect(impact(topo, ['db1.example.com']).servicesAtRisk).toBeUndefined(); // only when asked
     expect(result.groupsWithoutSpare).toEqual(['group:capability:mysql-greylist']);
     expect(result.servicesAtRisk).toEqual(['service:mail']);
   });
@@ -66,14 +67,14 @@ describe('the example estate', () => {
   });
 
   it('mail is declared on two hosts: losing one leaves it up', () => {
-    expect(impact(topo, ['mail1.example.com'])).toMatchObject({ services: [], servicesAtRisk: ['service:mail'], groupsWithoutSpare: ['group:service:mail'] });
+    expect(impact(topo, ['mail1.example.com'], { atRisk: true })).toMatchObject({ services: [], servicesAtRisk: ['service:mail'], groupsWithoutSpare: ['group:service:mail'] });
     // Down is not at risk.
-    expect(impact(topo, ['mail1.example.com', 'mail2.example.com'])).toMatchObject({ services: ['service:mail'], servicesAtRisk: [], groupsWithoutSpare: [] });
+    expect(impact(topo, ['mail1.example.com', 'mail2.example.com'], { atRisk: true })).toMatchObject({ services: ['service:mail'], servicesAtRisk: [], groupsWithoutSpare: [] });
   });
 
   it('the mongo shard needs two of three', () => {
     expect(implied(topo, ['mongo1.example.com']).has('group:mongodb-shard1')).toBe(false);
-    expect(impact(topo, ['mongo1.example.com'])).toMatchObject({ servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:mongodb-shard1'] });
+    expect(impact(topo, ['mongo1.example.com'], { atRisk: true })).toMatchObject({ servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:mongodb-shard1'] });
     const two = impact(topo, ['mongo1.example.com', 'mongo3.example.com']);
     expect(two.down).toContain('group:mongodb-shard1');
     expect(two.down).toContain('group:shop-web');

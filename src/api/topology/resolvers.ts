@@ -113,15 +113,23 @@ export const topologyResolvers: Resolvers = {
     },
     impact: (_p, { ids, includeSoft }, ctx) => {
       const topology = snapshot(ctx);
-      const result = impact(topology, knownIds(topology, ids), { includeSoft: includeSoft ?? false });
+      const known = knownIds(topology, ids);
+      const result = impact(topology, known, { includeSoft: includeSoft ?? false });
+      let risk: ReturnType<typeof impact> | undefined;
+      const atRiskOf = () => (risk ??= impact(topology, known, { includeSoft: includeSoft ?? false, atRisk: true }));
       return {
         affected: refsOf(topology, result.affected),
         services: refsOf(topology, result.services),
         owners: teamsOf(topology, result.owners),
         degraded: refsOf(topology, result.degraded),
         explanations: result.explanations.map((e) => ({ service: refsOf(topology, [e.service])[0]!, path: refsOf(topology, e.path), degraded: e.degraded })),
-        servicesAtRisk: refsOf(topology, result.servicesAtRisk),
-        groupsWithoutSpare: refsOf(topology, result.groupsWithoutSpare),
+        // Worked out only when asked for (getters: graphql's default resolver reads them when selected).
+        get servicesAtRisk() {
+          return refsOf(topology, atRiskOf().servicesAtRisk!);
+        },
+        get groupsWithoutSpare() {
+          return refsOf(topology, atRiskOf().groupsWithoutSpare!);
+        },
       };
     },
     spofs: (_p, { limit }, ctx) => {

@@ -18,7 +18,7 @@ async function withTopology<T>(global: GlobalOptions, work: (topology: Topology)
 
 export async function impactCommand(ids: string[], options: { json?: boolean; soft?: boolean }, global: GlobalOptions): Promise<void> {
   const result = await withTopology(global, (topology) => {
-    const answer = impact(topology, ids, { includeSoft: options.soft ?? false });
+    const answer = impact(topology, ids, { includeSoft: options.soft ?? false, atRisk: true });
     if (answer.unknown.length > 0) throw new UsageError(`unknown entit${answer.unknown.length > 1 ? 'ies' : 'y'}: ${answer.unknown.join(', ')}`);
     const teams = answer.owners.map((id) => topology.teams[topology.teamIndexOf(id)!]!);
     return { ...answer, teams };
@@ -35,7 +35,7 @@ export async function impactCommand(ids: string[], options: { json?: boolean; so
   if (result.teams.length === 0) lines.push('  nobody owns what is affected');
   for (const t of result.teams) lines.push(`  ${t.id.padEnd(24)} ${t.contacts.join(', ') || '(no contacts)'}`);
   if (result.degraded.length > 0) lines.push('', `DEGRADED (soft dependents): ${result.degraded.join(', ')}`);
-  if (result.servicesAtRisk.length > 0) lines.push('', `AT RISK (no spare left in ${result.groupsWithoutSpare.join(', ')}): ${result.servicesAtRisk.join(', ')}`);
+  if (result.servicesAtRisk!.length > 0) lines.push('', `AT RISK (no spare left in ${result.groupsWithoutSpare!.join(', ')}): ${result.servicesAtRisk!.join(', ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
