@@ -53,25 +53,54 @@ export function atRiskOfDown(topology: Topology, down: ArrayLike<number>): AtRis
 }
 
 /**
- * The services of all the groups' cascades at once, in one propagation: a group is entered as soon as one member is
- * in, when one is all it needs (it is then in the cascade of the group that member came from). That is exact unless
- * some group gets two or more of its members from the cascades together; undefined then, and the cascades are
- * worked out one by one. On estates where members share little (the common case) it costs one propagation.
+ * The services of all the groups' cascades at once, in one propagation: a group one member short is entered as soon
+ * as one member is in (it is then in the cascade of the group that member came from). That is exact unless some group
+ * gets two or more of its members from the cascades together; undefined then, and the cascades are worked out one by
+ * one. On estates where members share little (the common case) it costs one propagation.
  */
 function unionOfCascades(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number, s: Scratch): number[] | undefined {
+  const tail = cascade(topology, down, groups, membersDown, s, true);
+  if (tail === undefined) return undefined;
+  const services: number[] = [];
+  for (let i = 0; i < tail; i++) if (topology.kinds[s.queue[i]!] === KIND.service) services.push(s.queue[i]!);
+  return services;
+}
+
+/** Each group's cascade on its own. implied is monotone: a group that goes down in an earlier cascade adds nothing. */
+function exactServices(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number): number[] {
+  const services = new Set<number>();
+  const covered = new Set<number>();
+  withScratch(topology, (scratch) => {
+    for (const g of groups) {
+      if (covered.has(g)) continue;
+      const tail = cascade(topology, down, [g], membersDown, scratch, false)!;
+      for (let i = 0; i < tail; i++) {
+        const v = scratch.queue[i]!;
+        if (topology.kinds[v] === KIND.service) services.add(v);
+        else if (topology.kinds[v] === KIND.group) covered.add(v);
+      }
+    }
+  });
+  return [...services];
+}
+
+/**
+ * What goes down, on top of `down`, when `seeds` do: implied's worklist, started from the marks already there, listed
+ * in scratch.queue[0..tail). `oneShort`: a group is entered only when one member was all it lacked, and a group that
+ * gets enough members otherwise stops the walk (undefined).
+ */
+function cascade(topology: Topology, down: Uint8Array, seeds: readonly number[], membersDown: (h: number) => number, s: Scratch, oneShort: boolean): number | undefined {
   const { hardDependents, memberOf, downAt } = topology;
   const epoch = s.begin();
   const { stamp, queue, count, countStamp } = s;
   let tail = 0;
-  for (const g of groups) {
+  for (const g of seeds) {
     if (stamp[g] === epoch) continue;
     stamp[g] = epoch;
     queue[tail++] = g;
   }
-  const services: number[] = [];
   for (let head = 0; head < tail; head++) {
     const u = queue[head]!;
-    if (topology.kinds[u] === KIND.service) services.push(u);
     for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
       const d = hardDependents.targets[i]!;
       if (down[d] || stamp[d] === epoch) continue;
@@ -85,63 +114,10 @@ function unionOfCascades(topology: Topology, down: Uint8Array, groups: readonly 
       countStamp[h] = epoch;
       count[h] = n;
       const short = downAt[h]! - membersDown(h);
-      if (short <= 1) {
-        stamp[h] = epoch;
-        queue[tail++] = h;
-      } else if (n >= short) {
-        // Two or more of h's members in the cascades: whether one cascade alone holds enough of them is a question
-        // for the cascades one by one.
-        return undefined;
-      }
-    }
-  }
-  return services;
-}
-
-/** Each group's cascade on its own. implied is monotone: a group that goes down in an earlier cascade adds nothing. */
-function exactServices(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number): number[] {
-  const services = new Set<number>();
-  const covered = new Set<number>();
-  withScratch(topology, (scratch) => {
-    for (const g of groups) {
-      if (covered.has(g)) continue;
-      const tail = wouldGoDown(topology, down, g, membersDown, scratch);
-      for (let i = 0; i < tail; i++) {
-        const v = scratch.queue[i]!;
-        if (topology.kinds[v] === KIND.service) services.add(v);
-        else if (topology.kinds[v] === KIND.group) covered.add(v);
-      }
-    }
-  });
-  return [...services];
-}
-
-/** What goes down, on top of `down`, when `g` does: implied's worklist, started from the marks already there. Listed in scratch.queue[0..tail). */
-function wouldGoDown(topology: Topology, down: Uint8Array, g: number, membersDown: (h: number) => number, s: Scratch): number {
-  const { hardDependents, memberOf, downAt } = topology;
-  const epoch = s.begin();
-  const { stamp, queue, count, countStamp } = s;
-  stamp[g] = epoch;
-  queue[0] = g;
-  let tail = 1;
-  for (let head = 0; head < tail; head++) {
-    const u = queue[head]!;
-    for (let i = hardDependents.offsets[u]!, end = hardDependents.offsets[u + 1]!; i < end; i++) {
-      const d = hardDependents.targets[i]!;
-      if (down[d] || stamp[d] === epoch) continue;
-      stamp[d] = epoch;
-      queue[tail++] = d;
-    }
-    for (let i = memberOf.offsets[u]!, end = memberOf.offsets[u + 1]!; i < end; i++) {
-      const h = memberOf.targets[i]!;
-      if (downAt[h] === 0 || down[h] || stamp[h] === epoch) continue;
-      const n = countStamp[h] === epoch ? count[h]! + 1 : 1;
-      countStamp[h] = epoch;
-      count[h] = n;
-      if (membersDown(h) + n >= downAt[h]!) {
-        stamp[h] = epoch;
-        queue[tail++] = h;
-      }
+      if (n < short) continue;
+      if (oneShort && short > 1) return undefined;
+      stamp[h] = epoch;
+      queue[tail++] = h;
     }
   }
   return tail;
