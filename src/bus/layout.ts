@@ -1,5 +1,6 @@
 import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 
 const EVENTS_PREFIX = 'faultline.events.';
@@ -90,6 +91,9 @@ export const KV_BUCKETS = {
   timers: 'faultline-timers',
 } as const;
 
+/** The last topology loaded from Neo4j, for a process that starts while Neo4j is unreachable (engine/cached.ts). */
+export const OBJECT_STORES = { topology: 'faultline-topology' } as const;
+
 export async function ensureLayout(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
   for (const spec of Object.values(STREAMS)) {
@@ -116,6 +120,8 @@ export async function ensureLayout(nc: NatsConnection): Promise<void> {
   for (const bucket of Object.values(KV_BUCKETS)) {
     await kvm.create(bucket, { history: 1 });
   }
+  const objm = new Objm(nc);
+  for (const bucket of Object.values(OBJECT_STORES)) await objm.create(bucket, { storage: StorageType.File });
 }
 
 function isNotFound(err: unknown): boolean {

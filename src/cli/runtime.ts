@@ -7,7 +7,7 @@ import { withoutCredentials } from '../redact.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { CorrelationView } from '../correlator/view.ts';
 import { TopologyStore } from '../engine/store.ts';
-import { connectNeo4j, type Driver } from '../graph/neo4j.ts';
+import { connectNeo4j, createDriver, type Driver } from '../graph/neo4j.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { PROJECT_ROOT } from '../stack/process.ts';
 
@@ -40,12 +40,26 @@ export function loadRuntime(global: GlobalOptions): { loaded: LoadedConfig; log:
 export interface Connections {
   neo4j: Driver;
   nats: NatsConnection;
+  /** Why Neo4j did not answer at start (only with neo4jMayBeDown). */
+  neo4jDown?: Error;
   close(): Promise<void>;
 }
 
-/** Neo4j and NATS together, both proven to answer, or a clear error naming the one that does not. */
-export async function connectAll(config: LoadedConfig['config'], name: string): Promise<Connections> {
-  const neo4j = await connectNeo4j(config.neo4j);
+/**
+ * Neo4j and NATS together, both proven to answer, or a clear error naming the one that does not. With
+ * `neo4jMayBeDown` (faultline serve), an unreachable Neo4j is not an error: `neo4jDown` says why, and the driver
+ * connects once it answers (the topology then comes from the copy in NATS, see watchedTopology).
+ */
+export async function connectAll(config: LoadedConfig['config'], name: string, options: { neo4jMayBeDown?: boolean } = {}): Promise<Connections> {
+  let neo4j: Driver;
+  let neo4jDown: Error | undefined;
+  try {
+    neo4j = await connectNeo4j(config.neo4j);
+  } catch (err) {
+    if (!options.neo4jMayBeDown) throw err;
+    neo4jDown = err as Error;
+    neo4j = createDriver(config.neo4j);
+  }
   let nats: NatsConnection;
   try {
     nats = await connectNats(config.nats.url, name);
@@ -56,6 +70,7 @@ export async function connectAll(config: LoadedConfig['config'], name: string): 
   return {
     neo4j,
     nats,
+    ...(neo4jDown ? { neo4jDown } : {}),
     async close() {
       await Promise.allSettled([nats.drain(), neo4j.close()]);
     },
@@ -63,13 +78,29 @@ export async function connectAll(config: LoadedConfig['config'], name: string): 
 }
 
 /**
- * The topology snapshot every graph answer comes from: loaded now, reloaded on `faultline.topology.changed`.
+ * The topology snapshot every graph answer comes from: loaded now, reloaded on `faultline.topology.changed`, and
+ * copied to NATS after each load. When Neo4j does not answer at start, the copy in NATS is used (with a warning)
+ * and Neo4j is tried again in the background until it answers; without a copy, the start fails with Neo4j's error.
  * The caller stops watching with the returned `stop`.
  */
 export async function watchedTopology(connections: Connections, config: LoadedConfig['config'], log: Logger): Promise<{ store: TopologyStore; stop: () => void }> {
-  const store = new TopologyStore(connections.neo4j, config.neo4j, log.child({ component: 'topology' }));
-  await store.reload();
-  return { store, stop: store.watch(connections.nats) };
+  const store = new TopologyStore(connections.neo4j, config.neo4j, log.child({ component: 'topology' }), { cache: connections.nats });
+  let fromCache = false;
+  try {
+    if (connections.neo4jDown) throw connections.neo4jDown;
+    await store.reload();
+  } catch (err) {
+    const cached = await store.loadCached(connections.nats).catch((cacheErr: unknown) => {
+      log.error({ err: cacheErr }, 'the topology copy in NATS could not be read');
+      return undefined;
+    });
+    if (!cached) throw err;
+    fromCache = true;
+    log.warn({ err, loadedAt: cached.loadedAt.toISOString() }, 'Neo4j does not answer: deciding on the topology copied to NATS when it was last loaded, until Neo4j answers');
+  }
+  const stop = store.watch(connections.nats);
+  if (fromCache) store.reloadInBackground();
+  return { store, stop };
 }
 
 /**

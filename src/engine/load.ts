@@ -53,6 +53,8 @@ interface Row {
 
 export interface LoadedTopology {
   topology: Topology;
+  /** The rows it was compiled from (the copy kept in NATS is made of them). */
+  input: TopologyInput;
   counts: { entities: number; dependencies: number; teams: number };
   seconds: number;
 }
@@ -110,6 +112,7 @@ export async function loadTopology(driver: Driver, settings: Neo4jSettings): Pro
   const topology = compileTopology(input);
   return {
     topology,
+    input,
     counts: { entities: input.entities.length, dependencies: input.dependencies.length + input.runsOn.length + input.members.length, teams: input.teams.length },
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };

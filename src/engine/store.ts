@@ -3,8 +3,9 @@ import type { NatsConnection } from '../bus/nats.ts';
 import type { Driver, Neo4jSettings } from '../graph/neo4j.ts';
 import type { Logger } from '../log.ts';
 import { prepareTopology } from './components.ts';
+import { readCachedTopology, saveCachedTopology } from './cached.ts';
 import { loadTopology } from './load.ts';
-import type { Topology } from './topology.ts';
+import { compileTopology, type Topology, type TopologyInput } from './topology.ts';
 
 /** Problems of a topology logged at each load (all are counted). */
 const LOGGED_PROBLEMS = 20;
@@ -14,8 +15,11 @@ const RETRY_MAX_MS = 300_000;
 
 export interface Snapshot {
   topology: Topology;
+  /** When it was read from Neo4j (for a copy from NATS: when the copy was). */
   loadedAt: Date;
   loadSeconds: number;
+  /** Where it came from: Neo4j, or the copy in NATS of an earlier load (Neo4j did not answer at start). */
+  source: 'neo4j' | 'cache';
 }
 
 /**
@@ -40,6 +44,8 @@ export class TopologyStore {
     private readonly driver: Driver,
     private readonly settings: Neo4jSettings,
     private readonly log: Logger,
+    /** With `cache`, every load is copied to NATS (engine/cached.ts) for a process that starts while Neo4j is down. */
+    private readonly options: { cache?: NatsConnection } = {},
   ) {}
 
   /** The current snapshot, or undefined before the first load completed. */
@@ -65,12 +71,10 @@ export class TopologyStore {
         // The component structures every analysis reads, worked out before the swap: the first event after a
         // reload does not wait for them.
         prepareTopology(loaded.topology);
-        const snapshot = { topology: loaded.topology, loadedAt: new Date(), loadSeconds: loaded.seconds };
-        this.snapshot = snapshot;
+        const snapshot: Snapshot = { topology: loaded.topology, loadedAt: new Date(), loadSeconds: loaded.seconds, source: 'neo4j' };
         this.log.info({ ...loaded.counts, seconds: loaded.seconds }, 'topology loaded');
-        const { problems } = loaded.topology;
-        if (problems.length > 0) this.log.warn({ count: problems.length, problems: problems.slice(0, LOGGED_PROBLEMS) }, 'the topology has problems; each is handled as the message says');
-        for (const listener of this.listeners) listener(snapshot);
+        this.swap(snapshot);
+        if (this.options.cache) this.copyToCache(this.options.cache, loaded.input, snapshot.loadedAt);
         return snapshot;
       } finally {
         this.loading = undefined;
@@ -81,6 +85,39 @@ export class TopologyStore {
       }
     })();
     return this.loading;
+  }
+
+  /**
+   * Starts from the copy in NATS of an earlier load, when Neo4j does not answer; undefined when there is none.
+   * A reload from Neo4j replaces it as soon as one succeeds.
+   */
+  async loadCached(nats: NatsConnection): Promise<Snapshot | undefined> {
+    const started = performance.now();
+    const cached = await readCachedTopology(nats);
+    if (!cached) return undefined;
+    const topology = compileTopology(cached.input);
+    prepareTopology(topology);
+    const snapshot: Snapshot = { topology, loadedAt: cached.loadedAt, loadSeconds: Math.round((performance.now() - started) / 10) / 100, source: 'cache' };
+    this.log.info({ entities: topology.size, teams: topology.teams.length, loadedAt: cached.loadedAt.toISOString(), seconds: snapshot.loadSeconds }, 'topology loaded from its copy in NATS');
+    this.swap(snapshot);
+    return snapshot;
+  }
+
+  private swap(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+    const { problems } = snapshot.topology;
+    if (problems.length > 0) this.log.warn({ count: problems.length, problems: problems.slice(0, LOGGED_PROBLEMS) }, 'the topology has problems; each is handled as the message says');
+    for (const listener of this.listeners) listener(snapshot);
+  }
+
+  /** In the background: a failed copy costs only the fallback, never the load. */
+  private copyToCache(nats: NatsConnection, input: TopologyInput, loadedAt: Date): void {
+    saveCachedTopology(nats, input, loadedAt).then(
+      (written) => {
+        if (written) this.log.debug({ loadedAt: loadedAt.toISOString() }, 'topology copied to NATS');
+      },
+      (err: unknown) => this.log.warn({ err }, 'the topology could not be copied to NATS; a restart while Neo4j is down would not find it'),
+    );
   }
 
   /** Called after every swap (the correlator re-maps its alerts onto the new graph). */
@@ -115,8 +152,8 @@ export class TopologyStore {
     };
   }
 
-  /** A reload nobody waits for: a failure is logged, and it is tried again with a growing pause. */
-  private reloadInBackground(): void {
+  /** A reload nobody waits for: a failure is logged, and (while watching) it is tried again with a growing pause. */
+  reloadInBackground(): void {
     clearTimeout(this.retry);
     this.retry = undefined;
     this.reload().then(

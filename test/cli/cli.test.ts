@@ -6,8 +6,15 @@ import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/runtime.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
+import { nativeSource } from '../../importers/native/index.ts';
+import { runImport } from '../../importers/run.ts';
+import { ensureLayout } from '../../src/bus/layout.ts';
+import { readCachedTopology } from '../../src/engine/cached.ts';
+import { TopologyStore } from '../../src/engine/store.ts';
+import { PROJECT_ROOT } from '../../src/stack/process.ts';
+import { closedPort } from '../notify/collector.ts';
 import { runCli, startCli } from '../support/cli.ts';
-import { freshGraph, freshNats, testEnv } from '../support/services.ts';
+import { freshGraph, freshNats, silentLog, testConfig, testEnv } from '../support/services.ts';
 
 describe('the faultline executable', () => {
   let driver: Driver;
@@ -63,6 +70,40 @@ describe('the faultline executable', () => {
     const { code, stderr } = await runCli(['serve', '--role', 'api'], testEnv());
     expect(code).toBe(2);
     expect(stderr).toMatch(/^faultline: api\.auth is "token" but api\.tokens is empty/);
+  });
+
+  it('`faultline serve` starts while Neo4j is down, on the copy of the last topology in NATS, and says so', async () => {
+    const nats = await freshNats();
+    await ensureLayout(nats);
+    try {
+      await runImport(nativeSource, [join(PROJECT_ROOT, 'examples', 'estate.yaml')], {}, silentLog, { neo4j: driver, settings: testConfig().neo4j });
+      const loader = new TopologyStore(driver, testConfig().neo4j, silentLog, { cache: nats });
+      await loader.reload();
+      await expect.poll(async () => (await readCachedTopology(nats))?.input.entities.length, { timeout: 10_000 }).toBe(loader.current.topology.size);
+
+      const dir = mkdtempSync(join(tmpdir(), 'faultline-serve-'));
+      writeFileSync(join(dir, 'faultline.yaml'), 'api: { auth: none, port: 0 }\n');
+      const env = testEnv({ NEO4J_URI: `bolt://127.0.0.1:${await closedPort()}`, FAULTLINE_CONFIG: join(dir, 'faultline.yaml') });
+      const { child, match, output } = await startCli(['serve', '--role', 'api,correlator'], env, /"url":"(http:\/\/127\.0\.0\.1:\d+\/graphql)"/);
+      try {
+        expect(output()).toContain('Neo4j does not answer: deciding on the topology copied to NATS');
+        const res = await fetch(match[1]!, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ topology { source entities } impact(ids: ["db1.example.com", "db2.example.com"]) { services { id } } health { components { name ok } } }' }),
+        });
+        const { data } = (await res.json()) as { data: { topology: { source: string; entities: number }; impact: { services: { id: string }[] }; health: { components: { name: string; ok: boolean }[] } } };
+        expect(data.topology).toEqual({ source: 'CACHE', entities: loader.current.topology.size });
+        expect(data.impact.services).toEqual([{ id: 'service:mail' }]);
+        expect(data.health.components).toContainEqual(expect.objectContaining({ name: 'neo4j', ok: false }));
+      } finally {
+        child.kill('SIGINT');
+        const [code] = await once(child, 'exit');
+        expect(code).toBe(0);
+      }
+    } finally {
+      await nats.close();
+    }
   });
 
   it('`faultline dev` on configured services migrates, imports the example estate, serves GraphQL on loopback without auth, and stops on SIGINT', async () => {

@@ -5,8 +5,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { nativeSource } from '../../importers/native/index.ts';
 import { runImport } from '../../importers/run.ts';
 import { connectNats, natsAnswers, type NatsConnection } from '../../src/bus/nats.ts';
+import { Objm } from '@nats-io/obj';
+import { ensureLayout, OBJECT_STORES } from '../../src/bus/layout.ts';
+import { readCachedTopology, saveCachedTopology } from '../../src/engine/cached.ts';
 import { TopologyStore } from '../../src/engine/store.ts';
-import { connectNeo4j, type Driver } from '../../src/graph/neo4j.ts';
+import { watchedTopology } from '../../src/cli/runtime.ts';
+import { connectNeo4j, createDriver, type Driver } from '../../src/graph/neo4j.ts';
 import { ensureNats, stopNats } from '../../src/stack/nats.ts';
 import { closedPort } from '../notify/collector.ts';
 import { freshGraph, freshNats, silentLog, testConfig } from '../support/services.ts';
@@ -59,6 +63,49 @@ describe('the topology store through Neo4j and NATS failures', () => {
     } finally {
       stop();
       await proxied.close();
+      await proxy.close();
+      await nats.close();
+    }
+  });
+
+  it('a process that starts while Neo4j is down decides on the copy of the last load in NATS, then on Neo4j once it answers', async () => {
+    const nats = await freshNats();
+    await ensureLayout(nats);
+    const neo4j = new URL(inject('neo4jUri'));
+    const proxy = await startTcpProxy({ host: neo4j.hostname, port: Number(neo4j.port) });
+    const config = testConfig({ neo4j: { uri: `bolt://127.0.0.1:${proxy.port}` } });
+    let stop: (() => void) | undefined;
+    try {
+      // Every load with the cache on is copied to NATS; the same graph again is not written again.
+      const first = new TopologyStore(driver, settings, silentLog, { cache: nats });
+      await first.reload();
+      await expect.poll(async () => (await readCachedTopology(nats))?.input.entities.length, { timeout: 10_000 }).toBe(first.current.topology.size);
+      const copy = (await readCachedTopology(nats))!;
+      expect(await saveCachedTopology(nats, copy.input, new Date())).toBe(false);
+
+      await proxy.cut();
+      const down = { neo4j: createDriver(config.neo4j), nats, neo4jDown: new Error('cannot reach Neo4j (cut)'), close: async () => undefined };
+      let started;
+      ({ store: started, stop } = await watchedTopology(down, config, silentLog));
+      expect(started.current.source).toBe('cache');
+      expect(started.current.loadedAt).toEqual(copy.loadedAt);
+      expect(started.current.topology.indexOf('base1.example.com')).toBeDefined();
+
+      // Neo4j answers again: the next attempt loads from it.
+      await proxy.restore();
+      await expect.poll(() => started.current.source, { timeout: 15_000, interval: 200 }).toBe('neo4j');
+      stop();
+      stop = undefined;
+      await down.neo4j.close();
+
+      // Without a copy, a start without Neo4j fails with Neo4j's error.
+      await proxy.cut();
+      await (await new Objm(nats).open(OBJECT_STORES.topology)).delete('snapshot');
+      const none = { neo4j: createDriver(config.neo4j), nats, neo4jDown: new Error('cannot reach Neo4j (cut)'), close: async () => undefined };
+      await expect(watchedTopology(none, config, silentLog)).rejects.toThrow('cannot reach Neo4j (cut)');
+      await none.neo4j.close();
+    } finally {
+      stop?.();
       await proxy.close();
       await nats.close();
     }

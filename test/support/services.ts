@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
+import { KV_BUCKETS, OBJECT_STORES, STREAMS } from '../../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import { TopologyStore } from '../../src/engine/store.ts';
@@ -42,7 +42,7 @@ export async function freshGraph(): Promise<Driver> {
 export async function freshNats(): Promise<NatsConnection> {
   const nc = await connectNats(inject('natsUrl'), 'faultline-test');
   const jsm = await jetstreamManager(nc);
-  const names = [...Object.values(STREAMS).map((s) => s.name), ...Object.values(KV_BUCKETS).map((b) => `KV_${b}`)];
+  const names = [...Object.values(STREAMS).map((s) => s.name), ...Object.values(KV_BUCKETS).map((b) => `KV_${b}`), ...Object.values(OBJECT_STORES).map((b) => `OBJ_${b}`)];
   for (const name of names) {
     await jsm.streams.delete(name).catch(() => false);
   }

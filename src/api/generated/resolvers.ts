@@ -685,9 +685,16 @@ export type TopologyInfo = {
   __typename?: 'TopologyInfo';
   entities: Scalars['Int']['output'];
   loadSeconds: Scalars['Float']['output'];
+  /** When it was read from Neo4j. */
   loadedAt: Scalars['DateTime']['output'];
+  /** NEO4J, or CACHE: Neo4j did not answer when this process started, and its copy in NATS of the last load is in use. */
+  source: TopologySource;
   teams: Scalars['Int']['output'];
 };
+
+export type TopologySource =
+  | 'CACHE'
+  | 'NEO4J';
 
 export type Violation = {
   __typename?: 'Violation';
@@ -817,6 +824,7 @@ export type ResolversTypes = {
   Team: ResolverTypeWrapper<EngineTeam>;
   TimelineEntry: ResolverTypeWrapper<StoredTimelineEntry>;
   TopologyInfo: ResolverTypeWrapper<TopologyInfoRef>;
+  TopologySource: TopologySource;
   Violation: ResolverTypeWrapper<Omit<Violation, 'entities'> & { entities: Array<ResolversTypes['Entity']> }>;
 };
 
@@ -1131,6 +1139,7 @@ export type TopologyInfoResolvers<ContextType = ApiContext, ParentType extends R
   entities?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   loadSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   loadedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['TopologySource'], ParentType, ContextType>;
   teams?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 

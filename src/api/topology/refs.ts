@@ -10,6 +10,7 @@ export interface TopologyInfoRef {
   topology: Topology;
   loadedAt: Date;
   loadSeconds: number;
+  source: 'neo4j' | 'cache';
 }
 
 export const refOf = (topology: Topology, index: number): EntityRef => ({ topology, index });

@@ -189,8 +189,8 @@ export const topologyResolvers: Resolvers = {
       }));
     },
     topology: (_p, _a, ctx) => {
-      const { topology, loadedAt, loadSeconds } = ctx.topology.current;
-      return { topology, loadedAt, loadSeconds };
+      const { topology, loadedAt, loadSeconds, source } = ctx.topology.current;
+      return { topology, loadedAt, loadSeconds, source };
     },
   },
   Entity: {
@@ -231,5 +231,6 @@ export const topologyResolvers: Resolvers = {
     teams: (info) => info.topology.teams.length,
     loadedAt: (info) => info.loadedAt.toISOString(),
     loadSeconds: (info) => info.loadSeconds,
+    source: (info) => (info.source === 'cache' ? 'CACHE' : 'NEO4J'),
   },
 };
