@@ -37,8 +37,8 @@ describe('faultline incidents and faultline ack', () => {
     await ensureLayout(nc);
     incidents = await KvMirror.open<Incident>(nc, KV_BUCKETS.incidents);
     await incidents.ready;
-    await incidents.put('inc-00000000000000a1', incident('inc-00000000000000a1'), undefined);
-    await incidents.put('inc-00000000000000b2', incident('inc-00000000000000b2', { status: 'resolved', resolvedAt: Date.now() }), undefined);
+    await incidents.put('inc-00000000000000a1', incident('inc-00000000000000a1', { servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'] }), undefined);
+    await incidents.put('inc-00000000000000b2', incident('inc-00000000000000b2', { status: 'resolved', resolvedAt: Date.now(), servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'] }), undefined);
   });
   afterAll(async () => {
     incidents?.stop();
@@ -83,6 +83,7 @@ describe('faultline incidents and faultline ack', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^Root\s+log1\.example\.com::Service\[unbound\]$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Root alerts\s+log1\.example\.com\/dns  critical for 1h31m: unbound not answering$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Affected\s+service:mail$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^At risk\s+service:shop \(no spare left in group:shop-web\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Owners\s+team:netops$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Stakeholders\s+team:mail-team$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Suppressed\s+1: mail1\.example\.com\/mailq$/));
@@ -97,6 +98,8 @@ describe('faultline incidents and faultline ack', () => {
     const resolved = await cli('incident', 'inc-00000000000000b2');
     expect(resolved.stdout).toMatch(/^Status\s+resolved \d+s ago, after 1h30m \(critical\)$/m);
     expect(resolved.stdout).toMatch(/^Root alerts\s+log1\.example\.com\/dns  \(no longer kept\)$/m);
+    // Resolved, nothing is at risk any more because of it.
+    expect(resolved.stdout).not.toMatch(/^At risk/m);
     expect(await cli('incident', 'inc-ffffffffffffffff')).toMatchObject({ code: 2, stderr: 'faultline: no incident inc-ffffffffffffffff (faultline incidents --all lists them)\n' });
   });
 
