@@ -172,6 +172,16 @@ new Gauge({
 });
 
 new Gauge({
+  name: 'faultline_topology_from_cache',
+  help: '1 while the topology snapshot in use is the copy kept in NATS (Neo4j did not answer when the process started), else 0.',
+  registers: [registry],
+  collect() {
+    const snapshot = sources.topology?.loaded;
+    if (snapshot) this.set(snapshot.source === 'cache' ? 1 : 0);
+  },
+});
+
+new Gauge({
   name: 'faultline_topology_reload_failures',
   help: 'Reloads of the topology that failed in a row (0 once one succeeds); the snapshot in use is older than the graph.',
   registers: [registry],

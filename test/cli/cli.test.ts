@@ -96,6 +96,8 @@ describe('the faultline executable', () => {
         expect(data.topology).toEqual({ source: 'CACHE', entities: loader.current.topology.size });
         expect(data.impact.services).toEqual([{ id: 'service:mail' }]);
         expect(data.health.components).toContainEqual(expect.objectContaining({ name: 'neo4j', ok: false }));
+        const metrics = await (await fetch(match[1]!.replace('/graphql', '/metrics'))).text();
+        expect(metrics).toMatch(/^faultline_topology_from_cache 1$/m);
       } finally {
         child.kill('SIGINT');
         const [code] = await once(child, 'exit');
