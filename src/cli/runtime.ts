@@ -104,13 +104,29 @@ export async function watchedTopology(connections: Connections, config: LoadedCo
 }
 
 /**
+ * The topology for a command: from Neo4j, or, when Neo4j does not answer (an outage is when the operator needs the
+ * CLI most), from the copy the last `faultline serve` load left in NATS, said on stderr. Without a copy, Neo4j's error.
+ */
+export async function commandTopology(connections: Pick<Connections, 'neo4j' | 'nats' | 'neo4jDown'>, config: LoadedConfig['config'], log: Logger): Promise<TopologyStore> {
+  // The graph's problems are the import's to report; here they would bury the command's answer.
+  const topology = new TopologyStore(connections.neo4j, config.neo4j, log.child({}, { level: 'error' }));
+  try {
+    if (connections.neo4jDown) throw connections.neo4jDown;
+    await topology.reload();
+  } catch (err) {
+    const cached = await topology.loadCached(connections.nats).catch(() => undefined);
+    if (!cached) throw err;
+    process.stderr.write(`faultline: Neo4j at ${withoutCredentials(config.neo4j.uri)} does not answer; using the topology copied to NATS at ${cached.loadedAt.toISOString()} (imports since then are not in it)\n`);
+  }
+  return topology;
+}
+
+/**
  * The correlator's state as it decides on it now (alerts, incidents, windows over the graph), read once for a
  * command: the caller stops the view. Errors name the NATS that could not be read.
  */
 export async function correlationState(connections: Connections, config: LoadedConfig['config'], log: Logger): Promise<CorrelationView> {
-  // The graph's problems are the import's to report; here they would bury the command's answer.
-  const topology = new TopologyStore(connections.neo4j, config.neo4j, log.child({}, { level: 'error' }));
-  await topology.reload();
+  const topology = await commandTopology(connections, config, log);
   try {
     return await CorrelationView.open(connections.nats, topology, config.correlator);
   } catch (err) {

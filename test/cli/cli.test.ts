@@ -98,6 +98,17 @@ describe('the faultline executable', () => {
         expect(data.health.components).toContainEqual(expect.objectContaining({ name: 'neo4j', ok: false }));
         const metrics = await (await fetch(match[1]!.replace('/graphql', '/metrics'))).text();
         expect(metrics).toMatch(/^faultline_topology_from_cache 1$/m);
+
+        // The operator's commands work on the copy too, and say so.
+        const fallback = /^faultline: Neo4j at bolt:\/\/127\.0\.0\.1:\d+ does not answer; using the topology copied to NATS at \S+ \(imports since then are not in it\)$/m;
+        const impact = await runCli(['impact', 'db1.example.com', 'db2.example.com', '--json'], env);
+        expect(impact.code, impact.stderr).toBe(0);
+        expect(impact.stderr).toMatch(fallback);
+        expect((JSON.parse(impact.stdout) as { services: string[] }).services).toEqual(['service:mail']);
+        const alerts = await runCli(['alerts'], env);
+        expect(alerts.code, alerts.stderr).toBe(0);
+        expect(alerts.stderr).toMatch(fallback);
+        expect(alerts.stdout).toBe('Nothing is failing.\n');
       } finally {
         child.kill('SIGINT');
         const [code] = await once(child, 'exit');

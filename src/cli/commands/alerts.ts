@@ -27,7 +27,7 @@ export async function alertsCommand(options: AlertsOptions, global: GlobalOption
   const wanted = Object.hasOwn(IN_STATE, state) ? IN_STATE[state]! : undefined;
   if (!wanted) throw new UsageError(`--state: "${state}" is not one of ${Object.keys(IN_STATE).join(', ')}`);
   const { config } = loaded;
-  const connections = await connectAll(config, 'faultline-cli-alerts');
+  const connections = await connectAll(config, 'faultline-cli-alerts', { neo4jMayBeDown: true });
   let view: CorrelationView | undefined;
   try {
     view = await correlationState(connections, config, log);

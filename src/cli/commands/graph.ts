@@ -1,16 +1,32 @@
 import { impact, spofs, type Topology } from '../../engine/index.ts';
 import { loadTopology } from '../../engine/load.ts';
-import { connectNeo4j } from '../../graph/neo4j.ts';
+import { connectNats } from '../../bus/nats.ts';
+import { connectNeo4j, createDriver } from '../../graph/neo4j.ts';
 import { counted, table } from '../../compliance/table.ts';
-import { loadRuntime, positiveInteger, UsageError, type GlobalOptions } from '../runtime.ts';
+import { commandTopology, loadRuntime, positiveInteger, UsageError, type GlobalOptions } from '../runtime.ts';
 
 /** `faultline impact` and `faultline spof`: the engine's answers on a terminal (a table) or for scripts (--json). */
 
 async function withTopology<T>(global: GlobalOptions, work: (topology: Topology) => T): Promise<T> {
-  const { loaded } = loadRuntime(global);
-  const driver = await connectNeo4j(loaded.config.neo4j);
+  const { loaded, log } = loadRuntime(global);
+  const { config } = loaded;
+  let driver;
   try {
-    return work((await loadTopology(driver, loaded.config.neo4j)).topology);
+    driver = await connectNeo4j(config.neo4j);
+  } catch (err) {
+    // Only then is NATS needed: impact and spof work without it, in CI say.
+    const nats = await connectNats(config.nats.url, 'faultline-cli-graph').catch(() => undefined);
+    if (!nats) throw err;
+    const unanswered = createDriver(config.neo4j);
+    try {
+      const store = await commandTopology({ neo4j: unanswered, nats, neo4jDown: err as Error }, config, log);
+      return work(store.current.topology);
+    } finally {
+      await Promise.allSettled([nats.close(), unanswered.close()]);
+    }
+  }
+  try {
+    return work((await loadTopology(driver, config.neo4j)).topology);
   } finally {
     await driver.close();
   }

@@ -39,7 +39,7 @@ async function windowCommand(ids: string[], options: StartOptions, global: Globa
   const by = options.by ?? operatorName();
 
   const { loaded, log } = loadRuntime(global);
-  const connections = await connectAll(loaded.config, 'faultline-cli-maintenance');
+  const connections = await connectAll(loaded.config, 'faultline-cli-maintenance', { neo4jMayBeDown: true });
   let view: CorrelationView | undefined;
   try {
     view = await correlationState(connections, loaded.config, log);
