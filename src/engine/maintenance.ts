@@ -1,3 +1,4 @@
+import { atRisk } from './at-risk.ts';
 import { impliedIndexes } from './implied.ts';
 import { ownerIds } from './owners.ts';
 import { KIND, type Topology } from './topology.ts';
@@ -49,6 +50,10 @@ export interface CombinedDowntime {
   stakeholders: string[];
   /** Services `alongside` takes down by itself, whatever happens to `ids`. */
   servicesDownAlready: string[];
+  /** Services still up while both are down that one more failure would take down: `ids` left a group they need without a spare. */
+  servicesAtRisk: string[];
+  /** Those groups. */
+  groupsWithoutSpare: string[];
 }
 
 export function combinedDowntime(topology: Topology, ids: Iterable<string>, alongside: Iterable<string>): CombinedDowntime {
@@ -57,14 +62,21 @@ export function combinedDowntime(topology: Topology, ids: Iterable<string>, alon
   const isService = (v: number) => topology.kinds[v] === KIND.service;
   const downAlready = impliedIndexes(topology, other);
   const servicesDownAlready = topology.idsOf(Array.from(downAlready).filter(isService));
-  if (own.length === 0 || other.length === 0) return { combined: [], services: [], stakeholders: [], servicesDownAlready };
-  const apart = new Uint8Array(topology.size);
-  for (const v of impliedIndexes(topology, own)) apart[v] = 1;
-  for (const v of downAlready) apart[v] = 1;
+  const ownDown = impliedIndexes(topology, own);
   const seeds = new Int32Array(own.length + other.length);
   seeds.set(own);
   seeds.set(other, own.length);
-  const combined = Array.from(impliedIndexes(topology, seeds)).filter((v) => apart[v] === 0);
+  const all = impliedIndexes(topology, seeds);
+  const allMask = new Uint8Array(topology.size);
+  for (const v of all) allMask[v] = 1;
+  // Left without a spare by the window, with everything else that is down then.
+  const risk = atRisk(topology, allMask, ownDown);
+  const atRiskIds = { servicesAtRisk: topology.idsOf(risk.services), groupsWithoutSpare: topology.idsOf(risk.groups) };
+  if (own.length === 0 || other.length === 0) return { combined: [], services: [], stakeholders: [], servicesDownAlready, ...atRiskIds };
+  const apart = new Uint8Array(topology.size);
+  for (const v of ownDown) apart[v] = 1;
+  for (const v of downAlready) apart[v] = 1;
+  const combined = Array.from(all).filter((v) => apart[v] === 0);
   const services = combined.filter(isService);
-  return { combined: topology.idsOf(combined), services: topology.idsOf(services), stakeholders: ownerIds(topology, services), servicesDownAlready };
+  return { combined: topology.idsOf(combined), services: topology.idsOf(services), stakeholders: ownerIds(topology, services), servicesDownAlready, ...atRiskIds };
 }

@@ -428,14 +428,15 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await start();
     const now = Date.now();
     const hour = { start: new Date(now).toISOString(), end: new Date(now + 3_600_000).toISOString() };
-    const concurrent = 'concurrent { failing { id } windows { id } combined { id } services { id } stakeholders { id } servicesDownAlready { id } }';
+    const concurrent = 'concurrent { failing { id } windows { id } combined { id } services { id } stakeholders { id } servicesDownAlready { id } servicesAtRisk { id } }';
     const plan = (planIds: string[], at = hour) =>
       answer(`query($ids: [ID!]!, $start: DateTime!, $end: DateTime!) { maintenancePlan(ids: $ids, start: $start, end: $end) { services { id } ${concurrent} } }`, { ids: planIds, ...at }, VIEWER);
 
     // Nothing else down: db2 alone takes no service down, and nothing combines.
     expect((await plan(['db2.example.com'])).maintenancePlan).toEqual({
       services: [],
-      concurrent: { failing: [], windows: [], combined: [], services: [], stakeholders: [], servicesDownAlready: [] },
+      // ... though it leaves the greylisting database without a spare for the hour.
+      concurrent: { failing: [], windows: [], combined: [], services: [], stakeholders: [], servicesDownAlready: [], servicesAtRisk: [{ id: 'service:mail' }] },
     });
 
     await p.send('db1.example.com', 'mysql', 'critical', { text: 'connection refused' });

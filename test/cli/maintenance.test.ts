@@ -41,6 +41,8 @@ describe('faultline maintenance start, list and cancel', () => {
     expect(stdout).toMatch(/^\d+ entities in downtime: their alerts are suppressed with reason maintenance\.$/m);
     expect(stdout).toContain('Services it takes down: service:mail.');
     expect(stdout).toContain('Nothing else is down meanwhile.');
+    // db1 and db2 both down take mail down: nothing is left at risk, it is down.
+    expect(stdout).not.toContain('At risk meanwhile');
     expect(stdout).toMatch(/Tell: .*team:mail-team/);
 
     const stored = (await windows.fetch(id!))!.value;
@@ -81,6 +83,10 @@ describe('faultline maintenance start, list and cancel', () => {
       expect(stdout).toMatch(new RegExp(`^Also down meanwhile: ${id} \\(db1\\.example\\.com, alice, until \\S+\\)\\.$`, 'm'));
       expect(stdout).toMatch(/^WARNING: with those, service:mail goes down too \(\d+ entities down only because both are\)\. Tell: team:mail-team\.$/m);
       expect([...windows.values()].length).toBe(count);
+      // Alone, db2's hour leaves mail on db1's greylisting database only.
+      const alone = await cli('plan', 'db2.example.com', '--from', new Date(Date.now() + 3 * 3_600_000).toISOString(), '--for', '1h');
+      expect(alone.stdout).toContain('Nothing else is down meanwhile.');
+      expect(alone.stdout).toContain('At risk meanwhile: service:mail (no spare left in group:capability:mysql-greylist): one more failure takes it down.');
 
       // Once db1's window is over, the same work meets nothing.
       const after = new Date(Date.now() + 3 * 3_600_000).toISOString();

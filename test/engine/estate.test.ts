@@ -190,10 +190,13 @@ describe('the example estate', () => {
     expect(together.combined).toEqual(expect.arrayContaining(['service:mail', 'group:capability:mysql-greylist']));
     // With db1 and db2 down already, mail is down whatever happens to mail2; nothing more goes with it.
     const already = combinedDowntime(topo, ['mail2.example.com'], ['db1.example.com', 'db2.example.com']);
-    expect(already).toEqual({ combined: [], services: [], stakeholders: [], servicesDownAlready: ['service:mail'] });
+    expect(already).toEqual({ combined: [], services: [], stakeholders: [], servicesDownAlready: ['service:mail'], servicesAtRisk: [], groupsWithoutSpare: [] });
     // Unrelated downtime combines to nothing.
     expect(combinedDowntime(topo, ['lb1.example.com'], ['db1.example.com'])).toMatchObject({ combined: [], services: [] });
-    expect(combinedDowntime(topo, ['db2.example.com'], [])).toMatchObject({ combined: [], services: [] });
+    // db2 alone takes nothing down, but leaves the greylisting database without a spare: mail is at risk meanwhile.
+    expect(combinedDowntime(topo, ['db2.example.com'], [])).toMatchObject({ combined: [], services: [], servicesAtRisk: ['service:mail'], groupsWithoutSpare: ['group:capability:mysql-greylist'] });
+    // With db1 down as well, mail is down, not at risk.
+    expect(together).toMatchObject({ servicesAtRisk: [], groupsWithoutSpare: [] });
   });
 
   it('decommission: web2 may go (it takes its resources along), lb1 may not', () => {

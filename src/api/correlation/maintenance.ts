@@ -68,4 +68,6 @@ export const ConcurrentDowntimeType: ConcurrentDowntimeResolvers = {
   services: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.services),
   stakeholders: (c, _a, ctx) => teamsOf(ctx.topology.current.topology, c.stakeholders),
   servicesDownAlready: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.servicesDownAlready),
+  servicesAtRisk: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.servicesAtRisk),
+  groupsWithoutSpare: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.groupsWithoutSpare),
 };

@@ -102,8 +102,15 @@ export type ConcurrentDowntime = {
   combined: Array<Entity>;
   /** The root causes failing now, outside any maintenance window. A window that starts later meets them if they still fail then. */
   failing: Array<Entity>;
+  /** Those groups. */
+  groupsWithoutSpare: Array<Entity>;
   /** The services in combined. */
   services: Array<Entity>;
+  /**
+   * Services still up during the window that one more failure would take down: the window leaves a redundancy group
+   * they need without a spare (with what else is down then counted as down).
+   */
+  servicesAtRisk: Array<Entity>;
   /** Services down already through what else is down, whatever the window does. */
   servicesDownAlready: Array<Entity>;
   /** Owners of those services: who loses a service if the work goes ahead now. */
@@ -903,7 +910,9 @@ export type ComponentHealthResolvers<ContextType = ApiContext, ParentType extend
 export type ConcurrentDowntimeResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ConcurrentDowntime'] = ResolversParentTypes['ConcurrentDowntime']> = {
   combined?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   failing?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   servicesDownAlready?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   windows?: Resolver<Array<ResolversTypes['MaintenanceWindow']>, ParentType, ContextType>;

@@ -84,7 +84,8 @@ function concurrentLines(c: ConcurrentDowntime, later: boolean): string[] {
   const also: string[] = [];
   if (c.failing.length > 0) also.push(`failing now${later ? ' (if still failing then)' : ''}: ${listed(c.failing)}`);
   for (const w of c.windows) also.push(`${w.id} (${listed(w.entities)}, ${w.createdBy}, until ${new Date(w.end).toISOString()})`);
-  if (also.length === 0) return ['Nothing else is down meanwhile.'];
+  const risk = c.servicesAtRisk.length > 0 ? [`At risk meanwhile: ${listed(c.servicesAtRisk)} (no spare left in ${listed(c.groupsWithoutSpare)}): one more failure takes ${c.servicesAtRisk.length === 1 ? 'it' : 'them'} down.`] : [];
+  if (also.length === 0) return ['Nothing else is down meanwhile.', ...risk];
   const lines = [`Also down meanwhile: ${also.join('; ')}.`];
   if (c.servicesDownAlready.length > 0) lines.push(`Down already through those: ${listed(c.servicesDownAlready)}.`);
   if (c.services.length > 0) {
@@ -92,7 +93,7 @@ function concurrentLines(c: ConcurrentDowntime, later: boolean): string[] {
   } else if (c.combined.length > 0) {
     lines.push(`With those, ${counted(c.combined.length, 'more entity', 'more entities')} go${c.combined.length === 1 ? 'es' : ''} down (no service): ${listed(c.combined)}.`);
   }
-  return lines;
+  return [...lines, ...risk];
 }
 
 const listed = (ids: readonly string[], most = 5) => (ids.length <= most ? ids.join(', ') : `${ids.slice(0, most).join(', ')} and ${ids.length - most} more`);
