@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { KvMirror } from '../bus/kv-mirror.ts';
-import { connectNats, type NatsConnection } from '../bus/nats.ts';
+import { connectNats, connectNatsWaiting, type NatsConnection } from '../bus/nats.ts';
 import { withoutCredentials } from '../redact.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { CorrelationView } from '../correlator/view.ts';
@@ -48,9 +48,10 @@ export interface Connections {
 /**
  * Neo4j and NATS together, both proven to answer, or a clear error naming the one that does not. With
  * `neo4jMayBeDown` (faultline serve), an unreachable Neo4j is not an error: `neo4jDown` says why, and the driver
- * connects once it answers (the topology then comes from the copy in NATS, see watchedTopology).
+ * connects once it answers (the topology then comes from the copy in NATS, see watchedTopology). With
+ * `waitForNats`, a NATS that does not answer yet is waited for (connectNatsWaiting), logged there.
  */
-export async function connectAll(config: LoadedConfig['config'], name: string, options: { neo4jMayBeDown?: boolean } = {}): Promise<Connections> {
+export async function connectAll(config: LoadedConfig['config'], name: string, options: { neo4jMayBeDown?: boolean; waitForNats?: Logger } = {}): Promise<Connections> {
   let neo4j: Driver;
   let neo4jDown: Error | undefined;
   try {
@@ -62,7 +63,7 @@ export async function connectAll(config: LoadedConfig['config'], name: string, o
   }
   let nats: NatsConnection;
   try {
-    nats = await connectNats(config.nats.url, name);
+    nats = options.waitForNats ? await connectNatsWaiting(config.nats.url, name, options.waitForNats) : await connectNats(config.nats.url, name);
   } catch (err) {
     await neo4j.close();
     throw err;

@@ -11,6 +11,7 @@ import { runImport } from '../../importers/run.ts';
 import { ensureLayout } from '../../src/bus/layout.ts';
 import { readCachedTopology } from '../../src/engine/cached.ts';
 import { TopologyStore } from '../../src/engine/store.ts';
+import { ensureNats, stopNats } from '../../src/stack/nats.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
 import { closedPort } from '../notify/collector.ts';
 import { runCli, startCli } from '../support/cli.ts';
@@ -116,6 +117,25 @@ describe('the faultline executable', () => {
       }
     } finally {
       await nats.close();
+    }
+  });
+
+  it('`faultline serve` waits for a NATS that does not answer yet, and starts once it does', async () => {
+    const port = await closedPort();
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-serve-nats-'));
+    writeFileSync(join(dir, 'faultline.yaml'), 'api: { auth: none, port: 0 }\n');
+    const env = testEnv({ NATS_URL: `nats://127.0.0.1:${port}`, FAULTLINE_CONFIG: join(dir, 'faultline.yaml') });
+    const { child, output } = await startCli(['serve', '--role', 'api,correlator,notifier'], env, /NATS does not answer yet; waiting for it/);
+    try {
+      expect(output()).toContain(`cannot reach NATS at nats://127.0.0.1:${port}`);
+      await ensureNats(dir, '127.0.0.1', port);
+      await expect.poll(output, { timeout: 30_000, interval: 200 }).toMatch(/"url":"http:\/\/127\.0\.0\.1:\d+\/graphql"/);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      await stopNats(dir);
     }
   });
 

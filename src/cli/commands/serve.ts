@@ -26,8 +26,9 @@ export async function serveCommand(options: { role?: string }, global: GlobalOpt
     throw new UsageError('api.auth is "token" but api.tokens is empty: add a token, or set api.auth: none to serve without auth');
   }
 
-  // Without Neo4j at start, the roles that need the graph start from its copy in NATS (watchedTopology).
-  const connections = await connectAll(config, 'faultline-serve', { neo4jMayBeDown: true });
+  // Without Neo4j at start, the roles that need the graph start from its copy in NATS (watchedTopology); without
+  // NATS, nothing can be decided or sent, so serve waits for it.
+  const connections = await connectAll(config, 'faultline-serve', { neo4jMayBeDown: true, waitForNats: log });
   await ensureLayout(connections.nats);
   const needsTopology = roles.includes('api') || roles.includes('correlator');
   const topology = needsTopology ? await watchedTopology(connections, config, log) : undefined;
