@@ -468,6 +468,8 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await until('the db1 incident', () => openIncidents(p)[0]);
     const [db1] = (await answer('{ incidents(status: OPEN) { affectedServices { id } servicesAtRisk { id } groupsWithoutSpare { id } } }')).incidents;
     expect(db1).toEqual({ affectedServices: [], servicesAtRisk: [{ id: 'service:mail' }], groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }] });
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${VIEWER}` } })).text();
+    expect(metrics).toMatch(/^faultline_services_at_risk 1$/m);
   });
 
   it('streams incident changes over server-sent events, needs the read scope, and lets go of NATS when the client leaves', async () => {

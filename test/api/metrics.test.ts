@@ -69,6 +69,8 @@ describe('GET /metrics', () => {
     expect(value(/^faultline_kv_unreadable_entries\{bucket="faultline-alerts"\}/)).toBe(0);
     expect(value(/^faultline_topology_reload_failures /)).toBe(0);
     expect(value(/^faultline_topology_from_cache /)).toBe(0);
+    // DNS down takes mail down: nothing is left at risk, it is down.
+    expect(value(/^faultline_services_at_risk /)).toBe(0);
     expect(value(/^faultline_incidents\{status="open"\}/)).toBe(1);
     expect(value(/^faultline_storms\{status="open"\}/)).toBe(0);
     expect(value(/^faultline_notifications_total\{channel="hook",kind="page",outcome="delivered"\}/)).toBeGreaterThanOrEqual(1);
