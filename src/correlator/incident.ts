@@ -43,6 +43,8 @@ export interface Incident {
   servicesAtRisk?: string[];
   /** The groups with no spare left because of the root, up to now. */
   groupsWithoutSpare?: string[];
+  /** Their members still up: each is now a single point of failure (do not touch them). */
+  holdingUp?: string[];
   /** Team ids owning the root: they get the page. */
   owners: string[];
   /** Team ids owning affected services and not the root: one stakeholder notice each. */

@@ -328,13 +328,14 @@ interface Blast {
   affectedServices: string[];
   servicesAtRisk: string[];
   groupsWithoutSpare: string[];
+  holdingUp: string[];
   owners: string[];
   stakeholders: string[];
 }
 
 /** Affected services (down because of the unit, or degraded by a soft need of something that is) and teams. */
 function blast(analysis: Analysis, unit: RootUnit): Blast {
-  if (!unit.mapped) return { affectedServices: [], servicesAtRisk: [], groupsWithoutSpare: [], owners: [], stakeholders: [] };
+  if (!unit.mapped) return { affectedServices: [], servicesAtRisk: [], groupsWithoutSpare: [], holdingUp: [], owners: [], stakeholders: [] };
   const t = analysis.topology;
   const down = downBecauseOf(analysis, unit);
   const services = new Set<number>();
@@ -348,6 +349,7 @@ function blast(analysis: Analysis, unit: RootUnit): Blast {
     // A degraded service listed as affected is not listed again as at risk.
     servicesAtRisk: t.idsOf(risk.services.filter((v) => !services.has(v))).sort(),
     groupsWithoutSpare: t.idsOf(risk.groups).sort(),
+    holdingUp: t.idsOf(risk.holding).sort(),
     owners: owners.sort(),
     stakeholders: stakeholders.sort(),
   };
@@ -391,13 +393,14 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const kept = incident.suppressed.filter((id) => !suppressedNow.has(id) && !onRoot.has(id) && alerts.get(id) !== undefined);
   const listed = listSuppressed([...suppressed, ...kept]);
   const sameSuppressed = sameList(incident.suppressed, listed.suppressed) && suppressedTotal(incident) === listed.suppressedCount;
-  const sameRisk = sameList(incident.servicesAtRisk ?? [], b.servicesAtRisk) && sameList(incident.groupsWithoutSpare ?? [], b.groupsWithoutSpare);
+  const sameRisk =
+    sameList(incident.servicesAtRisk ?? [], b.servicesAtRisk) && sameList(incident.groupsWithoutSpare ?? [], b.groupsWithoutSpare) && sameList(incident.holdingUp ?? [], b.holdingUp);
   if (!rootChanged && !affectedGrew && sameSuppressed && sameRisk && incident.severity === unit.severity) return undefined;
   const next: Incident = { ...incident, ...listed, severity: unit.severity, updatedAt: now };
   if (!sameRisk) {
     // What is at risk is what is true now: a spare that came back takes its services off the list.
     const newlyAtRisk = b.servicesAtRisk.filter((id) => !(incident.servicesAtRisk ?? []).includes(id));
-    Object.assign(next, { servicesAtRisk: b.servicesAtRisk, groupsWithoutSpare: b.groupsWithoutSpare });
+    Object.assign(next, { servicesAtRisk: b.servicesAtRisk, groupsWithoutSpare: b.groupsWithoutSpare, holdingUp: b.holdingUp });
     if (newlyAtRisk.length > 0) next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: atRiskText(newlyAtRisk, b.groupsWithoutSpare) });
   }
   if (rootChanged) {
@@ -470,6 +473,7 @@ function notification(
       suppressedCount: suppressedTotal(incident),
       affectedServices: services,
       servicesAtRisk: incident.servicesAtRisk ?? [],
+      holdingUp: incident.holdingUp ?? [],
       owners: incident.owners,
       stakeholders: incident.stakeholders,
       rootAlerts: incident.rootAlerts.map((id) => {

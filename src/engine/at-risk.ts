@@ -15,6 +15,8 @@ export interface AtRisk {
   groups: number[];
   /** Services still up that would go down with one of those groups. */
   services: number[];
+  /** The up members of those groups: each is now a single point of failure for them (do not touch). */
+  holding: number[];
 }
 
 export function atRisk(topology: Topology, down: Uint8Array, near: ArrayLike<number>): AtRisk {
@@ -42,7 +44,9 @@ export function atRisk(topology: Topology, down: Uint8Array, near: ArrayLike<num
   }
   const union = withScratch(topology, (scratch) => unionOfCascades(topology, down, groups, membersDown, scratch));
   const services = union ?? exactServices(topology, down, groups, membersDown);
-  return { groups, services };
+  const holding = new Set<number>();
+  for (const g of groups) for (let i = members.offsets[g]!; i < members.offsets[g + 1]!; i++) if (!down[members.targets[i]!]) holding.add(members.targets[i]!);
+  return { groups, services, holding: [...holding] };
 }
 
 /** atRisk of a down set given as a list (impact's question): all of it is near. */

@@ -50,6 +50,8 @@ export interface Impact {
   servicesAtRisk?: string[];
   /** With the atRisk option: those groups. */
   groupsWithoutSpare?: string[];
+  /** With the atRisk option: the up members of those groups, each now a single point of failure. */
+  holdingUp?: string[];
 }
 
 export function impact(topology: Topology, ids: Iterable<string>, options: ImpactOptions = {}): Impact {
@@ -97,9 +99,9 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
   };
 }
 
-function atRiskIds(topology: Topology, down: Int32Array, degraded: Int32Array): { servicesAtRisk: string[]; groupsWithoutSpare: string[] } {
+function atRiskIds(topology: Topology, down: Int32Array, degraded: Int32Array): { servicesAtRisk: string[]; groupsWithoutSpare: string[]; holdingUp: string[] } {
   const risk = atRiskOfDown(topology, down);
   // A degraded service listed as affected is not listed again as at risk.
   const listed = new Set(degraded);
-  return { servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))), groupsWithoutSpare: topology.idsOf(risk.groups) };
+  return { servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
 }

@@ -83,6 +83,7 @@ export function facts(notification: Notification, link: string | undefined, max 
     { label: 'Root alerts', items: cut(rootAlerts, max) },
     { label: 'Affected services', items: cut(incident.affectedServices, max) },
     { label: 'At risk (no spare left)', items: notification.kind === 'resolved' ? [] : cut(incident.servicesAtRisk ?? [], max) },
+    { label: 'Holding them up (do not touch)', items: notification.kind === 'resolved' || (incident.servicesAtRisk ?? []).length === 0 ? [] : cut(incident.holdingUp ?? [], max) },
     { label: 'Owners', items: cut(incident.owners, max) },
     { label: 'Stakeholders', items: cut(incident.stakeholders, max) },
     { label: 'Suppressed alerts', items: suppressed === 0 ? [] : [`${suppressed} (${cut(incident.suppressed, 5).join(', ')})`] },

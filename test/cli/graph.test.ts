@@ -25,6 +25,14 @@ describe('faultline impact and faultline spof on the example estate', () => {
     expect(answer.explanations[0]!.path[0]).toBe('service:mail');
   });
 
+  it('impact names what one failure leaves without a spare, and what holds it up', async () => {
+    const { code, stdout } = await runCli(['impact', 'mail1.example.com', '--log-level', 'error'], testEnv());
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^mail1\.example\.com down: \d+ entities down, 0 services, 1 team\.$/m);
+    expect(stdout).toContain('AT RISK (no spare left in group:service:mail): service:mail');
+    expect(stdout).toContain('  held up by mail2.example.com::Service[exim4]: each is now a single point of failure');
+  });
+
   it('impact prints a table naming services, the path and who to call; an unknown id exits 2 naming it', async () => {
     const { code, stdout } = await runCli(['impact', 'lb1.example.com', '--log-level', 'error'], testEnv());
     expect(code).toBe(0);

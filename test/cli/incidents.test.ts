@@ -37,7 +37,7 @@ describe('faultline incidents and faultline ack', () => {
     await ensureLayout(nc);
     incidents = await KvMirror.open<Incident>(nc, KV_BUCKETS.incidents);
     await incidents.ready;
-    await incidents.put('inc-00000000000000a1', incident('inc-00000000000000a1', { servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'] }), undefined);
+    await incidents.put('inc-00000000000000a1', incident('inc-00000000000000a1', { servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'], holdingUp: ['web2.example.com::Service[nginx]'] }), undefined);
     await incidents.put('inc-00000000000000b2', incident('inc-00000000000000b2', { status: 'resolved', resolvedAt: Date.now(), servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'] }), undefined);
   });
   afterAll(async () => {
@@ -83,7 +83,7 @@ describe('faultline incidents and faultline ack', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^Root\s+log1\.example\.com::Service\[unbound\]$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Root alerts\s+log1\.example\.com\/dns  critical for 1h31m: unbound not answering$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Affected\s+service:mail$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^At risk\s+service:shop \(no spare left in group:shop-web\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^At risk\s+service:shop \(no spare left in group:shop-web; held up by web2\.example\.com::Service\[nginx\]\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Owners\s+team:netops$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Stakeholders\s+team:mail-team$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Suppressed\s+1: mail1\.example\.com\/mailq$/));

@@ -96,9 +96,11 @@ describe('correlator on a real-Puppet estate', () => {
     expect(first.affectedServices).toEqual([]);
     expect(first.servicesAtRisk).toEqual(['service:mail']);
     expect(first.groupsWithoutSpare).toEqual(['group:service:mail']);
+    expect(first.holdingUp).toEqual(['mail2.example.com::Service[exim4]']);
     expect(first.timeline.map((e) => e.text)).toContain('service:mail at risk: no spare left in group:service:mail');
     const page = await until('the page', () => pages(p)[0]);
     expect(page.incident.servicesAtRisk).toEqual(['service:mail']);
+    expect(page.incident.holdingUp).toEqual(['mail2.example.com::Service[exim4]']);
     expect(page.summary).toBe('mail1.example.com::Service[exim4] is failing: no service affected; service:mail at risk (no spare left)');
 
     // mail2 fails too: mail is down now, not at risk, in the first incident as in the second.
@@ -107,7 +109,7 @@ describe('correlator on a real-Puppet estate', () => {
       const open = openIncidents(p);
       return open.length === 2 && open.every((i) => i.affectedServices.includes('service:mail')) && open;
     });
-    for (const incident of both) expect(incident).toMatchObject({ servicesAtRisk: [], groupsWithoutSpare: [] });
+    for (const incident of both) expect(incident).toMatchObject({ servicesAtRisk: [], groupsWithoutSpare: [], holdingUp: [] });
   });
 
   it('one page per root owner team, whatever the number of alerts on the root', async () => {

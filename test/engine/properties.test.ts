@@ -270,6 +270,9 @@ describe('redundancy lost (atRisk)', () => {
           }
         }
         expect(sorted(atRiskGroups)).toEqual(sorted(expectedGroups));
+        const holding = new Set<string>();
+        for (const g of expectedGroups) for (const m of ref.members.get(g)!) if (!downSet.has(m)) holding.add(m);
+        expect(sorted(t.idsOf(result.holding))).toEqual(sorted(holding));
         const expected = new Set<string>();
         for (const g of atRiskGroups) for (const e of ref.implied([...downSet, g])) if (!downSet.has(e) && ref.kind.get(e) === 'service') expected.add(e);
         expect(sorted(t.idsOf(result.services))).toEqual(sorted(expected));

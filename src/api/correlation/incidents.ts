@@ -48,6 +48,7 @@ export const Incident: IncidentResolvers = {
   affectedServices: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.affectedServices),
   servicesAtRisk: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.servicesAtRisk ?? []),
   groupsWithoutSpare: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.groupsWithoutSpare ?? []),
+  holdingUp: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.holdingUp ?? []),
   owners: (i, _a, ctx) => teamsOf(ctx.topology.current.topology, i.owners),
   stakeholders: (i, _a, ctx) => teamsOf(ctx.topology.current.topology, i.stakeholders),
   severity: (i) => upper(i.severity),

@@ -236,6 +236,8 @@ export type Impact = {
   explanations: Array<ServiceExplanation>;
   /** The redundancy groups left without a spare. */
   groupsWithoutSpare: Array<Entity>;
+  /** Their members still up: each is now a single point of failure. */
+  holdingUp: Array<Entity>;
   /** Teams owning anything affected: who to call. */
   owners: Array<Team>;
   services: Array<Entity>;
@@ -252,6 +254,8 @@ export type Incident = {
   groupsWithoutSpare: Array<Entity>;
   /** The storms holding this incident's page to a team: that team was paged for the storm instead. */
   heldBy: Array<Incident>;
+  /** Their members still up: each is now a single point of failure (do not touch them). */
+  holdingUp: Array<Entity>;
   id: Scalars['ID']['output'];
   /** The incident that took this one over when a later-arriving parent explained it. */
   mergedInto?: Maybe<Scalars['ID']['output']>;
@@ -806,7 +810,7 @@ export type ResolversTypes = {
   HealthStatus: HealthStatus;
   Host: ResolverTypeWrapper<EntityRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversTypes['Entity']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']>, servicesAtRisk: Array<ResolversTypes['Entity']> }>;
+  Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversTypes['Entity']>, holdingUp: Array<ResolversTypes['Entity']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']>, servicesAtRisk: Array<ResolversTypes['Entity']> }>;
   Incident: ResolverTypeWrapper<StoredIncident>;
   IncidentChange: IncidentChange;
   IncidentStatus: IncidentStatus;
@@ -852,7 +856,7 @@ export type ResolversParentTypes = {
   Health: Health;
   Host: EntityRef;
   ID: Scalars['ID']['output'];
-  Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']>, servicesAtRisk: Array<ResolversParentTypes['Entity']> };
+  Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, holdingUp: Array<ResolversParentTypes['Entity']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']>, servicesAtRisk: Array<ResolversParentTypes['Entity']> };
   Incident: StoredIncident;
   Int: Scalars['Int']['output'];
   MaintenancePlan: Omit<MaintenancePlan, 'concurrent' | 'downtime' | 'services' | 'stakeholders'> & { concurrent: ResolversParentTypes['ConcurrentDowntime'], downtime: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']>, stakeholders: Array<ResolversParentTypes['Team']> };
@@ -992,6 +996,7 @@ export type ImpactResolvers<ContextType = ApiContext, ParentType extends Resolve
   degraded?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   explanations?: Resolver<Array<ResolversTypes['ServiceExplanation']>, ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   owners?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
@@ -1003,6 +1008,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   affectedServices?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   heldBy?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
+  holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mergedInto?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   openedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

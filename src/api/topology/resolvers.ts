@@ -130,6 +130,9 @@ export const topologyResolvers: Resolvers = {
         get groupsWithoutSpare() {
           return refsOf(topology, atRiskOf().groupsWithoutSpare!);
         },
+        get holdingUp() {
+          return refsOf(topology, atRiskOf().holdingUp!);
+        },
       };
     },
     spofs: (_p, { limit }, ctx) => {
