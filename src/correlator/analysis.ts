@@ -1,4 +1,4 @@
-import { explainUnits, firstFrom, rootIndexes, type LiveRoots, type RootUnitIndexes, type Topology, type UnitsChange } from '../engine/index.ts';
+import { atRisk, explainUnits, firstFrom, rootIndexes, type AtRisk, type LiveRoots, type RootUnitIndexes, type Topology, type UnitsChange } from '../engine/index.ts';
 import type { AlertRecord } from './alert.ts';
 import { SEVERITY_RANK, type Status } from './event.ts';
 import type { MappedBy } from './mapping.ts';
@@ -387,4 +387,16 @@ export function downBecauseOf(analysis: Analysis, unit: Pick<RootUnit, 'indexes'
     }
   }
   return queue;
+}
+
+/**
+ * What is one failure from down right now: with everything failing and everything in a maintenance window counted as
+ * down, the groups left without a spare, their members still up (do not touch them) and the services they hold up.
+ */
+export function atRiskNow(analysis: Analysis): AtRisk {
+  const { topology, down, maintenance } = analysis;
+  const mask = maintenance ? down.map((d, v) => d | maintenance[v]!) : down;
+  const near: number[] = [];
+  for (let v = 0; v < mask.length; v++) if (mask[v]) near.push(v);
+  return atRisk(topology, mask, near);
 }

@@ -9,7 +9,8 @@ import type { Driver } from '../../src/graph/neo4j.ts';
 import { estate, openIncidents, pages, pipeline, sleep, until, type Pipeline } from '../correlator/harness.ts';
 import { enqueueNotification } from '../../src/notify/outbox.ts';
 import { aNotification } from '../notify/fixtures.ts';
-import { silentLog } from '../support/services.ts';
+import { runCli } from '../support/cli.ts';
+import { silentLog, testEnv } from '../support/services.ts';
 
 /**
  * The correlation answers of design section 8 over real HTTP, from a real correlator deciding on real NATS, on the
@@ -401,6 +402,8 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect(ids(window.downtime)).toEqual(expect.arrayContaining(['db1.example.com', 'db1.example.com::Service[mysqld]']));
     expect((await answer('{ maintenanceWindows(active: true) { id } }', {}, VIEWER)).maintenanceWindows).toEqual([{ id: window.id }]);
     expect((await answer('{ maintenanceWindows(active: false) { id } }')).maintenanceWindows).toEqual([]);
+    // db1 in maintenance counts as down: mail now rests on db2 alone.
+    expect((await answer('{ atRisk { services { id } holdingUp { id } } }')).atRisk).toEqual({ services: [{ id: 'service:mail' }], holdingUp: [{ id: 'db2.example.com::Service[mysqld]' }] });
 
     await p.send('db1.example.com', 'mysql', 'critical', { text: 'connection refused' });
     await until('mysql decided', () => p.decision('db1.example.com/mysql')?.verdict === 'suppressed');
@@ -470,6 +473,14 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect(db1).toEqual({ affectedServices: [], servicesAtRisk: [{ id: 'service:mail' }], groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }], holdingUp: [{ id: 'db2.example.com::Service[mysqld]' }] });
     const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${VIEWER}` } })).text();
     expect(metrics).toMatch(/^faultline_services_at_risk 1$/m);
+    // The same, for the whole estate now: what not to touch.
+    expect((await answer('{ atRisk { services { id } groupsWithoutSpare { id } holdingUp { id } } }', {}, VIEWER)).atRisk).toEqual({
+      services: [{ id: 'service:mail' }],
+      groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }],
+      holdingUp: [{ id: 'db2.example.com::Service[mysqld]' }],
+    });
+    const cli = await runCli(['alerts'], testEnv());
+    expect(cli.stdout).toContain('At risk now: service:mail (no spare left in group:capability:mysql-greylist; held up by db2.example.com::Service[mysqld]).');
   });
 
   it('streams incident changes over server-sent events, needs the read scope, and lets go of NATS when the client leaves', async () => {

@@ -1,4 +1,4 @@
-import { ALERT_STATES } from '../../correlator/analysis.ts';
+import { ALERT_STATES, atRiskNow } from '../../correlator/analysis.ts';
 import type { AlertResolvers, AlertState, QueryResolvers } from '../generated/resolvers.ts';
 import { refOf, refsOf } from '../topology/refs.ts';
 import { alertRef, incidentOfAlert, firstOf, isoTime, upper, type AlertRef } from './refs.ts';
@@ -39,4 +39,13 @@ export const Alert: AlertResolvers = {
   lastSeen: ({ record }) => isoTime(record.time),
   tags: ({ record }) => Object.entries(record.tags).map(([key, value]) => ({ key, value })),
   incident: (ref, _a, ctx) => incidentOfAlert(ctx, ref) ?? null,
+};
+
+/** GraphQL `atRisk`: from the correlator's current decisions (cached until something changes). */
+export const atRisk: QueryResolvers['atRisk'] = (_p, _a, ctx) => {
+  const analysis = ctx.correlation.decide();
+  const risk = atRiskNow(analysis);
+  const t = analysis.topology;
+  const refs = (indexes: number[]) => refsOf(t, t.idsOf(indexes).sort());
+  return { services: refs(risk.services), groupsWithoutSpare: refs(risk.groups), holdingUp: refs(risk.holding) };
 };

@@ -1,5 +1,5 @@
 import type { Resolvers } from '../generated/resolvers.ts';
-import { Alert, alerts } from './alerts.ts';
+import { Alert, alerts, atRisk } from './alerts.ts';
 import { acknowledgeIncident, Incident, incident, incidents, Storm, TimelineEntry } from './incidents.ts';
 import { cancelMaintenanceWindow, ConcurrentDowntimeType, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
 import { incidentUpdated } from './subscription.ts';
@@ -8,7 +8,7 @@ import { deadLetters, redeliverDeadLetters } from './dead-letters.ts';
 
 /** The correlation domain of the API: alerts, incidents, maintenance windows (design section 8). */
 export const correlationResolvers = {
-  Query: { alerts, incidents, incident, maintenanceWindows, topChecks, deadLetters },
+  Query: { alerts, atRisk, incidents, incident, maintenanceWindows, topChecks, deadLetters },
   Mutation: { createMaintenanceWindow, cancelMaintenanceWindow, acknowledgeIncident, redeliverDeadLetters },
   Subscription: { incidentUpdated },
   Alert,

@@ -71,6 +71,16 @@ export type AlertState =
   /** On an entity a root cause or a maintenance window takes down: shown, pages nobody. */
   | 'SUPPRESSED';
 
+export type AtRiskNow = {
+  __typename?: 'AtRiskNow';
+  /** The redundancy groups with no spare left. */
+  groupsWithoutSpare: Array<Entity>;
+  /** Their members still up: each is now a single point of failure. */
+  holdingUp: Array<Entity>;
+  /** Services still up that one more failure would take down. */
+  services: Array<Entity>;
+};
+
 export type CheckNoise = {
   __typename?: 'CheckNoise';
   /** Alerts (identities host/check) with this check. */
@@ -400,6 +410,11 @@ export type Query = {
    * the id `after` (the last one of the page before), so a page holds still while alerts come and go.
    */
   alerts: Array<Alert>;
+  /**
+   * What is one failure from down right now, with everything failing and everything in a maintenance window counted
+   * as down: what not to touch, and what to fix first.
+   */
+  atRisk: AtRiskNow;
   /** Run compliance rules (all built-in and configured ones, or those named) and return what they find. */
   compliance: Array<Violation>;
   /**
@@ -792,6 +807,7 @@ export type ResolversTypes = {
   Alert: ResolverTypeWrapper<AlertRef>;
   AlertMapping: AlertMapping;
   AlertState: AlertState;
+  AtRiskNow: ResolverTypeWrapper<Omit<AtRiskNow, 'groupsWithoutSpare' | 'holdingUp' | 'services'> & { groupsWithoutSpare: Array<ResolversTypes['Entity']>, holdingUp: Array<ResolversTypes['Entity']>, services: Array<ResolversTypes['Entity']> }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CheckNoise: ResolverTypeWrapper<CheckNoise>;
   ComponentHealth: ResolverTypeWrapper<ComponentHealth>;
@@ -842,6 +858,7 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Alert: AlertRef;
+  AtRiskNow: Omit<AtRiskNow, 'groupsWithoutSpare' | 'holdingUp' | 'services'> & { groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, holdingUp: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']> };
   Boolean: Scalars['Boolean']['output'];
   CheckNoise: CheckNoise;
   ComponentHealth: ComponentHealth;
@@ -895,6 +912,12 @@ export type AlertResolvers<ContextType = ApiContext, ParentType extends Resolver
   tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   unknownEntity?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type AtRiskNowResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['AtRiskNow'] = ResolversParentTypes['AtRiskNow']> = {
+  groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
 };
 
 export type CheckNoiseResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['CheckNoise'] = ResolversParentTypes['CheckNoise']> = {
@@ -1061,6 +1084,7 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
 
 export type QueryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType, Partial<QueryAlertsArgs>>;
+  atRisk?: Resolver<ResolversTypes['AtRiskNow'], ParentType, ContextType>;
   compliance?: Resolver<Array<ResolversTypes['Violation']>, ParentType, ContextType, Partial<QueryComplianceArgs>>;
   deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType, RequireFields<QueryDeadLettersArgs, 'first' | 'since'>>;
   decommissionCheck?: Resolver<ResolversTypes['DecommissionCheck'], ParentType, ContextType, RequireFields<QueryDecommissionCheckArgs, 'ids'>>;
@@ -1167,6 +1191,7 @@ export type ViolationResolvers<ContextType = ApiContext, ParentType extends Reso
 
 export type Resolvers<ContextType = ApiContext> = {
   Alert?: AlertResolvers<ContextType>;
+  AtRiskNow?: AtRiskNowResolvers<ContextType>;
   CheckNoise?: CheckNoiseResolvers<ContextType>;
   ComponentHealth?: ComponentHealthResolvers<ContextType>;
   ConcurrentDowntime?: ConcurrentDowntimeResolvers<ContextType>;

@@ -1,5 +1,5 @@
 import type { AlertRecord } from '../../correlator/alert.ts';
-import { ALERT_STATES, type AlertDecision, type Analysis } from '../../correlator/analysis.ts';
+import { ALERT_STATES, atRiskNow, type AlertDecision, type Analysis } from '../../correlator/analysis.ts';
 import { incidentIndex, incidentOf } from '../../correlator/incident-index.ts';
 import type { CorrelationView } from '../../correlator/view.ts';
 import { formatDuration } from '../../config/duration.ts';
@@ -62,6 +62,11 @@ export async function alertsCommand(options: AlertsOptions, global: GlobalOption
     const parts = [`${count('root')} root`, `${count('suppressed')} suppressed`, `${count('active')} below the threshold`];
     if (state === 'all' || state === 'ok') parts.push(`${count('ok')} ok`);
     process.stdout.write(`${counted(rows.length, 'alert')}: ${parts.join(', ')}.\n`);
+    const risk = atRiskNow(analysis);
+    if (risk.services.length > 0) {
+      const ids = (indexes: number[]) => analysis.topology.idsOf(indexes).sort().join(', ');
+      process.stdout.write(`At risk now: ${ids(risk.services)} (no spare left in ${ids(risk.groups)}; held up by ${ids(risk.holding)}).\n`);
+    }
   } finally {
     view?.stop();
     await connections.close();
