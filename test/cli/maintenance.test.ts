@@ -86,7 +86,7 @@ describe('faultline maintenance start, list and cancel', () => {
       // Alone, db2's hour leaves mail on db1's greylisting database only.
       const alone = await cli('plan', 'db2.example.com', '--from', new Date(Date.now() + 3 * 3_600_000).toISOString(), '--for', '1h');
       expect(alone.stdout).toContain('Nothing else is down meanwhile.');
-      expect(alone.stdout).toContain('At risk meanwhile: service:mail (no spare left in group:capability:mysql-greylist): one more failure takes it down.');
+      expect(alone.stdout).toContain('At risk meanwhile: service:mail (no spare left in group:capability:mysql-greylist; held up by db1.example.com::Service[mysqld]): one more failure takes it down.');
 
       // Once db1's window is over, the same work meets nothing.
       const after = new Date(Date.now() + 3 * 3_600_000).toISOString();

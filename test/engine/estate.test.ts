@@ -190,11 +190,11 @@ describe('the example estate', () => {
     expect(together.combined).toEqual(expect.arrayContaining(['service:mail', 'group:capability:mysql-greylist']));
     // With db1 and db2 down already, mail is down whatever happens to mail2; nothing more goes with it.
     const already = combinedDowntime(topo, ['mail2.example.com'], ['db1.example.com', 'db2.example.com']);
-    expect(already).toEqual({ combined: [], services: [], stakeholders: [], servicesDownAlready: ['service:mail'], servicesAtRisk: [], groupsWithoutSpare: [] });
+    expect(already).toEqual({ combined: [], services: [], stakeholders: [], servicesDownAlready: ['service:mail'], servicesAtRisk: [], groupsWithoutSpare: [], holdingUp: [] });
     // Unrelated downtime combines to nothing.
     expect(combinedDowntime(topo, ['lb1.example.com'], ['db1.example.com'])).toMatchObject({ combined: [], services: [] });
     // db2 alone takes nothing down, but leaves the greylisting database without a spare: mail is at risk meanwhile.
-    expect(combinedDowntime(topo, ['db2.example.com'], [])).toMatchObject({ combined: [], services: [], servicesAtRisk: ['service:mail'], groupsWithoutSpare: ['group:capability:mysql-greylist'] });
+    expect(combinedDowntime(topo, ['db2.example.com'], [])).toMatchObject({ combined: [], services: [], servicesAtRisk: ['service:mail'], groupsWithoutSpare: ['group:capability:mysql-greylist'], holdingUp: ['db1.example.com::Service[mysqld]'] });
     // With db1 down as well, mail is down, not at risk.
     expect(together).toMatchObject({ servicesAtRisk: [], groupsWithoutSpare: [] });
   });

@@ -70,4 +70,5 @@ export const ConcurrentDowntimeType: ConcurrentDowntimeResolvers = {
   servicesDownAlready: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.servicesDownAlready),
   servicesAtRisk: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.servicesAtRisk),
   groupsWithoutSpare: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.groupsWithoutSpare),
+  holdingUp: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.holdingUp),
 };

@@ -114,6 +114,8 @@ export type ConcurrentDowntime = {
   failing: Array<Entity>;
   /** Those groups. */
   groupsWithoutSpare: Array<Entity>;
+  /** Their members still up meanwhile: each a single point of failure while the window lasts. */
+  holdingUp: Array<Entity>;
   /** The services in combined. */
   services: Array<Entity>;
   /**
@@ -938,6 +940,7 @@ export type ConcurrentDowntimeResolvers<ContextType = ApiContext, ParentType ext
   combined?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   failing?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   servicesDownAlready?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;

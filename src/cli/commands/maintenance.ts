@@ -84,7 +84,7 @@ function concurrentLines(c: ConcurrentDowntime, later: boolean): string[] {
   const also: string[] = [];
   if (c.failing.length > 0) also.push(`failing now${later ? ' (if still failing then)' : ''}: ${listed(c.failing)}`);
   for (const w of c.windows) also.push(`${w.id} (${listed(w.entities)}, ${w.createdBy}, until ${new Date(w.end).toISOString()})`);
-  const risk = c.servicesAtRisk.length > 0 ? [`At risk meanwhile: ${listed(c.servicesAtRisk)} (no spare left in ${listed(c.groupsWithoutSpare)}): one more failure takes ${c.servicesAtRisk.length === 1 ? 'it' : 'them'} down.`] : [];
+  const risk = c.servicesAtRisk.length > 0 ? [`At risk meanwhile: ${listed(c.servicesAtRisk)} (no spare left in ${listed(c.groupsWithoutSpare)}; held up by ${listed(c.holdingUp)}): one more failure takes ${c.servicesAtRisk.length === 1 ? 'it' : 'them'} down.`] : [];
   if (also.length === 0) return ['Nothing else is down meanwhile.', ...risk];
   const lines = [`Also down meanwhile: ${also.join('; ')}.`];
   if (c.servicesDownAlready.length > 0) lines.push(`Down already through those: ${listed(c.servicesDownAlready)}.`);
