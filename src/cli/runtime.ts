@@ -86,21 +86,12 @@ export async function connectAll(config: LoadedConfig['config'], name: string, o
  */
 export async function watchedTopology(connections: Connections, config: LoadedConfig['config'], log: Logger): Promise<{ store: TopologyStore; stop: () => void }> {
   const store = new TopologyStore(connections.neo4j, config.neo4j, log.child({ component: 'topology' }), { cache: connections.nats });
-  let fromCache = false;
-  try {
-    if (connections.neo4jDown) throw connections.neo4jDown;
-    await store.reload();
-  } catch (err) {
-    const cached = await store.loadCached(connections.nats).catch((cacheErr: unknown) => {
-      log.error({ err: cacheErr }, 'the topology copy in NATS could not be read');
-      return undefined;
-    });
-    if (!cached) throw err;
-    fromCache = true;
-    log.warn({ err, loadedAt: cached.loadedAt.toISOString() }, 'Neo4j does not answer: deciding on the topology copied to NATS when it was last loaded, until Neo4j answers');
-  }
+  const first = await store.loadFirst(connections.nats, connections.neo4jDown);
   const stop = store.watch(connections.nats);
-  if (fromCache) store.reloadInBackground();
+  if (first.source === 'cache') {
+    log.warn({ loadedAt: first.loadedAt.toISOString() }, 'Neo4j does not answer: deciding on the topology copied to NATS when it was last loaded, until Neo4j answers');
+    store.reloadInBackground();
+  }
   return { store, stop };
 }
 
@@ -111,13 +102,9 @@ export async function watchedTopology(connections: Connections, config: LoadedCo
 export async function commandTopology(connections: Pick<Connections, 'neo4j' | 'nats' | 'neo4jDown'>, config: LoadedConfig['config'], log: Logger): Promise<TopologyStore> {
   // The graph's problems are the import's to report; here they would bury the command's answer.
   const topology = new TopologyStore(connections.neo4j, config.neo4j, log.child({}, { level: 'error' }));
-  try {
-    if (connections.neo4jDown) throw connections.neo4jDown;
-    await topology.reload();
-  } catch (err) {
-    const cached = await topology.loadCached(connections.nats).catch(() => undefined);
-    if (!cached) throw err;
-    process.stderr.write(`faultline: Neo4j at ${withoutCredentials(config.neo4j.uri)} does not answer; using the topology copied to NATS at ${cached.loadedAt.toISOString()} (imports since then are not in it)\n`);
+  const first = await topology.loadFirst(connections.nats, connections.neo4jDown);
+  if (first.source === 'cache') {
+    process.stderr.write(`faultline: Neo4j at ${withoutCredentials(config.neo4j.uri)} does not answer; using the topology copied to NATS at ${first.loadedAt.toISOString()} (imports since then are not in it)\n`);
   }
   return topology;
 }

@@ -405,7 +405,7 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   }
   if (rootChanged) {
     Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
-    next.timeline = extendTimeline(incident.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` });
+    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` });
   }
   // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed, and a
   // team that owned the root before is a stakeholder now, so it hears how the incident ends (and its page closes).

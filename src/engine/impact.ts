@@ -99,9 +99,14 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
   };
 }
 
-function atRiskIds(topology: Topology, down: Int32Array, degraded: Int32Array): { servicesAtRisk: string[]; groupsWithoutSpare: string[]; holdingUp: string[] } {
+/** What the answer to an impact question (asked without `atRisk`) leaves without a spare, worked out afterwards. */
+export function impactAtRisk(topology: Topology, answer: Pick<Impact, 'down' | 'degraded'>): Required<Pick<Impact, 'servicesAtRisk' | 'groupsWithoutSpare' | 'holdingUp'>> {
+  return atRiskIds(topology, topology.resolve(answer.down).indexes, topology.resolve(answer.degraded).indexes);
+}
+
+function atRiskIds(topology: Topology, down: ArrayLike<number>, degraded: ArrayLike<number>): { servicesAtRisk: string[]; groupsWithoutSpare: string[]; holdingUp: string[] } {
   const risk = atRiskOfDown(topology, down);
   // A degraded service listed as affected is not listed again as at risk.
-  const listed = new Set(degraded);
+  const listed = new Set(Array.from(degraded));
   return { servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
 }

@@ -15,7 +15,7 @@ export type { LiveRootsState, UnitsChange } from './live-roots.ts';
 export type { RootAnalysis, RootCause, RootIndexAnalysis, RootUnitIndexes } from './roots.ts';
 export { atRisk, atRiskOfDown } from './at-risk.ts';
 export type { AtRisk } from './at-risk.ts';
-export { impact } from './impact.ts';
+export { impact, impactAtRisk } from './impact.ts';
 export type { Impact, ImpactOptions, ServiceExplanation } from './impact.ts';
 export { spofCounts, spofOf, spofs } from './spofs.ts';
 export type { Spof, SpofCount, SpofOptions } from './spofs.ts';

@@ -88,10 +88,26 @@ export class TopologyStore {
   }
 
   /**
-   * Starts from the copy in NATS of an earlier load, when Neo4j does not answer; undefined when there is none.
-   * A reload from Neo4j replaces it as soon as one succeeds.
+   * A process's first load: from Neo4j, or, when it does not answer (`neo4jDown`: it did not when connecting), from
+   * the copy in NATS of an earlier load (`source: 'cache'`), which a reload from Neo4j replaces as soon as one
+   * succeeds. Without a copy, Neo4j's error.
    */
-  async loadCached(nats: NatsConnection): Promise<Snapshot | undefined> {
+  async loadFirst(nats: NatsConnection, neo4jDown?: Error): Promise<Snapshot> {
+    try {
+      if (neo4jDown) throw neo4jDown;
+      return await this.reload();
+    } catch (err) {
+      this.log.warn({ err }, 'Neo4j does not answer; looking for the topology copy in NATS');
+      const cached = await this.loadCached(nats).catch((cacheErr: unknown) => {
+        this.log.error({ err: cacheErr }, 'the topology copy in NATS could not be read');
+        return undefined;
+      });
+      if (!cached) throw err;
+      return cached;
+    }
+  }
+
+  private async loadCached(nats: NatsConnection): Promise<Snapshot | undefined> {
     const started = performance.now();
     const cached = await readCachedTopology(nats);
     if (!cached) return undefined;

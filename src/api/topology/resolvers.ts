@@ -2,6 +2,7 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import {
   decommissionCheck,
   impact,
+  impactAtRisk,
   maintenanceDowntime,
   ownerIndexes,
   row,
@@ -113,10 +114,9 @@ export const topologyResolvers: Resolvers = {
     },
     impact: (_p, { ids, includeSoft }, ctx) => {
       const topology = snapshot(ctx);
-      const known = knownIds(topology, ids);
-      const result = impact(topology, known, { includeSoft: includeSoft ?? false });
-      let risk: ReturnType<typeof impact> | undefined;
-      const atRiskOf = () => (risk ??= impact(topology, known, { includeSoft: includeSoft ?? false, atRisk: true }));
+      const result = impact(topology, knownIds(topology, ids), { includeSoft: includeSoft ?? false });
+      let risk: ReturnType<typeof impactAtRisk> | undefined;
+      const atRiskOf = () => (risk ??= impactAtRisk(topology, result));
       return {
         affected: refsOf(topology, result.affected),
         services: refsOf(topology, result.services),
@@ -125,13 +125,13 @@ export const topologyResolvers: Resolvers = {
         explanations: result.explanations.map((e) => ({ service: refsOf(topology, [e.service])[0]!, path: refsOf(topology, e.path), degraded: e.degraded })),
         // Worked out only when asked for (getters: graphql's default resolver reads them when selected).
         get servicesAtRisk() {
-          return refsOf(topology, atRiskOf().servicesAtRisk!);
+          return refsOf(topology, atRiskOf().servicesAtRisk);
         },
         get groupsWithoutSpare() {
-          return refsOf(topology, atRiskOf().groupsWithoutSpare!);
+          return refsOf(topology, atRiskOf().groupsWithoutSpare);
         },
         get holdingUp() {
-          return refsOf(topology, atRiskOf().holdingUp!);
+          return refsOf(topology, atRiskOf().holdingUp);
         },
       };
     },

@@ -43,7 +43,8 @@ async function windowCommand(ids: string[], options: StartOptions, global: Globa
   let view: CorrelationView | undefined;
   try {
     view = await correlationState(connections, loaded.config, log);
-    const { topology } = view.decide();
+    const analysis = view.decide();
+    const { topology } = analysis;
     let window: MaintenanceWindow;
     try {
       window = newWindow({ ids, start, end, reason: options.reason }, topology, now, by);
@@ -52,7 +53,7 @@ async function windowCommand(ids: string[], options: StartOptions, global: Globa
       throw err;
     }
     // Worked out before the window is stored: what else is down is everything but this window.
-    const concurrent = concurrentDowntime(view.decide(), [...view.maintenance.values()].map((e) => e.value), window);
+    const concurrent = concurrentDowntime(analysis, [...view.maintenance.values()].map((e) => e.value), window);
     if (create) {
       await view.maintenance.put(window.id, window, undefined);
       log.debug({ window: window.id, entities: window.entities, by }, 'maintenance window created');
