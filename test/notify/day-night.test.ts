@@ -55,7 +55,6 @@ describe('day and night routing through the outbox, to PagerDuty by day and emai
   it('pages the routing key from the contacts at 10:00 on a Monday and mails the team at 23:00', async () => {
     const cfg = config();
     connection = await connectNats(inject('natsUrl'), 'notifier-test');
-    notifier = await startNotifier({ config: cfg, log: silentLog, nats: connection, retryBaseMs: 50 });
     const contacts = ['email:dba@example.com', 'slack:#dba', 'pagerduty:DBA-ROUTING-KEY-0000000000000000'];
 
     const day = aNotification({ contacts, dedupKey: 'inc-day/page/team:dba' });
@@ -65,6 +64,8 @@ describe('day and night routing through the outbox, to PagerDuty by day and emai
     // The routing decision travels with the message: the notifier never reads the routes.
     const stored = await storedMessages(nc, STREAMS.outbox.name);
     expect(stored.map((m) => (m.data as { useContacts?: boolean }).useContacts)).toEqual([true, true]);
+    // Started only now: a notifier running already could have delivered (and so removed) one before it was read.
+    notifier = await startNotifier({ config: cfg, log: silentLog, nats: connection, retryBaseMs: 50 });
 
     await until('a page and a mail', () => pd.received.length === 1 && smtp.received.length === 1);
     await until('the outbox to drain', async () => (await outboxDepth(nc)) === 0);
