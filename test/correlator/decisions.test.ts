@@ -334,6 +334,42 @@ describe('decisions and incidents on the example estate', () => {
     expect(resolved.notifications.map((n) => [n.kind, n.team])).toEqual([['resolved', 'team:y'], ['resolved', 'team:x']]);
   });
 
+
+  it('a root that changes in the same update as the spare it leaves keeps both in its timeline', () => {
+    // a, x and y serve app (one of three is enough); a fails, then a second check on a and a failure of x arrive.
+    const three = compileTopology({
+      entities: [
+        ...['a', 'x', 'y'].map((h) => ({ id: `${h}.example.com::Service[app]`, kind: 'resource' as const, name: h, managed: true, owners: ['team:app'] })),
+        { id: 'group:app', kind: 'group', name: 'app', managed: true, owners: [], minHealthy: 1 },
+        { id: 'service:app', kind: 'service', name: 'app', managed: true, owners: ['team:app'] },
+      ],
+      dependencies: [{ from: 'service:app', to: 'group:app', kind: 'hard' }],
+      runsOn: [],
+      members: ['a', 'x', 'y'].map((h) => ({ group: 'group:app', member: `${h}.example.com::Service[app]` })),
+      teams: [{ id: 'team:app', name: 'app', contacts: [] }],
+    });
+    const threeMapper = new AlertMapper(three, []);
+    const on = (h: string, check: string) => ({ ...alert(`${h}.example.com`, check, 'critical', 0), entity: `${h}.example.com::Service[app]` });
+    const step = (records: AlertRecord[], open: Incident[], now: number) => {
+      const analysis = attribute(analyse({ alerts: new PlacedAlerts(threeMapper, 'critical', records) }));
+      return planIncidents({ analysis, open, alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(analysis.units.map((u) => [u.key, 0])), now, settleMs: 30_000 });
+    };
+    const opened = step([on('a', 'app')], [], 60_000).writes[0]!.incident;
+    expect(opened).toMatchObject({ rootAlerts: ['a.example.com/app'], servicesAtRisk: [], groupsWithoutSpare: [] });
+
+    const later = step([on('a', 'app'), on('a', 'ping'), on('x', 'app')], [opened], 70_000);
+    const updated = later.writes.find((w) => w.incident.id === opened.id)!.incident;
+    expect(updated).toMatchObject({
+      rootAlerts: ['a.example.com/app', 'a.example.com/ping'],
+      servicesAtRisk: ['service:app'],
+      groupsWithoutSpare: ['group:app'],
+      holdingUp: ['y.example.com::Service[app]'],
+    });
+    expect(updated.timeline.slice(1).map((e) => e.text)).toEqual(['service:app at risk: no spare left in group:app', 'root is now a.example.com::Service[app]']);
+    // x's own incident sees the same risk; the update tells nobody again (a has been paged, app is not down).
+    expect(later.writes.find((w) => w.incident.id !== opened.id)!.incident).toMatchObject({ root: ['x.example.com::Service[app]'], servicesAtRisk: ['service:app'] });
+    expect(later.notifications.filter((n) => n.incident.id === opened.id)).toEqual([]);
+  });
   it('the same failure decided twice gets the same incident id and dedup keys', () => {
     const a = attributed({ mapper, threshold: 'critical', alerts: [alert('lb1.example.com', 'haproxy')] });
     const alerts = new Map([['lb1.example.com/haproxy', alert('lb1.example.com', 'haproxy')]]);
