@@ -38,7 +38,8 @@ export interface Incident {
   affectedServices: string[];
   /**
    * Services still up that one more failure would take down: a redundancy group they need lost its spare to the
-   * root (engine/at-risk.ts). Kept current while open. Absent in incidents stored before it was added.
+   * root (engine/at-risk.ts); of a storm, to its open members together. Kept current while open. Absent in incidents
+   * stored before it was added.
    */
   servicesAtRisk?: string[];
   /** The groups with no spare left because of the root, up to now. */
@@ -117,6 +118,19 @@ export const suppressedTotal = (incident: Incident): number => incident.suppress
 
 /** Whether the incident lists only the first SUPPRESSED_LIMIT of the alerts it suppresses. */
 export const listsPart = (incident: Incident): boolean => suppressedTotal(incident) > incident.suppressed.length;
+
+/** Two lists with the same ids in the same order. */
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** "service:mail at risk: no spare left in group:service:mail" (the first five of each). */
+export function atRiskText(services: readonly string[], groups: readonly string[]): string {
+  return `${firstFive(services)} at risk: no spare left in ${firstFive(groups)}`;
+}
+
+/** "a, b, c, d, e, …": the first five ids of a list. */
+export const firstFive = (ids: readonly string[]): string => ids.slice(0, 5).join(', ') + (ids.length > 5 ? ', …' : '');
 
 /**
  * How many timeline entries an incident keeps: the first (it opened) and the newest. A root whose alerts flap for

@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { extendTimeline, incidentId, listSuppressed, pagedTeams, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
+import { atRiskText, extendTimeline, firstFive, incidentId, listSuppressed, pagedTeams, sameList, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, type StormPolicy } from './storm.ts';
 
 /**
@@ -419,17 +419,8 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   return next;
 }
 
-/** "service:mail at risk: no spare left in group:service:mail". */
-function atRiskText(services: readonly string[], groups: readonly string[]): string {
-  return `${services.slice(0, 5).join(', ')}${services.length > 5 ? ', …' : ''} at risk: no spare left in ${groups.slice(0, 5).join(', ')}${groups.length > 5 ? ', …' : ''}`;
-}
-
 function close(incident: Incident, now: number, change: IncidentChange, text: string): Incident {
   return { ...incident, status: 'resolved', resolvedAt: now, updatedAt: now, timeline: extendTimeline(incident.timeline, { at: now, change, text }) };
-}
-
-export function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**
@@ -457,9 +448,8 @@ function notification(
   const services = incident.affectedServices;
   const verb = kind === 'resolved' ? 'recovered' : 'is failing';
   const atRiskNow = kind === 'resolved' ? [] : (incident.servicesAtRisk ?? []);
-  const affected =
-    (services.length === 0 ? 'no service affected' : `${services.length} service${services.length > 1 ? 's' : ''} affected (${services.slice(0, 5).join(', ')}${services.length > 5 ? ', …' : ''})`) +
-    (atRiskNow.length === 0 ? '' : `; ${atRiskNow.slice(0, 5).join(', ')}${atRiskNow.length > 5 ? ', …' : ''} at risk (no spare left)`);
+  const atRiskPart = atRiskNow.length === 0 ? '' : `; ${firstFive(atRiskNow)} at risk (no spare left)`;
+  const affected = (services.length === 0 ? 'no service affected' : `${services.length} service${services.length > 1 ? 's' : ''} affected (${firstFive(services)})`) + atRiskPart;
   const n: Notification = {
     kind,
     team,
@@ -486,7 +476,7 @@ function notification(
       ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
       ...(incident.storm ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount } } : {}),
     },
-    summary: incident.storm ? describeStorm(incident, kind === 'resolved' ? 'recovered' : 'failing') : `${incident.root.join(', ')} ${verb}: ${affected}`,
+    summary: incident.storm ? describeStorm(incident, kind === 'resolved' ? 'recovered' : 'failing') + atRiskPart : `${incident.root.join(', ')} ${verb}: ${affected}`,
     tags: incident.tags,
     dedupKey: [incident.id, kind, team ?? 'unowned', change, nth].filter(Boolean).join('/'),
     createdAt: new Date(now).toISOString(),

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
 import { KIND, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
-import { extendTimeline, incidentId, pagedTeams, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+import { atRiskText, extendTimeline, firstFive, incidentId, pagedTeams, sameList, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
 
 /**
  * Page storms: when one team would be paged more than `pages` times within `window` by incidents the graph cannot
@@ -141,15 +141,15 @@ export class Storms {
     for (const draft of this.drafts) {
       let storm = draft.changed ? this.materialise(draft) : draft.storm;
       const s = storm.storm!;
-      const isOpen = (member: Incident | undefined) => member !== undefined && member.status !== 'resolved';
-      // Past SUPPRESSED_LIMIT members the list is cut; the members held beyond it still name the storm.
-      const stillOpen =
-        draft.members.some((id) => isOpen(current.get(id))) || [...current.values()].some((i) => isOpen(i) && i.heldBy?.some((h) => h.storm === draft.storm.id));
-      if (!stillOpen && s.toldMembers > 0) {
+      const members = openMembers(draft, current);
+      if (members.length === 0 && s.toldMembers > 0) {
         const text = `all ${s.memberCount} of its root causes recovered`;
         out.push({ storm: close(storm, this.now, text), change: 'resolved', tell: { kind: 'resolved', reason: text } });
         continue;
       }
+      const risked = withRisk(storm, members, this.now);
+      if (risked) storm = risked;
+      const changed = draft.changed || risked !== undefined;
       if (s.toldMembers === 0) {
         storm = { ...storm, storm: { ...s, toldMembers: s.memberCount, toldAt: this.now } };
         out.push({ storm, change: 'opened', tell: { kind: 'page' } });
@@ -158,7 +158,7 @@ export class Storms {
       if (s.memberCount > s.toldMembers) {
         const due = s.toldAt + STORM_UPDATE_EVERY;
         if (this.now < due) {
-          if (draft.changed) out.push({ storm, change: 'updated', wakeAt: due });
+          if (changed) out.push({ storm, change: 'updated', wakeAt: due });
           else out.push({ storm, wakeAt: due });
           continue;
         }
@@ -169,7 +169,7 @@ export class Storms {
         out.push({ storm, change: 'updated', tell: { kind: 'update', reason, nth } });
         continue;
       }
-      if (draft.changed) out.push({ storm, change: 'updated' });
+      if (changed) out.push({ storm, change: 'updated' });
     }
     return out;
   }
@@ -235,6 +235,42 @@ export class Storms {
   }
 }
 
+/** The storm's members still open: those it lists, and those past the list's cut that it holds the page of. */
+function openMembers(draft: Draft, current: ReadonlyMap<string, Incident>): Incident[] {
+  const out = new Map<string, Incident>();
+  const isOpen = (member: Incident | undefined): member is Incident => member !== undefined && member.status !== 'resolved';
+  for (const id of draft.members) {
+    const member = current.get(id);
+    if (isOpen(member)) out.set(id, member);
+  }
+  for (const i of current.values()) if (isOpen(i) && !i.storm && i.heldBy?.some((h) => h.storm === draft.storm.id)) out.set(i.id, i);
+  return [...out.values()];
+}
+
+/**
+ * The storm with what its open members leave without a spare, or undefined when that did not change. Each member's
+ * lists are worked out against everything down now (plan.ts), so together they are what the storm leaves at risk:
+ * a rack that lost power took one replica of many services, and the team should know which are one failure from down.
+ */
+function withRisk(storm: Incident, members: readonly Incident[], now: number): Incident | undefined {
+  const affected = new Set(storm.affectedServices);
+  const union = (pick: (i: Incident) => readonly string[] | undefined) => [...new Set(members.flatMap((i) => pick(i) ?? []))].sort().slice(0, SUPPRESSED_LIMIT);
+  const services = union((i) => i.servicesAtRisk).filter((id) => !affected.has(id));
+  const groups = union((i) => i.groupsWithoutSpare);
+  const holding = union((i) => i.holdingUp);
+  if (sameList(storm.servicesAtRisk ?? [], services) && sameList(storm.groupsWithoutSpare ?? [], groups) && sameList(storm.holdingUp ?? [], holding)) return undefined;
+  const before = new Set(storm.servicesAtRisk ?? []);
+  const newly = services.filter((id) => !before.has(id));
+  return {
+    ...storm,
+    servicesAtRisk: services,
+    groupsWithoutSpare: groups,
+    holdingUp: holding,
+    updatedAt: now,
+    timeline: newly.length > 0 ? extendTimeline(storm.timeline, { at: now, change: 'updated', text: atRiskText(newly, groups) }) : storm.timeline,
+  };
+}
+
 /** What becomes of one storm after a run: the incident to write (and as what change), whom to tell, when to look again. */
 export interface StormOutcome {
   storm: Incident;
@@ -247,7 +283,7 @@ export interface StormOutcome {
 export function describeStorm(storm: Incident, verb: string): string {
   const s = storm.storm!;
   const team = s.team ?? 'nobody in particular';
-  const roots = storm.root.slice(0, 5).join(', ') + (storm.root.length > 5 ? ', …' : '');
+  const roots = firstFive(storm.root);
   return `storm for ${team}: ${s.memberCount} root causes ${verb} (${roots})${s.common ? `; ${s.common}` : ''}`;
 }
 

@@ -231,6 +231,62 @@ describe('page storms', () => {
     expect(commonPlace(topology, [hosts[0]!])).toBeUndefined();
   });
 
+  it('says what its root causes together leave without a spare, and takes it back when a spare returns', () => {
+    // Six hosts serve a pool that needs two; four fail at once, a storm, and the last two hold the pool up.
+    const pool = Array.from({ length: 6 }, (_, i) => `pool${i + 1}.example.com`);
+    const poolTopology = compileTopology({
+      entities: [
+        ...pool.map((h) => host(h, ['team:web'])),
+        { id: 'group:pool', kind: 'group', name: 'pool', managed: true, owners: [], minHealthy: 2 },
+        { id: 'service:pool', kind: 'service', name: 'pool', managed: true, owners: ['team:shop'] },
+      ],
+      dependencies: [{ from: 'service:pool', to: 'group:pool', kind: 'hard' }],
+      runsOn: [],
+      members: pool.map((h) => ({ group: 'group:pool', member: h })),
+      teams: ['web', 'shop'].map((t) => ({ id: `team:${t}`, name: t, contacts: [] })),
+    });
+    const poolMapper = new AlertMapper(poolTopology, []);
+    const stored = new Map<string, Incident>();
+    const plan = (failing: readonly string[], now: number): Plan => {
+      const records = failing.map((h) => ping(h));
+      const analysis = attribute(analyse({ alerts: new PlacedAlerts(poolMapper, 'critical', records) }));
+      const p = planIncidents({
+        analysis,
+        open: [...stored.values()].filter((i) => i.status !== 'resolved'),
+        alerts: new Map(records.map((r) => [r.id, r])),
+        known: (id) => stored.has(id),
+        rootSeen: new Map(analysis.units.map((u) => [u.key, 0])),
+        now,
+        settleMs: 0,
+        storm: { pages: 3, windowMs: 10 * minute },
+      });
+      for (const w of p.writes) stored.set(w.incident.id, w.incident);
+      return p;
+    };
+    const storm = () => [...stored.values()].find((i) => i.storm)!;
+
+    const paged = plan(pool.slice(0, 4), minute);
+    expect(told(paged)).toEqual(['page team:web storm']);
+    expect(storm()).toMatchObject({ affectedServices: [], servicesAtRisk: ['service:pool'], groupsWithoutSpare: ['group:pool'], holdingUp: pool.slice(4) });
+    expect(storm().timeline.map((e) => e.text)).toContain('service:pool at risk: no spare left in group:pool');
+    const page = paged.notifications[0]!;
+    expect(page.summary).toBe(`storm for team:web: 4 root causes failing (${pool.slice(0, 4).join(', ')}); service:pool at risk (no spare left)`);
+    expect(facts(page, undefined)).toEqual(
+      expect.arrayContaining([
+        { label: 'At risk (no spare left)', items: ['service:pool'] },
+        { label: 'Holding them up (do not touch)', items: pool.slice(4) },
+      ]),
+    );
+
+    // pool1 comes back: a spare again. The storm says so, and tells nobody (nothing new failed).
+    const spare = plan(pool.slice(1, 4), minute + 10_000);
+    expect(storm()).toMatchObject({ status: 'open', servicesAtRisk: [], groupsWithoutSpare: [], holdingUp: [] });
+    expect(spare.writes.map((w) => w.incident.id)).toContain(storm().id);
+    expect(spare.notifications.filter((n) => n.incident.storm)).toEqual([]);
+    // Deciding again changes nothing.
+    expect(plan(pool.slice(1, 4), minute + 11_000).writes).toEqual([]);
+  });
+
   it('off (notify.storm: false), every root cause pages', () => {
     const e = estate({ storm: undefined });
     expect(told(e.plan(hosts, minute))).toEqual(hosts.map((h) => `page team:web ${h}`));
