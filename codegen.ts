@@ -27,6 +27,7 @@ const config: CodegenConfig = {
           Alert: '../correlation/refs.ts#AlertRef',
           Incident: '../../correlator/incident.ts#Incident as StoredIncident',
           TimelineEntry: '../../correlator/incident.ts#TimelineEntry as StoredTimelineEntry',
+          IncidentNote: '../../correlator/incident.ts#IncidentNote as StoredIncidentNote',
           Storm: '../../correlator/incident.ts#Incident as StoredStormIncident',
           MaintenanceWindow: '../correlation/refs.ts#MaintenanceWindowRef',
           ConcurrentDowntime: '../../correlator/maintenance.ts#ConcurrentDowntime as StoredConcurrentDowntime',

@@ -131,6 +131,15 @@ program
   .option('--by <name>', 'who (default user@host)')
   .action(async (id: string, options: { by?: string }) => (await commands.incidents()).ackCommand(id, options, global()));
 
+program
+  .command('note')
+  .description("write a note on an incident (in its timeline); --tell sends it to the incident's teams")
+  .argument('<id>', 'the incident id (inc-...)')
+  .argument('<text...>', 'the note ("failing over to db2, back in 10 minutes")')
+  .option('--tell', 'send it to every team that heard of the incident, as an update')
+  .option('--by <name>', 'who (default user@host)')
+  .action(async (id: string, text: string[], options: { tell?: boolean; by?: string }) => (await commands.incidents()).noteCommand(id, text.join(' '), options, global()));
+
 const maintenance = program.command('maintenance').description('maintenance windows: downtime that pages nobody');
 maintenance
   .command('start')

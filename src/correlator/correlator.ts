@@ -17,6 +17,7 @@ import type { Analysis } from './analysis.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { Housekeeping } from './housekeeping.ts';
 import { Lease } from './lease.ts';
+import { notesToTell } from './notes.ts';
 import { Reconciler } from './reconciler.ts';
 import { CorrelationView } from './view.ts';
 
@@ -136,9 +137,10 @@ export class Correlator {
     // this correlator's own writes are decided with the events that caused them (see `handle`).
     view.onChange(() => correlator.changedElsewhere());
     view.alerts.onChange((key, entry) => correlator.rebase(key, entry));
-    // An acknowledgement changes no analysis, but its teams are to be told of it (plan.ts).
+    // An acknowledgement or a note changes no analysis, but the incident's teams are to be told of it (plan.ts).
     view.incidents.onChange((_, entry) => {
-      if (lease.leader && entry?.value.status === 'acknowledged' && !entry.value.acknowledgementTold) reconciler.schedule();
+      if (!lease.leader || !entry || entry.value.status === 'resolved') return;
+      if ((entry.value.status === 'acknowledged' && !entry.value.acknowledgementTold) || notesToTell(entry.value).length > 0) reconciler.schedule();
     });
     watch({ view, topology: options.topology, nats });
     await lease.start();

@@ -11,7 +11,8 @@ import type { Status } from './event.ts';
  */
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 
-export type IncidentChange = 'opened' | 'updated' | 'folded' | 'acknowledged' | 'resolved';
+export const INCIDENT_CHANGES = ['opened', 'updated', 'folded', 'acknowledged', 'noted', 'resolved'] as const;
+export type IncidentChange = (typeof INCIDENT_CHANGES)[number];
 
 export interface TimelineEntry {
   /** Milliseconds since the epoch. */
@@ -62,6 +63,8 @@ export interface Incident {
   reminders?: number;
   remindedAt?: number;
   resolvedAt?: number;
+  /** What people wrote on it, oldest first (at most NOTES_LIMIT: the newest). */
+  notes?: IncidentNote[];
   /** Set when a later-arriving parent's incident took this one over. */
   mergedInto?: string;
   /** A page storm (storm.ts): this incident stands for many root causes that each would have paged one team. */
@@ -70,6 +73,26 @@ export interface Incident {
   heldBy?: { team: string | null; storm: string }[];
   timeline: TimelineEntry[];
 }
+
+/**
+ * A note someone wrote on an incident ("failing over to db2, 10 minutes"): kept on it, in its timeline, and, when
+ * `tell`, sent to every team that heard of the incident as an update (`change: note`), once.
+ */
+export interface IncidentNote {
+  /** Its number on the incident, from 1: the dedup key of the update that tells it. */
+  n: number;
+  at: number;
+  /** The API token's name, or the operator at a terminal. */
+  by: string;
+  text: string;
+  tell: boolean;
+  /** Its teams were told (set by the leader with a write that is not announced). */
+  told?: boolean;
+}
+
+/** How many notes an incident keeps (the newest), and how long one may be: the incident is one KV value. */
+export const NOTES_LIMIT = 50;
+export const NOTE_CHARS = 1_000;
 
 export interface StormState {
   /** The team whose pages it holds; null for roots that have no owner. */

@@ -3,8 +3,9 @@ import { formatDuration } from '../config/duration.ts';
 import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { atRiskText, extendTimeline, firstFive, incidentId, listSuppressed, pagedTeams, sameList, suppressedTotal, type Incident, type IncidentChange } from './incident.ts';
-import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, type StormPolicy } from './storm.ts';
+import { atRiskText, extendTimeline, firstFive, incidentId, listSuppressed, pagedTeams, sameList, suppressedTotal, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { notesToTell } from './notes.ts';
+import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
 
 /**
  * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
@@ -226,6 +227,15 @@ export function planIncidents(input: PlanInput): Plan {
     write({ ...incident, acknowledgementTold: true }, 'updated', true);
   }
 
+  // Someone wrote a note for the incident's teams: each hears it once (its dedup key ends in the note's number).
+  for (const incident of [...current.values()]) {
+    if (incident.status === 'resolved') continue;
+    const due = notesToTell(incident);
+    if (due.length === 0) continue;
+    for (const note of due) tell(incident, 'update', toldTeams(incident), { reason: `${note.by}: ${note.text}`, change: 'note', nth: note.n, note });
+    write({ ...incident, notes: incident.notes!.map((n) => (n.tell && !n.told ? { ...n, told: true } : n)) }, 'updated', true);
+  }
+
   // Open, failing, and nobody has said they are on it: the owners hear of it again (each reminder its own dedup
   // key, so deciding it twice still tells once). The count and time are kept on the incident, so a new leader goes
   // on from there rather than reminding at once.
@@ -270,11 +280,6 @@ function settleStarts(units: readonly RootUnit[], rootSeen: ReadonlyMap<string, 
     for (const id of unit.entities) start = Math.min(start, byEntity.get(id) ?? now);
     return start;
   });
-}
-
-/** Everyone who heard of an incident: whom it paged (not through a storm), and its stakeholders. */
-function toldTeams(incident: Incident): (string | null)[] {
-  return [...pagedDirectly(incident), ...incident.stakeholders];
 }
 
 /** When the flapping alerts among `ids` settle (now or earlier when none flaps). */
@@ -435,6 +440,7 @@ interface About {
   reason?: string;
   change?: UpdateChange;
   nth?: number;
+  note?: IncidentNote;
 }
 
 function notification(
@@ -443,7 +449,7 @@ function notification(
   team: string | null,
   alerts: ReadonlyMap<string, AlertRecord>,
   now: number,
-  { reason, change, nth }: About,
+  { reason, change, nth, note }: About,
 ): Notification {
   const services = incident.affectedServices;
   const verb = kind === 'resolved' ? 'recovered' : 'is failing';
@@ -483,5 +489,6 @@ function notification(
   };
   if (reason) n.reason = reason;
   if (change) n.change = change;
+  if (note) n.note = { by: note.by, text: note.text, at: new Date(note.at).toISOString() };
   return n;
 }

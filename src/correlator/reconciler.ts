@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
-import { extendTimeline, publishIncidentChange, type Incident } from './incident.ts';
+import { extendTimeline, NOTES_LIMIT, publishIncidentChange, type Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
 
@@ -226,8 +226,8 @@ export async function storeIncident(view: Pick<CorrelationView, 'incidents'>, { 
   throw new Error(`incident ${incident.id}: could not store the ${change} after 5 conflicting writes`);
 }
 
-/** Someone else (the API acknowledging it) wrote the incident meanwhile: keep their acknowledgement. */
-function merge(ours: Incident, theirs: Incident): Incident {
+/** Someone else (the API acknowledging it, or writing a note) wrote the incident meanwhile: keep what they wrote. */
+export function merge(ours: Incident, theirs: Incident): Incident {
   const next = { ...ours };
   if (theirs.status === 'acknowledged' && ours.status === 'open') next.status = 'acknowledged';
   if (theirs.acknowledgedAt !== undefined) {
@@ -235,6 +235,12 @@ function merge(ours: Incident, theirs: Incident): Incident {
     if (theirs.acknowledgedBy !== undefined) next.acknowledgedBy = theirs.acknowledgedBy;
   }
   if (theirs.acknowledgementTold) next.acknowledgementTold = true;
+  if (theirs.notes?.length) {
+    // Notes are only added (by the API) and marked told (by the leader): by number, told when either says so.
+    const byNumber = new Map((ours.notes ?? []).map((n) => [n.n, n]));
+    for (const n of theirs.notes) byNumber.set(n.n, { ...n, ...(n.told || byNumber.get(n.n)?.told ? { told: true } : {}) });
+    next.notes = [...byNumber.values()].sort((a, b) => a.n - b.n).slice(-NOTES_LIMIT);
+  }
   const entries = new Map([...theirs.timeline, ...ours.timeline].map((e) => [`${e.at}|${e.change}|${e.text}`, e]));
   next.timeline = extendTimeline([...entries.values()].sort((a, b) => a.at - b.at));
   return next;

@@ -29,6 +29,11 @@ export function pagedDirectly(incident: Incident): (string | null)[] {
   return teams.filter((team) => !held.has(team));
 }
 
+/** Everyone who heard of an incident: whom it paged (not through a storm), and its stakeholders. */
+export function toldTeams(incident: Incident): (string | null)[] {
+  return [...pagedDirectly(incident), ...incident.stakeholders];
+}
+
 /**
  * The open incidents acknowledged storms cover, each with the storm that acknowledges it: those every one of whose
  * teams is the team of an acknowledged storm holding it (a held page, or a page sent before the storm began).

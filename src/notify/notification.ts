@@ -9,7 +9,7 @@ import { STATUSES } from '../correlator/event.ts';
  */
 export const NOTIFICATION_KINDS = ['page', 'stakeholder', 'update', 'resolved'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-export const UPDATE_CHANGES = ['acknowledged', 'folded', 'reminder', 'storm'] as const;
+export const UPDATE_CHANGES = ['acknowledged', 'folded', 'reminder', 'storm', 'note'] as const;
 export type UpdateChange = (typeof UPDATE_CHANGES)[number];
 
 export const notificationSchema = z.object({
@@ -49,9 +49,12 @@ export const notificationSchema = z.object({
   reason: z.string().optional(),
   /**
    * What an update tells: the incident was `acknowledged` by someone, `folded` into another, (a `reminder`) is
-   * still open and nobody has acknowledged it, or (a `storm`) holds more root causes than when last told.
+   * still open and nobody has acknowledged it, (a `storm`) holds more root causes than when last told, or someone
+   * wrote a `note` for its teams.
    */
   change: z.enum(UPDATE_CHANGES).optional(),
+  /** The note an update with `change: note` tells (its text is the reason too, after its author). */
+  note: z.object({ by: z.string(), text: z.string(), at: z.string() }).optional(),
   tags: z.record(z.string(), z.string()),
   dedupKey: z.string(),
   createdAt: z.string(),

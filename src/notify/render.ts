@@ -41,6 +41,8 @@ export function addressee(notification: Notification): string {
           return `Update for ${team}: ${notification.incident.acknowledgedBy ?? 'someone'} acknowledged the incident and is on it.`;
         case 'reminder':
           return `Reminder for ${team}: you own the root cause, the incident is still open, and nobody has acknowledged it.`;
+        case 'note':
+          return `Update for ${team}: a note on the incident.`;
         default:
           return `Update for ${team}.`;
       }

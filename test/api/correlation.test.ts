@@ -366,6 +366,54 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect((await answer('{ incidents(status: RESOLVED) { id resolvedAt } }')).incidents).toEqual([{ id: stored.id, resolvedAt: expect.any(String) }]);
   });
 
+  it("a note on an incident is kept in full, in its timeline, and with tell sent once to every team of it, signed with the token's name", async () => {
+    await start();
+    await p.send('mail1.example.com', 'mailq', 'critical');
+    await p.send('log1.example.com', 'dns', 'critical');
+    const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.suppressed.length === 1));
+    const teams = [...stored.owners, ...stored.stakeholders].sort();
+    const note = 'mutation($id: ID!, $text: String!, $tell: Boolean) { addIncidentNote(id: $id, text: $text, tell: $tell) { id notes { n by text tell told at } timeline { change text } } }';
+
+    // A note for whoever looks: kept, in the timeline, told to nobody.
+    const quiet = (await answer(note, { id: stored.id, text: '  resolver restarted, watching  ' })).addIncidentNote;
+    expect(quiet.notes).toEqual([{ n: 1, by: 'noc-operator', text: 'resolver restarted, watching', tell: false, told: false, at: expect.any(String) }]);
+    expect(quiet.timeline.at(-1)).toEqual({ change: 'NOTED', text: 'note by noc-operator: resolver restarted, watching' });
+
+    // A note to tell: every team that heard of the incident gets it, once.
+    const long = `failing over to log2; ${'x'.repeat(300)}`;
+    await answer(note, { id: stored.id, text: long, tell: true });
+    const told = () => p.notifications().filter((n) => n.change === 'note');
+    await until('the note told', () => told().length === teams.length);
+    expect(told().map((n) => n.team).sort()).toEqual(teams);
+    expect(told()[0]).toMatchObject({ kind: 'update', reason: `noc-operator: ${long}`, note: { by: 'noc-operator', text: long }, dedupKey: expect.stringMatching(new RegExp(`^${stored.id}/update/team:[a-z-]+/note/2$`)) });
+    await until('the telling noted', () => p.incidents().find((i) => i.id === stored.id)?.notes?.[1]?.told);
+    const kept = (await answer('query($id: ID!) { incident(id: $id) { notes { n text told } timeline { change text } } }', { id: stored.id }, VIEWER)).incident;
+    expect(kept.notes).toEqual([
+      { n: 1, text: 'resolver restarted, watching', told: false },
+      { n: 2, text: long, told: true },
+    ]);
+    // The timeline repeats the start of a long note; notes hold it whole.
+    expect(kept.timeline.at(-1).text).toHaveLength('note by noc-operator: '.length + 200);
+    // The correlator's next update keeps the notes and tells nothing again.
+    await p.send('mail2.example.com', 'mailq', 'critical');
+    await until('the incident updated', () => p.incidents().find((i) => i.id === stored.id && i.suppressed.length === 2));
+    await sleep(300);
+    expect(told()).toHaveLength(teams.length);
+    expect(p.incidents().find((i) => i.id === stored.id)?.notes?.map((n) => n.n)).toEqual([1, 2]);
+    const published = await (await jetstreamManager(p.nats)).streams.getMessage(STREAMS.incidents.name, { last_by_subj: `faultline.incidents.${stored.id}.noted` });
+    expect(published?.json()).toMatchObject({ id: stored.id, notes: [{ n: 1 }, { n: 2 }] });
+
+    // Refused: an empty note, a reader, an unknown incident; a resolved one takes a note but not tell.
+    expect((await ask(note, { id: stored.id, text: '   ' })).errors?.[0]).toMatchObject({ message: 'text: a note needs some text', extensions: { code: 'BAD_USER_INPUT' } });
+    expect((await ask(note, { id: stored.id, text: 'x'.repeat(1_001) })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await ask(note, { id: stored.id, text: 'hello' }, VIEWER)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await ask(note, { id: 'inc-0000000000000000', text: 'hello' })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await p.send('log1.example.com', 'dns', 'ok');
+    await until('the incident resolved', () => p.incidents().find((i) => i.id === stored.id && i.status === 'resolved'));
+    expect((await ask(note, { id: stored.id, text: 'post-mortem: …', tell: true })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await answer(note, { id: stored.id, text: 'post-mortem: https://wiki.example.com/pm/42' })).addIncidentNote.notes).toHaveLength(3);
+  });
+
   it('a maintenance window suppresses with reason MAINTENANCE and opens no incident; cancelled, the alert pages', async () => {
     await start();
     const now = Date.now();

@@ -131,4 +131,38 @@ describe('faultline incidents and faultline ack', () => {
     expect(rows[0]).toMatch(/^inc-00000000000000c3\s+open\s+5m\s+0\s+team:web\s+storm of 4: web1\.example\.com, web2\.example\.com, web3\.example\.com, …$/);
     expect(rows[1]).toMatch(/^inc-00000000000000d4\s+open\s+5m\s+1\s+team:web\s+web4\.example\.com \(paged in inc-00000000000000c3\)$/);
   });
+
+  it('writes a note, told to its teams with --tell, and shows notes in full; an empty note, or --tell on a resolved incident, is refused', async () => {
+    await incidents.put('inc-00000000000000e5', incident('inc-00000000000000e5'), undefined);
+    expect(await cli('note', 'inc-00000000000000e5', 'restarted', 'unbound', '--by', 'ops@tty')).toMatchObject({
+      code: 0,
+      stdout: 'Note 1 on inc-00000000000000e5 (nobody is told; --tell sends it to its teams).\n',
+    });
+    expect(await cli('note', 'inc-00000000000000e5', 'failing over to log2, 10 minutes', '--tell', '--by', 'ops@tty')).toMatchObject({
+      code: 0,
+      stdout: 'Note 2 on inc-00000000000000e5: its teams are told (team:netops, team:mail-team).\n',
+    });
+    expect((await incidents.fetch('inc-00000000000000e5'))?.value.notes).toEqual([
+      { n: 1, at: expect.any(Number), by: 'ops@tty', text: 'restarted unbound', tell: false },
+      { n: 2, at: expect.any(Number), by: 'ops@tty', text: 'failing over to log2, 10 minutes', tell: true },
+    ]);
+    const jsm = await jetstreamManager(nc);
+    const published = await jsm.streams.getMessage(STREAMS.incidents.name, { last_by_subj: 'faultline.incidents.inc-00000000000000e5.noted' });
+    expect(published?.json()).toMatchObject({ notes: [{ n: 1 }, { n: 2 }] });
+
+    const shown = (await cli('incident', 'inc-00000000000000e5')).stdout.trimEnd().split('\n');
+    const notes = shown.slice(shown.indexOf('Notes') + 1, shown.indexOf('Timeline') - 1);
+    expect(notes).toEqual([
+      expect.stringMatching(/^  \S+Z  ops@tty: restarted unbound$/),
+      expect.stringMatching(/^  \S+Z  ops@tty \(being told\): failing over to log2, 10 minutes$/),
+    ]);
+    expect(shown.at(-1)).toMatch(/^  \S+Z  noted +note by ops@tty: failing over to log2, 10 minutes$/);
+
+    expect(await cli('note', 'inc-00000000000000e5', ' ')).toMatchObject({ code: 2, stderr: 'faultline: a note needs some text\n' });
+    expect(await cli('note', 'inc-00000000000000b2', 'too late', '--tell')).toMatchObject({
+      code: 2,
+      stderr: 'faultline: incident inc-00000000000000b2 is resolved: it takes the note without --tell, but its teams are not told any more\n',
+    });
+    expect((await cli('note', 'inc-00000000000000b2', 'post-mortem: https://wiki.example.com/pm/42')).code).toBe(0);
+  });
 });

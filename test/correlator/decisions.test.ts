@@ -370,6 +370,33 @@ describe('decisions and incidents on the example estate', () => {
     expect(later.writes.find((w) => w.incident.id !== opened.id)!.incident).toMatchObject({ root: ['x.example.com::Service[app]'], servicesAtRisk: ['service:app'] });
     expect(later.notifications.filter((n) => n.incident.id === opened.id)).toEqual([]);
   });
+  it('a note to tell goes once to every team that heard of the incident, with a quiet write that it was told', () => {
+    const a = attributed({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
+    const alerts = new Map([...a.decisions.keys()].map((id) => [id, alert(id.split('/')[0]!, id.split('/')[1]!)]));
+    const input = { analysis: a, alerts, known: () => false, rootSeen: new Map(a.units.map((u) => [u.key, 0])), settleMs: 30_000 };
+    const [db1] = planIncidents({ ...input, open: [], now: 40_000 }).writes.map((w) => w.incident);
+    const noted: Incident = {
+      ...db1!,
+      notes: [
+        { n: 1, at: 41_000, by: 'ops', text: 'looking', tell: false },
+        { n: 2, at: 42_000, by: 'ops', text: 'failing over to db2', tell: true },
+      ],
+    };
+    const plan = planIncidents({ ...input, open: [noted], now: 43_000 });
+    const told = plan.notifications.filter((n) => n.change === 'note');
+    expect(told.map((n) => [n.team, n.dedupKey, n.reason])).toEqual([
+      ['team:dba', `${db1!.id}/update/team:dba/note/2`, 'ops: failing over to db2'],
+      ['team:mail-team', `${db1!.id}/update/team:mail-team/note/2`, 'ops: failing over to db2'],
+    ]);
+    expect(told[0]!.note).toEqual({ by: 'ops', text: 'failing over to db2', at: new Date(42_000).toISOString() });
+    const write = plan.writes.find((w) => w.incident.id === db1!.id)!;
+    expect(write).toMatchObject({ change: 'updated', quiet: true });
+    expect(write.incident.notes!.map((n) => n.told)).toEqual([undefined, true]);
+    // Told, it is not told again; nor is a note on a resolved incident.
+    expect(planIncidents({ ...input, open: [write.incident], now: 44_000 }).notifications.filter((n) => n.change === 'note')).toEqual([]);
+    expect(planIncidents({ ...input, open: [{ ...noted, status: 'resolved' }], now: 44_000 }).notifications.filter((n) => n.change === 'note')).toEqual([]);
+  });
+
   it('the same failure decided twice gets the same incident id and dedup keys', () => {
     const a = attributed({ mapper, threshold: 'critical', alerts: [alert('lb1.example.com', 'haproxy')] });
     const alerts = new Map([['lb1.example.com/haproxy', alert('lb1.example.com', 'haproxy')]]);

@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { storeIncident } from '../../src/correlator/reconciler.ts';
+import { addNote } from '../../src/correlator/notes.ts';
+import { silentLog } from '../support/services.ts';
 import { estate, openIncidents, pages, pipeline, sleep, until, type Pipeline } from './harness.ts';
 
 /**
@@ -216,6 +218,19 @@ describe('correlator on a real-Puppet estate', () => {
     expect(stored).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'noc-operator' });
     expect(stored.timeline.map((e) => e.text)).toContain('a stakeholder more');
     expect(incidents.get(opened.id)!.value).toEqual(stored);
+
+    // A note written meanwhile is kept the same way, and so is the leader's mark that it told the note.
+    const before = incidents.get(opened.id)!.revision;
+    const deps = { incidents, nats: p.nats, clock: Date.now, log: silentLog };
+    expect((await addNote(deps, opened.id, 'noc-operator', 'failing over', true)).outcome).toBe('stored');
+    const told = { ...stored, notes: [{ n: 1, at: 0, by: 'noc-operator', text: 'failing over', tell: true, told: true }], updatedAt: stored.updatedAt + 1 };
+    expect((await addNote(deps, opened.id, 'noc-operator', 'back in 10 minutes', false)).outcome).toBe('stored');
+    const merged = await storeIncident(p.correlator.view, { incident: told, change: 'updated' }, before);
+    expect(merged.notes).toEqual([
+      expect.objectContaining({ n: 1, text: 'failing over', told: true }),
+      expect.objectContaining({ n: 2, text: 'back in 10 minutes', tell: false }),
+    ]);
+    expect(merged.timeline.filter((e) => e.change === 'noted').map((e) => e.text)).toEqual(['note by noc-operator: failing over', 'note by noc-operator: back in 10 minutes']);
   });
 
   it('an incident nobody acknowledges reminds its owners hours later, once each time, until someone acknowledges it', async () => {

@@ -146,6 +146,13 @@ describe('the PagerDuty channel on a real HTTP receiver standing in for the Even
     expect(await pagerduty(collector.url, { routingKey: ROUTING_KEY }).send(reminder)).toEqual({ ok: true, skipped: expect.stringContaining('escalates') });
     expect(collector.received).toHaveLength(0);
   });
+
+  it('sends no note: its Events API cannot add one, and a note pages nobody', async () => {
+    collector = await startCollector(() => 202);
+    const note = aNotification({ kind: 'update', change: 'note', reason: 'ops: failing over', note: { by: 'ops', text: 'failing over', at: '2026-12-07T10:00:00.000Z' } });
+    expect(await pagerduty(collector.url, { routingKey: ROUTING_KEY }).send(note)).toEqual({ ok: true, skipped: expect.stringContaining('cannot add one') });
+    expect(collector.received).toHaveLength(0);
+  });
 });
 
 describe('PagerDuty deliveries through the outbox and the notifier', () => {

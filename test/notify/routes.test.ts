@@ -100,7 +100,7 @@ describe('routing by what an update tells', () => {
     expect(notify.routes[0]!.match!.change).toEqual(['reminder']);
     const bad = configSchema.safeParse({ notify: { channels: [{ name: 'chat', type: 'console' }], routes: [{ match: { change: 'nagged' }, channels: ['chat'] }] } });
     expect(bad.success).toBe(false);
-    expect(bad.error?.issues[0]?.message).toBe('expected a change (acknowledged, folded, reminder, storm) or a list of them, got "nagged"');
+    expect(bad.error?.issues[0]?.message).toBe('expected a change (acknowledged, folded, reminder, storm, note) or a list of them, got "nagged"');
   });
 });
 

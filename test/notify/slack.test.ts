@@ -90,6 +90,15 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     expect(text).toContain('open for 4h and nobody has acknowledged it');
   });
 
+  it('a note says who wrote it and what', async () => {
+    collector = await startCollector();
+    const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });
+    await channel.send(aNotification({ kind: 'update', change: 'note', reason: 'ops@noc: failing over to db2', note: { by: 'ops@noc', text: 'failing over to db2', at: '2026-12-07T10:00:00.000Z' } }));
+    const text = shown(messages()[0]!).join('\n');
+    expect(text).toContain('Update for team:dba: a note on the incident.');
+    expect(text).toContain('ops@noc: failing over to db2');
+  });
+
   it('a page storm says in the header how many root causes it holds, and lists its incidents', async () => {
     collector = await startCollector();
     const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });

@@ -1,6 +1,7 @@
 import { acknowledge } from '../../correlator/acknowledge.ts';
+import { addNote, noteText } from '../../correlator/notes.ts';
 import { suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
-import type { IncidentResolvers, MutationResolvers, QueryResolvers, StormResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
+import type { IncidentNoteResolvers, IncidentResolvers, MutationResolvers, QueryResolvers, StormResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
 import { teamsOf } from '../topology/refs.ts';
@@ -37,6 +38,24 @@ export const acknowledgeIncident: MutationResolvers['acknowledgeIncident'] = asy
   }
 };
 
+/** `addIncidentNote(id, text, tell)`: a note signed with the caller's token name; src/correlator/notes.ts writes it. */
+export const addIncidentNote: MutationResolvers['addIncidentNote'] = async (_p, { id, text, tell }, ctx) => {
+  const checked = noteText.safeParse(text);
+  if (!checked.success) throw badInput(`text: ${checked.error.issues[0]!.message}`, { argument: 'text' });
+  const { incidents: bucket, clock } = ctx.correlation;
+  const result = await addNote({ incidents: bucket, nats: ctx.nats, clock, log: ctx.log }, id, ctx.principal.name, checked.data, tell ?? false);
+  switch (result.outcome) {
+    case 'unknown':
+      throw notFound(`no incident ${id}`, { id });
+    case 'resolved':
+      throw badInput(`incident ${id} is resolved: it takes the note without tell, but its teams are not told any more`, { id, argument: 'tell' });
+    case 'contended':
+      throw conflict(`incident ${id} changed under every attempt in a row; try again`, { id });
+    default:
+      return result.incident;
+  }
+};
+
 export const Incident: IncidentResolvers = {
   id: (i) => i.id,
   status: (i) => upper(i.status),
@@ -62,7 +81,13 @@ export const Incident: IncidentResolvers = {
   mergedInto: (i) => i.mergedInto ?? null,
   storm: (i) => (i.storm ? i : null),
   heldBy: (i, _a, ctx) => incidentsOf(ctx, [...new Set((i.heldBy ?? []).map((h) => h.storm))]),
+  notes: (i) => i.notes ?? [],
   timeline: (i) => i.timeline,
+};
+
+export const IncidentNote: IncidentNoteResolvers = {
+  at: (n) => isoTime(n.at),
+  told: (n) => n.told === true,
 };
 
 /** A storm resolves from its incident (the one with `storm` set). */

@@ -1,6 +1,6 @@
 import type { Resolvers } from '../generated/resolvers.ts';
 import { Alert, alerts, atRisk } from './alerts.ts';
-import { acknowledgeIncident, Incident, incident, incidents, Storm, TimelineEntry } from './incidents.ts';
+import { acknowledgeIncident, addIncidentNote, Incident, IncidentNote, incident, incidents, Storm, TimelineEntry } from './incidents.ts';
 import { cancelMaintenanceWindow, ConcurrentDowntimeType, createMaintenanceWindow, MaintenanceWindowType, maintenanceWindows } from './maintenance.ts';
 import { incidentUpdated } from './subscription.ts';
 import { topChecks } from './top-checks.ts';
@@ -9,12 +9,13 @@ import { deadLetters, redeliverDeadLetters } from './dead-letters.ts';
 /** The correlation domain of the API: alerts, incidents, maintenance windows (design section 8). */
 export const correlationResolvers = {
   Query: { alerts, atRisk, incidents, incident, maintenanceWindows, topChecks, deadLetters },
-  Mutation: { createMaintenanceWindow, cancelMaintenanceWindow, acknowledgeIncident, redeliverDeadLetters },
+  Mutation: { createMaintenanceWindow, cancelMaintenanceWindow, acknowledgeIncident, addIncidentNote, redeliverDeadLetters },
   Subscription: { incidentUpdated },
   Alert,
   Incident,
   Storm,
   TimelineEntry,
+  IncidentNote,
   MaintenanceWindow: MaintenanceWindowType,
   ConcurrentDowntime: ConcurrentDowntimeType,
 } satisfies Resolvers;

@@ -2,14 +2,13 @@ import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import { z } from 'zod';
 import { SUBJECTS } from '../../bus/layout.ts';
 import { STATUSES } from '../../correlator/event.ts';
-import type { Incident } from '../../correlator/incident.ts';
+import { INCIDENT_CHANGES, type Incident } from '../../correlator/incident.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers.ts';
 
 /**
  * An incident as published on `faultline.incidents.<id>.<change>`. Anyone with access to NATS can publish there,
  * so the body is checked before a client sees it; what does not fit is skipped (and logged).
  */
-const CHANGES = ['opened', 'updated', 'folded', 'acknowledged', 'resolved'] as const;
 const ids = z.array(z.string());
 const incidentSchema = z.object({
   id: z.string().min(1),
@@ -20,6 +19,9 @@ const incidentSchema = z.object({
   suppressed: ids,
   suppressedCount: z.number().int().nonnegative().optional(),
   affectedServices: ids,
+  servicesAtRisk: ids.optional(),
+  groupsWithoutSpare: ids.optional(),
+  holdingUp: ids.optional(),
   owners: ids,
   stakeholders: ids,
   tags: z.record(z.string(), z.string()),
@@ -45,8 +47,15 @@ const incidentSchema = z.object({
     })
     .optional(),
   heldBy: z.array(z.object({ team: z.string().nullable(), storm: z.string() })).optional(),
-  timeline: z.array(z.object({ at: z.number(), change: z.enum(CHANGES), text: z.string() })),
+  notes: z
+    .array(z.object({ n: z.number().int().positive(), at: z.number(), by: z.string(), text: z.string(), tell: z.boolean(), told: z.boolean().optional() }))
+    .optional(),
+  timeline: z.array(z.object({ at: z.number(), change: z.enum(INCIDENT_CHANGES), text: z.string() })),
 }) satisfies z.ZodType<Incident>;
+
+// zod drops the keys it does not list: every field of Incident must be here, or subscribers would lose it.
+const listsEveryField: [Exclude<keyof Incident, keyof z.infer<typeof incidentSchema>>] extends [never] ? true : never = true;
+void listsEveryField;
 
 /** Changes kept for a client that reads slower than incidents change; beyond it the oldest are dropped. */
 const SLOW_CLIENT_BUFFER = 1_000;

@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { EntityRef, TopologyInfoRef } from '../topology/refs.ts';
 import type { Team as EngineTeam } from '../../engine/index.ts';
 import type { AlertRef, MaintenanceWindowRef } from '../correlation/refs.ts';
-import type { Incident as StoredIncident, TimelineEntry as StoredTimelineEntry, Incident as StoredStormIncident } from '../../correlator/incident.ts';
+import type { Incident as StoredIncident, TimelineEntry as StoredTimelineEntry, IncidentNote as StoredIncidentNote, Incident as StoredStormIncident } from '../../correlator/incident.ts';
 import type { ConcurrentDowntime as StoredConcurrentDowntime } from '../../correlator/maintenance.ts';
 import type { ApiContext } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -271,6 +271,8 @@ export type Incident = {
   id: Scalars['ID']['output'];
   /** The incident that took this one over when a later-arriving parent explained it. */
   mergedInto?: Maybe<Scalars['ID']['output']>;
+  /** What people wrote on it (addIncidentNote), oldest first. */
+  notes: Array<IncidentNote>;
   openedAt: Scalars['DateTime']['output'];
   /** Teams owning the root: they get the page. */
   owners: Array<Team>;
@@ -306,9 +308,24 @@ export type Incident = {
 export type IncidentChange =
   | 'ACKNOWLEDGED'
   | 'FOLDED'
+  | 'NOTED'
   | 'OPENED'
   | 'RESOLVED'
   | 'UPDATED';
+
+export type IncidentNote = {
+  __typename?: 'IncidentNote';
+  at: Scalars['DateTime']['output'];
+  /** Who wrote it: the API token's name, or the operator at a terminal. */
+  by: Scalars['String']['output'];
+  /** Its number on the incident, from 1. */
+  n: Scalars['Int']['output'];
+  /** Whether it was written to be sent to the incident's teams. */
+  tell: Scalars['Boolean']['output'];
+  text: Scalars['String']['output'];
+  /** Whether they have been told (tell, and the correlator sent it). */
+  told: Scalars['Boolean']['output'];
+};
 
 export type IncidentStatus =
   | 'ACKNOWLEDGED'
@@ -356,6 +373,13 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Marks an open incident acknowledged by the caller (published on faultline.incidents.<id>.acknowledged). */
   acknowledgeIncident: Incident;
+  /**
+   * Writes a note on an incident ("failing over to db2, back in 10 minutes"), signed with the caller's token name: kept
+   * in notes and the timeline, published on faultline.incidents.<id>.noted. With `tell`, every team that heard of the
+   * incident gets it once as an update (change note), on every channel but PagerDuty; a resolved incident takes notes
+   * but tells nobody. At most 1,000 characters; an incident keeps its newest 50.
+   */
+  addIncidentNote: Incident;
   /** Ends a window now (it is deleted); returns it as it was. */
   cancelMaintenanceWindow: MaintenanceWindow;
   /**
@@ -376,6 +400,13 @@ export type Mutation = {
 
 export type MutationAcknowledgeIncidentArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationAddIncidentNoteArgs = {
+  id: Scalars['ID']['input'];
+  tell?: InputMaybe<Scalars['Boolean']['input']>;
+  text: Scalars['String']['input'];
 };
 
 
@@ -831,6 +862,7 @@ export type ResolversTypes = {
   Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversTypes['Entity']>, holdingUp: Array<ResolversTypes['Entity']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']>, servicesAtRisk: Array<ResolversTypes['Entity']> }>;
   Incident: ResolverTypeWrapper<StoredIncident>;
   IncidentChange: IncidentChange;
+  IncidentNote: ResolverTypeWrapper<StoredIncidentNote>;
   IncidentStatus: IncidentStatus;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MaintenancePlan: ResolverTypeWrapper<Omit<MaintenancePlan, 'concurrent' | 'downtime' | 'services' | 'stakeholders'> & { concurrent: ResolversTypes['ConcurrentDowntime'], downtime: Array<ResolversTypes['Entity']>, services: Array<ResolversTypes['Entity']>, stakeholders: Array<ResolversTypes['Team']> }>;
@@ -877,6 +909,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, holdingUp: Array<ResolversParentTypes['Entity']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']>, servicesAtRisk: Array<ResolversParentTypes['Entity']> };
   Incident: StoredIncident;
+  IncidentNote: StoredIncidentNote;
   Int: Scalars['Int']['output'];
   MaintenancePlan: Omit<MaintenancePlan, 'concurrent' | 'downtime' | 'services' | 'stakeholders'> & { concurrent: ResolversParentTypes['ConcurrentDowntime'], downtime: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']>, stakeholders: Array<ResolversParentTypes['Team']> };
   MaintenanceWindow: MaintenanceWindowRef;
@@ -1037,6 +1070,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mergedInto?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  notes?: Resolver<Array<ResolversTypes['IncidentNote']>, ParentType, ContextType>;
   openedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   owners?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   remindedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1054,6 +1088,15 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   suppressedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   timeline?: Resolver<Array<ResolversTypes['TimelineEntry']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type IncidentNoteResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['IncidentNote'] = ResolversParentTypes['IncidentNote']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  n?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tell?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  told?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type MaintenancePlanResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MaintenancePlan'] = ResolversParentTypes['MaintenancePlan']> = {
@@ -1080,6 +1123,7 @@ export type MaintenanceWindowResolvers<ContextType = ApiContext, ParentType exte
 
 export type MutationResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   acknowledgeIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationAcknowledgeIncidentArgs, 'id'>>;
+  addIncidentNote?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationAddIncidentNoteArgs, 'id' | 'tell' | 'text'>>;
   cancelMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCancelMaintenanceWindowArgs, 'id'>>;
   createMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCreateMaintenanceWindowArgs, 'end' | 'ids' | 'start'>>;
   redeliverDeadLetters?: Resolver<Array<ResolversTypes['Redelivery']>, ParentType, ContextType, RequireFields<MutationRedeliverDeadLettersArgs, 'dryRun' | 'since' | 'stale'>>;
@@ -1208,6 +1252,7 @@ export type Resolvers<ContextType = ApiContext> = {
   Host?: HostResolvers<ContextType>;
   Impact?: ImpactResolvers<ContextType>;
   Incident?: IncidentResolvers<ContextType>;
+  IncidentNote?: IncidentNoteResolvers<ContextType>;
   MaintenancePlan?: MaintenancePlanResolvers<ContextType>;
   MaintenanceWindow?: MaintenanceWindowResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -3,6 +3,8 @@ import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration } from '../../config/duration.ts';
 import { acknowledge } from '../../correlator/acknowledge.ts';
+import { addNote, noteText } from '../../correlator/notes.ts';
+import { toldTeams } from '../../correlator/storm.ts';
 import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
 import type { NatsConnection } from '../../bus/nats.ts';
 import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
@@ -102,11 +104,20 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
   }
   if (i.reminders) rows.push(['Reminders', `${i.reminders}, the last ${ago(i.remindedAt ?? i.updatedAt)}`]);
   const width = Math.max(...rows.map(([label]) => label.length));
-  const lines = [i.id, ...rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`), '', 'Timeline'];
+  const lines = [i.id, ...rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`)];
+  const notes = i.notes ?? [];
+  if (notes.length > 0) {
+    // In full here: the timeline repeats only the start of each.
+    lines.push('', 'Notes');
+    for (const n of notes) lines.push(`  ${isoSeconds(n.at)}  ${n.by}${n.tell ? (n.told ? ' (told its teams)' : ' (being told)') : ''}: ${n.text}`);
+  }
+  lines.push('', 'Timeline');
   const changeWidth = Math.max(0, ...i.timeline.map((e) => e.change.length));
-  for (const e of i.timeline) lines.push(`  ${new Date(e.at).toISOString().replace(/\.\d+Z$/, 'Z')}  ${e.change.padEnd(changeWidth)}  ${e.text}`);
+  for (const e of i.timeline) lines.push(`  ${isoSeconds(e.at)}  ${e.change.padEnd(changeWidth)}  ${e.text}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
+
+const isoSeconds = (at: number): string => new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** The root alerts as faultline-alerts holds them now (read one by one: an estate has far more alerts than a root). */
 async function rootAlerts(nats: NatsConnection, ids: readonly string[]): Promise<Map<string, AlertRecord>> {
@@ -148,3 +159,28 @@ export async function ackCommand(id: string, options: { by?: string }, global: G
       throw new Error(`incident ${id} changed under every acknowledgement attempt; try again`);
   }
 }
+
+export async function noteCommand(id: string, text: string, options: { tell?: boolean; by?: string }, global: GlobalOptions): Promise<void> {
+  const checked = noteText.safeParse(text);
+  if (!checked.success) throw new UsageError(checked.error.issues[0]!.message);
+  const { loaded, log } = loadRuntime(global);
+  const by = options.by ?? operatorName();
+  const tell = options.tell ?? false;
+  const result = await withBucket(loaded.config.nats.url, KV_BUCKETS.incidents, (incidents: KvMirror<Incident>, nats) =>
+    addNote({ incidents, nats, clock: Date.now, log: log.child({}, { level: 'warn' }) }, id, by, checked.data, tell),
+  );
+  switch (result.outcome) {
+    case 'stored':
+      process.stdout.write(`Note ${result.incident.notes!.at(-1)!.n} on ${id}${tell ? `: its teams are told (${toldTeamsLine(result.incident)})` : ' (nobody is told; --tell sends it to its teams)'}.\n`);
+      return;
+    case 'resolved':
+      throw new UsageError(`incident ${id} is resolved: it takes the note without --tell, but its teams are not told any more`);
+    case 'unknown':
+      throw new UsageError(`no incident ${id} (faultline incidents lists them)`);
+    case 'contended':
+      throw new Error(`incident ${id} changed under every attempt; try again`);
+  }
+}
+
+/** The teams a told note reaches (plan.ts tells the same). */
+const toldTeamsLine = (i: Incident): string => toldTeams(i).map((t) => t ?? 'the routes without a team').join(', ');

@@ -45,7 +45,8 @@ export function pagerdutyDedupKey(notification: Notification): string {
  * only what pages: a page triggers; a resolution, and an update saying the incident was closed (folded into
  * another), resolves; an update to an open incident triggers again for the owners (PagerDuty adds it to the
  * open alert); an update saying someone acknowledged the incident in faultline acknowledges the owners' alert,
- * so PagerDuty stops escalating it; a reminder is skipped, since the escalation policy already re-notifies. A stakeholder notice is skipped: a service of theirs is affected, but the
+ * so PagerDuty stops escalating it; a reminder is skipped, since the escalation policy already re-notifies, and so
+ * is a note. A stakeholder notice is skipped: a service of theirs is affected, but the
  * cause is someone else's, and waking them is what faultline exists to avoid. Route stakeholder notices to Slack
  * or email (`match: { kind: stakeholder }`).
  */
@@ -54,6 +55,7 @@ export function pagerdutyAction(notification: Notification): 'trigger' | 'resolv
   if (kind === 'resolved' || (kind === 'update' && incident.status === 'resolved')) return 'resolve';
   if (kind === 'page') return 'trigger';
   if (notification.change === 'reminder') return { skip: 'PagerDuty escalates an unacknowledged alert by its own policy: a reminder would only repeat the trigger' };
+  if (notification.change === 'note') return { skip: "a note pages nobody, and PagerDuty's Events API cannot add one to an alert: route notes to Slack or email" };
   const owns = team === null ? incident.owners.length === 0 : incident.owners.includes(team);
   if (kind === 'update' && owns) return notification.change === 'acknowledged' ? 'acknowledge' : 'trigger';
   return { skip: `a ${kind} notice for ${team ?? 'nobody'}, who does not own the root, pages nobody on PagerDuty` };
