@@ -23,6 +23,7 @@ const commands = {
   send: () => import('./commands/send.ts'),
   maintenance: () => import('./commands/maintenance.ts'),
   incidents: () => import('./commands/incidents.ts'),
+  incidentChanges: () => import('./commands/incident-changes.ts'),
   alerts: () => import('./commands/alerts.ts'),
   routes: () => import('./commands/routes.ts'),
   deadLetters: () => import('./commands/dead-letters.ts'),
@@ -106,8 +107,14 @@ program
   .command('incidents')
   .description('open and acknowledged incidents, newest first')
   .option('--all', 'resolved ones too (until correlator.retention forgets them)')
-  .option('--json', 'the incidents as stored, as JSON')
-  .action(async (options: { all?: boolean; json?: boolean }) => (await commands.incidents()).incidentsCommand(options, global()));
+  .option('--json', 'the incidents as stored, as JSON (with --since or --follow: one change per line)')
+  .option('--since <duration>', 'instead, the changes of incidents in the last 30m, 12h, 7d, one per line (kept 90 days)')
+  .option('--follow', 'instead, each change as it happens (after those of --since); Ctrl-C stops')
+  .action(async (options: { all?: boolean; json?: boolean; since?: string; follow?: boolean }) => {
+    if (options.since === undefined && !options.follow) return (await commands.incidents()).incidentsCommand(options, global());
+    const sinceMs = options.since === undefined ? undefined : (await import('./runtime.ts')).sinceOption(options.since);
+    return (await commands.incidentChanges()).incidentChangesCommand({ sinceMs, follow: options.follow ?? false, json: options.json ?? false }, global());
+  });
 
 program
   .command('alerts')

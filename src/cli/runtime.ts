@@ -9,6 +9,7 @@ import { CorrelationView } from '../correlator/view.ts';
 import { TopologyStore } from '../engine/store.ts';
 import { connectNeo4j, createDriver, type Driver } from '../graph/neo4j.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { parseDuration } from '../config/duration.ts';
 import { PROJECT_ROOT } from '../stack/process.ts';
 
 /** Options every verb accepts (before or after the verb). */
@@ -157,6 +158,13 @@ export async function withBucket<T, R>(url: string, bucket: string, work: (mirro
   } finally {
     await nc.close();
   }
+}
+
+/** A `--since` duration (30m, 24h, 7d) in milliseconds; a usage error naming the option otherwise. */
+export function sinceOption(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--since: "${text}" is not a duration (30m, 24h, 7d)`);
+  return ms;
 }
 
 /** Who runs this command, as acknowledgements and maintenance windows record it: user@host. */

@@ -5,8 +5,9 @@ import { ensureLayout, KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
 import { KvMirror } from '../../src/bus/kv-mirror.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { alertKey, type AlertRecord } from '../../src/correlator/alert.ts';
-import type { Incident } from '../../src/correlator/incident.ts';
-import { runCli } from '../support/cli.ts';
+import { publishIncidentChange, type Incident } from '../../src/correlator/incident.ts';
+import { until } from '../correlator/harness.ts';
+import { runCli, startCli } from '../support/cli.ts';
 import { freshNats, testEnv } from '../support/services.ts';
 
 /** `faultline incidents` and `faultline ack` on incidents stored in the real NATS, as the correlator stores them. */
@@ -164,5 +165,31 @@ describe('faultline incidents and faultline ack', () => {
       stderr: 'faultline: incident inc-00000000000000b2 is resolved: it takes the note without --tell, but its teams are not told any more\n',
     });
     expect((await cli('note', 'inc-00000000000000b2', 'post-mortem: https://wiki.example.com/pm/42')).code).toBe(0);
+  });
+
+  it('--since prints the incident changes of that time, one line each (or JSON), and --follow each new one until Ctrl-C', async () => {
+    // The changes the tests above published: a1 acknowledged, e5 noted twice, b2 noted.
+    const since = await cli('incidents', '--since', '1h');
+    expect(since.code, since.stderr).toBe(0);
+    const lines = since.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^\S+Z  inc-00000000000000a1  acknowledged  log1\.example\.com::Service\[unbound\]  acknowledged by ops@tty$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^\S+Z  inc-00000000000000e5  noted {7}  log1\.example\.com::Service\[unbound\]  note by ops@tty: failing over to log2, 10 minutes$/));
+    const json = (await cli('incidents', '--since', '1h', '--json')).stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { change: string; incident: Incident });
+    expect(json.map((c) => `${c.change} ${c.incident.id}`)).toEqual(lines.map((l) => `${l.split(/\s+/)[2]} ${l.split(/\s+/)[1]}`));
+    expect(await cli('incidents', '--since', 'soon')).toMatchObject({ code: 2, stderr: 'faultline: --since: "soon" is not a duration (30m, 24h, 7d)\n' });
+
+    const { child, output } = await startCli(['incidents', '--follow'], testEnv(), /Following incident changes from now/);
+    try {
+      nc.publish('faultline.incidents.inc-00000000000000f6.updated', 'not json');
+      const opened = incident('inc-00000000000000f6', { root: ['db1.example.com::Service[mysqld]'], updatedAt: Date.now() });
+      opened.timeline = [{ at: opened.updatedAt, change: 'opened', text: 'db1.example.com::Service[mysqld] failing (db1.example.com/mysql)' }];
+      await publishIncidentChange(nc, opened, 'opened');
+      await until('the change followed', () => output().includes('inc-00000000000000f6  opened'));
+      expect(output()).toMatch(/^\S+Z  inc-00000000000000f6  opened {6}  db1\.example\.com::Service\[mysqld\]  db1\.example\.com::Service\[mysqld\] failing \(db1\.example\.com\/mysql\)$/m);
+      expect(output()).toMatch(/^skipped faultline\.incidents\.inc-00000000000000f6\.updated \(stream sequence \d+\): not an incident change/m);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await new Promise((resolve) => child.once('exit', (code) => resolve(code)))).toBe(0);
   });
 });

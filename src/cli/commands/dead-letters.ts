@@ -2,11 +2,11 @@ import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { DEAD_LETTERS_READ, readDeadLetters, summarise, type DeadLetterSummary } from '../../bus/dead-letters.ts';
 import { KV_BUCKETS, SUBJECTS } from '../../bus/layout.ts';
 import { connectNats } from '../../bus/nats.ts';
-import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { formatDuration } from '../../config/duration.ts';
 import { table } from '../../compliance/table.ts';
 import type { Incident } from '../../correlator/incident.ts';
 import { redeliver, type Redelivery } from '../../notify/redeliver.ts';
-import { loadRuntime, positiveInteger, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
+import { loadRuntime, positiveInteger, sinceOption, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
  * `faultline dead-letters`: what faultline refused or could not deliver (FAULTLINE_DEAD, kept 30 days), and
@@ -99,12 +99,6 @@ export async function deadLettersRedeliverCommand(options: RedeliverOptions, glo
 }
 
 const OUTCOME_LABELS: Record<Redelivery['outcome'], string> = { redelivered: 'redelivered', 'dry-run': 'would redeliver', stale: 'left: stale', failed: 'failed' };
-
-function sinceOption(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new UsageError(`--since: "${text}" is not a duration (30m, 24h, 7d)`);
-  return ms;
-}
 
 /** KIND, WHAT and REASON of a dead letter: an event by its identity and where it came from, a notification by whom it was for. */
 function describe(l: DeadLetterSummary): [string, string, string] {

@@ -46,7 +46,7 @@ export async function incidentsCommand(options: { all?: boolean; json?: boolean 
 }
 
 /** A storm's root causes are many: how many, and the first three; a member whose page it holds says by which. */
-function rootCell(i: Incident): string {
+export function rootCell(i: Incident): string {
   if (i.storm) return `storm of ${i.storm.memberCount}: ${i.root.slice(0, 3).join(', ')}${i.root.length > 3 ? ', …' : ''}`;
   const held = i.heldBy?.map((h) => h.storm) ?? [];
   return i.root.join(', ') + (held.length > 0 ? ` (paged in ${[...new Set(held)].join(', ')})` : '');
