@@ -89,7 +89,7 @@ export function facts(notification: Notification, link: string | undefined, max 
     { label: 'Owners', items: cut(incident.owners, max) },
     { label: 'Stakeholders', items: cut(incident.stakeholders, max) },
     { label: 'Suppressed alerts', items: suppressed === 0 ? [] : [`${suppressed} (${cut(incident.suppressed, 5).join(', ')})`] },
-    { label: 'Reason', items: notification.reason ? [notification.reason] : [] },
+    { label: notification.change === 'note' ? 'Note' : 'Reason', items: notification.reason ? [notification.reason] : [] },
     { label: 'Merged into', items: incident.mergedInto ? [incident.mergedInto] : [] },
     { label: 'Incident', items: [`${incident.id} (${incident.status}, opened ${incident.openedAt})`] },
     { label: 'Link', items: link ? [link] : [] },

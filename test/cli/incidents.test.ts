@@ -182,10 +182,13 @@ describe('faultline incidents and faultline ack', () => {
     try {
       nc.publish('faultline.incidents.inc-00000000000000f6.updated', 'not json');
       const opened = incident('inc-00000000000000f6', { root: ['db1.example.com::Service[mysqld]'], updatedAt: Date.now() });
-      opened.timeline = [{ at: opened.updatedAt, change: 'opened', text: 'db1.example.com::Service[mysqld] failing (db1.example.com/mysql)' }];
+      opened.timeline = [
+        { at: opened.updatedAt, change: 'opened', text: 'db1.example.com::Service[mysqld] failing (db1.example.com/mysql)' },
+        { at: opened.updatedAt, change: 'updated', text: 'service:mail at risk: no spare left in group:capability:mysql-greylist' },
+      ];
       await publishIncidentChange(nc, opened, 'opened');
       await until('the change followed', () => output().includes('inc-00000000000000f6  opened'));
-      expect(output()).toMatch(/^\S+Z  inc-00000000000000f6  opened {6}  db1\.example\.com::Service\[mysqld\]  db1\.example\.com::Service\[mysqld\] failing \(db1\.example\.com\/mysql\)$/m);
+      expect(output()).toMatch(/^\S+Z  inc-00000000000000f6  opened {6}  db1\.example\.com::Service\[mysqld\]  db1\.example\.com::Service\[mysqld\] failing \(db1\.example\.com\/mysql\); service:mail at risk: no spare left in group:capability:mysql-greylist$/m);
       expect(output()).toMatch(/^skipped faultline\.incidents\.inc-00000000000000f6\.updated \(stream sequence \d+\): not an incident change/m);
     } finally {
       child.kill('SIGINT');

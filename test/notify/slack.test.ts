@@ -4,6 +4,7 @@ import type { Notification } from '../../src/notify/notification.ts';
 import { slackMessage, type SlackMessage } from '../../src/notify/slack/slack.ts';
 import { closedPort, startCollector, type Collector } from './collector.ts';
 import { aNotification } from './fixtures.ts';
+import { facts } from '../../src/notify/render.ts';
 
 const INCIDENT_URL = 'https://faultline.example.com/incidents/{id}';
 
@@ -97,6 +98,7 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     const text = shown(messages()[0]!).join('\n');
     expect(text).toContain('Update for team:dba: a note on the incident.');
     expect(text).toContain('ops@noc: failing over to db2');
+    expect(facts(aNotification({ kind: 'update', change: 'note', reason: 'ops@noc: failing over to db2' }), undefined)).toContainEqual({ label: 'Note', items: ['ops@noc: failing over to db2'] });
   });
 
   it('a page storm says in the header how many root causes it holds, and lists its incidents', async () => {

@@ -54,12 +54,13 @@ export async function incidentChangesCommand(options: ChangesOptions, global: Gl
 
 /**
  * `2026-12-07T15:02:11Z  inc-…  opened        db1.example.com::Service[mysqld]  db1.example.com::Service[mysqld]
- * failing (db1.example.com/mysql)`: when, which, what changed, its root, and what its timeline says of the change.
+ * failing (db1.example.com/mysql); service:mail at risk: …`: when, which, what changed, its root, and what its
+ * timeline says of the change (every entry of that moment).
  */
 export function changeLine(incident: Incident, change: IncidentChange): string {
-  const last = incident.timeline.at(-1);
+  const entries = incident.timeline.filter((e) => e.at === incident.updatedAt).map((e) => e.text);
   // A change that wrote no timeline entry (a spare back, a suppressed alert more) says what the incident is now.
-  const what = last && last.at === incident.updatedAt ? last.text : `${incident.status}, ${incident.affectedServices.length === 0 ? 'no service affected' : `affects ${incident.affectedServices.join(', ')}`}`;
+  const what = entries.length > 0 ? entries.join('; ') : `${incident.status}, ${incident.affectedServices.length === 0 ? 'no service affected' : `affects ${incident.affectedServices.join(', ')}`}`;
   return `${new Date(incident.updatedAt).toISOString().replace(/\.\d+Z$/, 'Z')}  ${incident.id}  ${change.padEnd(CHANGE_WIDTH)}  ${rootCell(incident)}  ${what}`;
 }
 
