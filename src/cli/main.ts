@@ -70,6 +70,7 @@ program
   .option('--raise <when>', 'now | clear | +<duration>', 'now')
   .option('--ttl <duration>', 'raise "stale" when no event arrives within it')
   .option('--text <text>', 'free text')
+  .option('--runbook <url>', 'what to do about it: a link the page carries')
   .option('--tag <key=value>', 'a tag (repeatable)', collect)
   .option('--entity <id>', 'the graph entity the alert is about (default: mapped from host and check)')
   .option('--id <id>', 'producer id: a repeat within 10 minutes is stored once')

@@ -100,6 +100,8 @@ const ingestWebhook = z.strictObject({
   /** The sender's status words (case-insensitive) to faultline's; words not listed go through as they are. */
   statusMap: z.record(z.string(), severity).default({}),
   text: fieldRef.optional(),
+  /** A link to what to do about it; one that is no http(s) URL is left out, not the event. */
+  runbook: fieldRef.optional(),
   time: fieldRef.optional(),
   entity: fieldRef.optional(),
   /** The producer id for de-duplication; several references are joined with ":". */

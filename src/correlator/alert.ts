@@ -20,6 +20,8 @@ export interface AlertRecord {
   seq: number;
   source: string;
   text?: string;
+  /** The runbook link of the newest event, if it gave one. */
+  runbook?: string;
   tags: Record<string, string>;
   /** The graph id the producer named, if any (design section 6: `entity` maps first). */
   entity?: string;
@@ -62,6 +64,7 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
     !statusChanged &&
     !current.stale &&
     current.text === event.text &&
+    current.runbook === event.runbook &&
     current.entity === event.entity &&
     current.raiseAt === raiseAt &&
     current.pendingStatus === pendingStatus &&
@@ -82,6 +85,7 @@ export function applyEvent(current: AlertRecord | undefined, event: AlertEvent, 
     tags: event.tags,
   };
   if (event.text !== undefined) next.text = event.text;
+  if (event.runbook !== undefined) next.runbook = event.runbook;
   if (event.entity !== undefined) next.entity = event.entity;
   if (raiseAt !== undefined) {
     next.raiseAt = raiseAt;

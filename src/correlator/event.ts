@@ -83,6 +83,28 @@ const identityPart = (what: string) =>
     .max(255, { error: `${what} is longer than 255 characters` })
     .refine((text) => !/[\u0000-\u001f]/.test(text), { error: `${what} must not contain control characters` });
 
+/** How long a runbook link may be. */
+export const RUNBOOK_CHARS = 2048;
+
+/**
+ * A runbook link an adapter found in someone else's payload, or undefined when it is none an event may carry: the
+ * adapters leave a bad link out rather than lose the alert for it (an event that gives one itself is refused).
+ */
+export function adaptedRunbook(text: string | undefined): string | undefined {
+  const trimmed = text?.trim();
+  return trimmed && trimmed.length <= RUNBOOK_CHARS && isWebLink(trimmed) ? trimmed : undefined;
+}
+
+/** An absolute http(s) URL: what a page may link to (not javascript:, not a relative path). */
+export function isWebLink(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 const timeField = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time like 2026-11-21T10:00:00Z' });
 
 export const eventSchema = z.strictObject({
@@ -95,6 +117,13 @@ export const eventSchema = z.strictObject({
   ttl: durationField.optional(),
   retire: z.boolean().optional(),
   text: z.string().max(4096, { error: 'text is longer than 4096 characters' }).optional(),
+  /** What to do about it: a link the page carries (Alertmanager's runbook_url annotation, Nagios' notes_url). */
+  runbook: z
+    .string()
+    .trim()
+    .max(RUNBOOK_CHARS, { error: `runbook is longer than ${RUNBOOK_CHARS} characters` })
+    .refine(isWebLink, { error: 'runbook must be an http or https URL' })
+    .optional(),
   time: timeField.optional(),
   tags: z.record(z.string().max(128), z.string().max(1024)).optional(),
   id: z.string().min(1).max(256).optional(),
@@ -113,6 +142,7 @@ export interface AlertEvent {
   ttlMs?: number;
   retire: boolean;
   text?: string;
+  runbook?: string;
   /** Milliseconds since the epoch. */
   time: number;
   tags: Record<string, string>;
@@ -147,6 +177,7 @@ export function parseEvent(value: unknown, fallback: { time: number; source?: st
   };
   if (e.ttl !== undefined) event.ttlMs = e.ttl;
   if (e.text !== undefined) event.text = e.text;
+  if (e.runbook !== undefined) event.runbook = e.runbook;
   if (e.id !== undefined) event.id = e.id;
   if (e.entity !== undefined) event.entity = e.entity;
   return { ok: true, event };

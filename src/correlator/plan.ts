@@ -474,7 +474,7 @@ function notification(
       stakeholders: incident.stakeholders,
       rootAlerts: incident.rootAlerts.map((id) => {
         const a = alerts.get(id);
-        return { id, status: a?.status ?? 'ok', ...(a?.text !== undefined ? { text: a.text } : {}) };
+        return { id, status: a?.status ?? 'ok', ...(a?.text !== undefined ? { text: a.text } : {}), ...(a?.runbook !== undefined ? { runbook: a.runbook } : {}) };
       }),
       openedAt: new Date(incident.openedAt).toISOString(),
       updatedAt: new Date(incident.updatedAt).toISOString(),

@@ -34,7 +34,8 @@ export const notificationSchema = z.object({
     holdingUp: z.array(z.string()).optional(),
     owners: z.array(z.string()),
     stakeholders: z.array(z.string()),
-    rootAlerts: z.array(z.object({ id: z.string(), status: z.enum(STATUSES), text: z.string().optional() })),
+    /** The root alerts as they are when it is sent; `runbook` when their newest event gave one. */
+    rootAlerts: z.array(z.object({ id: z.string(), status: z.enum(STATUSES), text: z.string().optional(), runbook: z.string().optional() })),
     openedAt: z.string(),
     updatedAt: z.string(),
     mergedInto: z.string().optional(),

@@ -83,6 +83,7 @@ export function facts(notification: Notification, link: string | undefined, max 
     { label: storm ? 'Root causes' : 'Root', items: cut(incident.root, max) },
     { label: 'Incidents in the storm', items: storm ? [`${storm.memberCount} (${cut(storm.members, 5).join(', ')})`] : [] },
     { label: 'Root alerts', items: cut(rootAlerts, max) },
+    { label: 'Runbook', items: cut([...new Set(incident.rootAlerts.flatMap((a) => (a.runbook ? [a.runbook] : [])))], max) },
     { label: 'Affected services', items: cut(incident.affectedServices, max) },
     { label: 'At risk (no spare left)', items: notification.kind === 'resolved' ? [] : cut(incident.servicesAtRisk ?? [], max) },
     { label: 'Holding them up (do not touch)', items: notification.kind === 'resolved' || (incident.servicesAtRisk ?? []).length === 0 ? [] : cut(incident.holdingUp ?? [], max) },

@@ -369,9 +369,13 @@ describe('GraphQL correlation answers on a real correlator', () => {
   it("a note on an incident is kept in full, in its timeline, and with tell sent once to every team of it, signed with the token's name", async () => {
     await start();
     await p.send('mail1.example.com', 'mailq', 'critical');
-    await p.send('log1.example.com', 'dns', 'critical');
+    await p.send('log1.example.com', 'dns', 'critical', { runbook: 'https://wiki.example.com/runbooks/dns' });
     const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.suppressed.length === 1));
     const teams = [...stored.owners, ...stored.stakeholders].sort();
+    // The page links to what to do, as its event gave it.
+    const page = await until('the page', () => pages(p)[0]);
+    expect(page.incident.rootAlerts).toEqual([{ id: 'log1.example.com/dns', status: 'critical', runbook: 'https://wiki.example.com/runbooks/dns' }]);
+    expect((await answer('{ alerts(state: ROOT) { id runbook } }', {}, VIEWER)).alerts).toEqual([{ id: 'log1.example.com/dns', runbook: 'https://wiki.example.com/runbooks/dns' }]);
     const note = 'mutation($id: ID!, $text: String!, $tell: Boolean) { addIncidentNote(id: $id, text: $text, tell: $tell) { id notes { n by text tell told at } timeline { change text } } }';
 
     // A note for whoever looks: kept, in the timeline, told to nobody.

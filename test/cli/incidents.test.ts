@@ -73,7 +73,7 @@ describe('faultline incidents and faultline ack', () => {
   it('shows one incident: its root alerts as they are now, what it takes down, who was told, the timeline', async () => {
     const kv = await new Kvm(nc).open(KV_BUCKETS.alerts);
     const since = Date.now() - 91 * 60_000;
-    const dns: AlertRecord = { id: 'log1.example.com/dns', host: 'log1.example.com', check: 'dns', status: 'critical', since, time: Date.now(), seq: 7, source: 'nagios', text: 'unbound not answering', tags: {} };
+    const dns: AlertRecord = { id: 'log1.example.com/dns', host: 'log1.example.com', check: 'dns', status: 'critical', since, time: Date.now(), seq: 7, source: 'nagios', text: 'unbound not answering', runbook: 'https://wiki.example.com/runbooks/dns', tags: {} };
     await kv.put(alertKey(dns.id), JSON.stringify(dns));
 
     const { code, stdout, stderr } = await cli('incident', 'inc-00000000000000a1');
@@ -83,6 +83,7 @@ describe('faultline incidents and faultline ack', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^Status\s+acknowledged by ops@tty \d+s ago, open for 1h30m \(critical\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Root\s+log1\.example\.com::Service\[unbound\]$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Root alerts\s+log1\.example\.com\/dns  critical for 1h31m: unbound not answering$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\s+runbook: https:\/\/wiki\.example\.com\/runbooks\/dns$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Affected\s+service:mail$/));
     expect(lines).toContainEqual(expect.stringMatching(/^At risk\s+service:shop \(no spare left in group:shop-web; held up by web2\.example\.com::Service\[nginx\]\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^Owners\s+team:netops$/));

@@ -56,6 +56,21 @@ describe('alert state', () => {
     expect(parseEvent({ host: 'h', check: 'c', status: 'critical', raise: '+25h' }, { time: 0 })).toMatchObject({ ok: true, event: { raise: { kind: 'after' } } });
   });
 
+  it('carries a runbook link, refuses one that is no http(s) URL, and takes a new one as a change, not a refresh', () => {
+    expect(event({ runbook: 'https://wiki.example.com/runbooks/mysql' }).runbook).toBe('https://wiki.example.com/runbooks/mysql');
+    for (const [runbook, reason] of [
+      ['javascript:alert(1)', 'runbook: runbook must be an http or https URL'],
+      ['wiki/runbooks/mysql', 'runbook: runbook must be an http or https URL'],
+      [`https://example.com/${'x'.repeat(2048)}`, 'runbook: runbook is longer than 2048 characters'],
+    ]) {
+      expect(parseEvent({ host: 'h', check: 'c', status: 'critical', runbook }, { time: 0 })).toEqual({ ok: false, reason });
+    }
+    const first = (applyEvent(undefined, event({ time: '2026-11-21T10:00:00Z', runbook: 'https://wiki.example.com/a' }), 1) as { record: AlertRecord }).record;
+    expect(first.runbook).toBe('https://wiki.example.com/a');
+    expect(applyEvent(first, event({ time: '2026-11-21T10:01:00Z', runbook: 'https://wiki.example.com/a' }), 2)).toEqual({ effect: 'refreshed' });
+    expect(applyEvent(first, event({ time: '2026-11-21T10:01:00Z', runbook: 'https://wiki.example.com/b' }), 2)).toMatchObject({ effect: 'changed', statusChanged: false, record: { runbook: 'https://wiki.example.com/b' } });
+  });
+
   it('gives every alert id a distinct, valid KV key', () => {
     const valid = /^[-/_=.A-Za-z0-9]+$/;
     fc.assert(

@@ -116,6 +116,16 @@ describe('Alertmanager webhook payload → events', () => {
     expect(mapOne({ ...firing, annotations: {} })).not.toHaveProperty('event.text');
   });
 
+  it("carries the runbook_url annotation as the event's runbook, and leaves out one that is no web link (not the alert)", () => {
+    const linked = { ...firing, annotations: { ...firing.annotations, runbook_url: ' https://runbooks.example.com/mysql-down ' } };
+    expect((mapOne(linked) as { event: Record<string, unknown> }).event.runbook).toBe('https://runbooks.example.com/mysql-down');
+    for (const bad of ['javascript:alert(1)', 'runbooks/mysql', `https://example.com/${'x'.repeat(2048)}`]) {
+      const mapped = mapOne({ ...firing, annotations: { ...firing.annotations, runbook_url: bad } }) as { event: Record<string, unknown> };
+      expect(mapped.event).toMatchObject({ host: 'db1.example.com', check: 'MySQLDown' });
+      expect(mapped.event).not.toHaveProperty('runbook');
+    }
+  });
+
   it('leaves out the id without a fingerprint', () => {
     const { fingerprint: _, ...alert } = firing;
     expect(mapOne(alert)).not.toHaveProperty('event.id');

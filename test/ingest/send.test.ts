@@ -24,7 +24,7 @@ describe('faultline send against a real JetStream', () => {
 
   it('stores the event the flags describe and prints where', async () => {
     const args = ['send', '--host', 'db1.example.com', '--check', 'mysql', '--status', '2', '--raise', '+5m', '--ttl', '10m'];
-    const { code, stdout, stderr } = await runCli([...args, '--text', 'connection refused', '--tag', 'dc=dc1', '--tag', 'rack=r1=a', '--entity', 'db1.example.com/Service[mysql]'], testEnv());
+    const { code, stdout, stderr } = await runCli([...args, '--text', 'connection refused', '--runbook', 'https://wiki.example.com/runbooks/mysql', '--tag', 'dc=dc1', '--tag', 'rack=r1=a', '--entity', 'db1.example.com/Service[mysql]'], testEnv());
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toBe('accepted: faultline.events.cli seq 1\n');
@@ -39,6 +39,7 @@ describe('faultline send against a real JetStream', () => {
       raise: '+5m',
       ttl: '10m',
       text: 'connection refused',
+      runbook: 'https://wiki.example.com/runbooks/mysql',
       tags: { dc: 'dc1', rack: 'r1=a' },
       entity: 'db1.example.com/Service[mysql]',
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -84,6 +85,9 @@ describe('faultline send against a real JetStream', () => {
       SERVICEOUTPUT: 'CRITICAL - Cant connect to local MySQL server through socket /run/mysqld/mysqld.sock (2)',
       HOSTSTATE: 'UNREACHABLE',
       HOSTOUTPUT: 'CRITICAL - Host Unreachable (10.0.0.5)',
+      SERVICENOTESURL: 'https://wiki.example.com/runbooks/mysql',
+      // A host without notes_url: the macro expands to nothing.
+      HOSTNOTESURL: '',
     };
     for (const name of commands.keys()) {
       const line = commands
@@ -103,6 +107,7 @@ describe('faultline send against a real JetStream', () => {
       ['faultline.events.nagios', 'db1.example.com', 'host', 'UNREACHABLE', 'unknown'],
     ]);
     expect(stored[0]!.body.text).toBe(macros.SERVICEOUTPUT);
+    expect(stored.map((m) => m.body.runbook)).toEqual(['https://wiki.example.com/runbooks/mysql', undefined]);
   });
 
   it('refuses a bad flag with one line naming it, exit 2, storing nothing', async () => {

@@ -18,6 +18,7 @@ const grafana = {
   status: '$.status',
   statusMap: { firing: 'critical', resolved: 'ok' },
   text: '$.annotations.summary',
+  runbook: '$.annotations.runbook_url',
   time: '$.startsAt',
   id: ['$.fingerprint', '$.status'],
   tags: '$.labels',
@@ -39,7 +40,7 @@ const grafanaBody = (alerts: unknown[]) => ({ receiver: 'faultline', status: 'fi
 const db1Alert = {
   status: 'firing',
   labels: { alertname: 'HighLatency', host: 'db1.example.com', team: 'dba' },
-  annotations: { summary: 'p99 above 2s' },
+  annotations: { summary: 'p99 above 2s', runbook_url: 'https://runbooks.example.com/latency' },
   startsAt: '2026-11-21T10:00:00Z',
   fingerprint: 'f00d',
 };
@@ -66,6 +67,7 @@ describe('webhook field mappings', () => {
         check: 'HighLatency',
         status: 'critical',
         text: 'p99 above 2s',
+        runbook: 'https://runbooks.example.com/latency',
         time: '2026-11-21T10:00:00Z',
         id: 'f00d:firing',
         tags: { alertname: 'HighLatency', host: 'db1.example.com', team: 'dba' },

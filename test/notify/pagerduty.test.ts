@@ -147,6 +147,20 @@ describe('the PagerDuty channel on a real HTTP receiver standing in for the Even
     expect(collector.received).toHaveLength(0);
   });
 
+  it("links each root alert's runbook beside the incident, so the responder's next click is what to do", async () => {
+    collector = await startCollector(() => 202);
+    const base = aNotification();
+    const linked = aNotification({ incident: { ...base.incident, rootAlerts: [{ id: 'db1.example.com/mysql', status: 'critical', runbook: 'https://wiki.example.com/runbooks/mysql' }] } });
+    await pagerduty(collector.url, { routingKey: ROUTING_KEY }).send(linked);
+    await pagerduty(collector.url, { routingKey: ROUTING_KEY }, { incidentUrl: 'https://faultline.example.com/incidents/{id}' }).send(linked);
+    const [bare, both] = events() as { links?: unknown }[];
+    expect(bare!.links).toEqual([{ href: 'https://wiki.example.com/runbooks/mysql', text: 'runbook for db1.example.com/mysql' }]);
+    expect(both!.links).toEqual([
+      { href: 'https://faultline.example.com/incidents/inc-00000000000000d1', text: 'faultline incident inc-00000000000000d1' },
+      { href: 'https://wiki.example.com/runbooks/mysql', text: 'runbook for db1.example.com/mysql' },
+    ]);
+  });
+
   it('sends no note: its Events API cannot add one, and a note pages nobody', async () => {
     collector = await startCollector(() => 202);
     const note = aNotification({ kind: 'update', change: 'note', reason: 'ops: failing over', note: { by: 'ops', text: 'failing over', at: '2026-12-07T10:00:00.000Z' } });

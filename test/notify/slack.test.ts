@@ -91,6 +91,14 @@ describe('the Slack channel on a real HTTP receiver standing in for an incoming 
     expect(text).toContain('open for 4h and nobody has acknowledged it');
   });
 
+  it("shows the root alerts' runbooks, each once", async () => {
+    const base = aNotification();
+    const runbook = 'https://wiki.example.com/runbooks/mysql';
+    const twice = aNotification({ incident: { ...base.incident, rootAlerts: [{ id: 'db1/mysql', status: 'critical', runbook }, { id: 'db1/mysql-repl', status: 'critical', runbook }, { id: 'db1/disk', status: 'warning' }] } });
+    expect(facts(twice, undefined)).toContainEqual({ label: 'Runbook', items: [runbook] });
+    expect(facts(base, undefined).map((f) => f.label)).not.toContain('Runbook');
+  });
+
   it('a note says who wrote it and what', async () => {
     collector = await startCollector();
     const channel = createChannel({ name: 'chat', type: 'slack', url: collector.url });

@@ -35,6 +35,7 @@ export const Alert: AlertResolvers = {
   mappedBy: ({ decision }) => upper(decision?.mappedBy ?? 'unmapped'),
   unknownEntity: ({ record, decision }) => (record.entity !== undefined && decision !== undefined && decision.mappedBy !== 'entity' ? record.entity : null),
   text: ({ record }) => record.text ?? null,
+  runbook: ({ record }) => record.runbook ?? null,
   since: ({ record }) => isoTime(record.since),
   lastSeen: ({ record }) => isoTime(record.time),
   tags: ({ record }) => Object.entries(record.tags).map(([key, value]) => ({ key, value })),

@@ -37,6 +37,8 @@ export type Alert = {
   mapped: Scalars['Boolean']['output'];
   mappedBy: AlertMapping;
   reason?: Maybe<SuppressionReason>;
+  /** What to do about it: the link its newest event gave (runbook, Alertmanager's runbook_url annotation). */
+  runbook?: Maybe<Scalars['String']['output']>;
   /** When the status last changed. */
   since: Scalars['DateTime']['output'];
   status: Status;
@@ -940,6 +942,7 @@ export type AlertResolvers<ContextType = ApiContext, ParentType extends Resolver
   mapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   mappedBy?: Resolver<ResolversTypes['AlertMapping'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['SuppressionReason']>, ParentType, ContextType>;
+  runbook?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
   suppressed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;

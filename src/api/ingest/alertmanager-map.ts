@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
-import { normaliseStatus, type Status } from '../../correlator/event.ts';
+import { adaptedRunbook, normaliseStatus, type Status } from '../../correlator/event.ts';
 import { describeAt } from '../../zod-issues.ts';
 import type { Candidate } from './store.ts';
 
@@ -114,6 +114,9 @@ export function alertToEvent(alert: AlertmanagerAlert, receiver: string, options
   if (event.time === undefined) delete event.time;
   const text = TEXT_ANNOTATIONS.map((name) => nonEmpty(alert.annotations[name])).find((t) => t !== undefined);
   if (text !== undefined) event.text = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+  // Prometheus' convention for what to do about an alert; one that is no web link is left out, not the alert.
+  const runbook = adaptedRunbook(alert.annotations.runbook_url);
+  if (runbook !== undefined) event.runbook = runbook;
   // Alertmanager repeats a group's alerts on every notification; the same alert in the same state is one event.
   if (alert.fingerprint) event.id = `${alert.fingerprint}:${alert.status}:${alert.startsAt}`;
   return { event };

@@ -1,11 +1,13 @@
 import type { WebhookMapping } from '../../config/schema.ts';
+import { adaptedRunbook } from '../../correlator/event.ts';
 import type { Candidate } from './store.ts';
 
 /**
  * A generic JSON webhook into events, by the field mapping configured for it (`ingest.webhooks`), purely. A
  * reference is a path when it starts with `$` (`$.labels.host` into the item, `$$.receiver` into the whole body;
  * a segment of digits indexes an array) and a constant otherwise. host, check and status are required: an item
- * without one is dead-lettered with the reason; text, time, entity, id and tags are left out when missing.
+ * without one is dead-lettered with the reason; text, runbook, time, entity, id and tags are left out when missing
+ * (and a runbook that is no http(s) link too).
  */
 
 const MAX_TEXT = 4096;
@@ -55,6 +57,8 @@ export function itemToEvent(mapping: WebhookMapping, item: unknown, body: unknow
   };
   const text = optionalScalar(mapping.text, item, body);
   if (text !== undefined) event.text = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+  const runbook = adaptedRunbook(optionalScalar(mapping.runbook, item, body));
+  if (runbook !== undefined) event.runbook = runbook;
   const entity = optionalScalar(mapping.entity, item, body);
   if (entity !== undefined) event.entity = entity;
   if (time !== undefined) event.time = time;

@@ -89,6 +89,7 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
   for (const alertId of i.rootAlerts) {
     const a = alerts.get(alertId);
     rows.push([alertId === i.rootAlerts[0] ? 'Root alerts' : '', a ? `${alertId}  ${a.status} for ${formatDuration(now - a.since)}${a.text ? `: ${a.text}` : ''}` : `${alertId}  (no longer kept)`]);
+    if (a?.runbook) rows.push(['', `  runbook: ${a.runbook}`]);
   }
   rows.push(['Affected', i.affectedServices.length > 0 ? i.affectedServices.join(', ') : 'no service']);
   // What one more failure takes down is a question while it is open.

@@ -20,6 +20,7 @@ export interface SendOptions {
   raise?: string;
   ttl?: string;
   text?: string;
+  runbook?: string;
   tag?: string[];
   entity?: string;
   id?: string;
@@ -60,6 +61,8 @@ export function buildEvent(options: SendOptions): Record<string, unknown> {
   if (options.raise !== undefined) event.raise = options.raise;
   if (options.ttl !== undefined) event.ttl = options.ttl;
   if (options.text !== undefined) event.text = options.text;
+  // Empty is none: a Nagios macro of a service without notes_url expands to nothing.
+  if (options.runbook) event.runbook = options.runbook;
   if (options.tag !== undefined) event.tags = parseTags(options.tag);
   if (options.entity !== undefined) event.entity = options.entity;
   if (options.id !== undefined) event.id = options.id;

@@ -67,6 +67,11 @@ export function pagerdutyEvent(notification: Notification, action: 'trigger' | '
   if (action !== 'trigger') return { routing_key: routingKey, event_action: action, dedup_key: dedupKey };
   const { incident } = notification;
   const summary = notification.reason ? `${notification.summary} (${notification.reason})` : notification.summary;
+  // The responder's two next clicks: the incident in faultline, and what to do (each root alert's runbook).
+  const links = [
+    ...(link ? [{ href: link, text: `faultline incident ${incident.id}` }] : []),
+    ...incident.rootAlerts.flatMap((a) => (a.runbook ? [{ href: a.runbook, text: `runbook for ${a.id}` }] : [])),
+  ];
   return {
     routing_key: routingKey,
     event_action: 'trigger',
@@ -91,7 +96,8 @@ export function pagerdutyEvent(notification: Notification, action: 'trigger' | '
         ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
       },
     },
-    ...(link ? { links: [{ href: link, text: `faultline incident ${incident.id}` }], client_url: link } : {}),
+    ...(links.length > 0 ? { links } : {}),
+    ...(link ? { client_url: link } : {}),
     client: 'faultline',
   };
 }
