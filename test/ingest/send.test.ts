@@ -89,6 +89,8 @@ describe('faultline send against a real JetStream', () => {
       // A host without notes_url: the macro expands to nothing.
       HOSTNOTESURL: '',
     };
+    // A relative notes_url: the alert goes, without the link (the warning goes to Nagios' log).
+    const relative = { ...macros, SERVICENOTESURL: '/nagios/docs/mysql.html' };
     for (const name of commands.keys()) {
       const line = commands
         .get(name)!
@@ -108,6 +110,16 @@ describe('faultline send against a real JetStream', () => {
     ]);
     expect(stored[0]!.body.text).toBe(macros.SERVICEOUTPUT);
     expect(stored.map((m) => m.body.runbook)).toEqual(['https://wiki.example.com/runbooks/mysql', undefined]);
+
+    const line = commands
+      .get('faultline-service')!
+      .replace(/^\S+\/faultline --config \S+/, `"${process.execPath}" "${BIN}"`)
+      .replace(/\$([A-Z]+)\$/g, (_, macro: string) => relative[macro as keyof typeof relative]!);
+    const run = spawnSync('sh', ['-c', line], { env: testEnv(), cwd: mkdtempSync(join(tmpdir(), 'faultline-nagios-')), encoding: 'utf8' });
+    expect(run).toMatchObject({ status: 0, stderr: 'faultline: --runbook "/nagios/docs/mysql.html" is no http(s) URL of at most 2048 characters; sent without it\n' });
+    const last = (await events()).at(-1)!;
+    expect(last.body).toMatchObject({ check: 'MySQL connections', status: 'CRITICAL' });
+    expect(last.body).not.toHaveProperty('runbook');
   });
 
   it('refuses a bad flag with one line naming it, exit 2, storing nothing', async () => {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { BusUnavailableError, InvalidEventError, publishEvent } from '../../bus/publish-event.ts';
 import { connectNats } from '../../bus/nats.ts';
 import { withoutCredentials } from '../../redact.ts';
-import { eventSchema, pointlessRaise } from '../../correlator/event.ts';
+import { adaptedRunbook, eventSchema, pointlessRaise, RUNBOOK_CHARS } from '../../correlator/event.ts';
 import { loadRuntime, UsageError, type GlobalOptions } from '../runtime.ts';
 
 /**
@@ -61,8 +61,13 @@ export function buildEvent(options: SendOptions): Record<string, unknown> {
   if (options.raise !== undefined) event.raise = options.raise;
   if (options.ttl !== undefined) event.ttl = options.ttl;
   if (options.text !== undefined) event.text = options.text;
-  // Empty is none: a Nagios macro of a service without notes_url expands to nothing.
-  if (options.runbook) event.runbook = options.runbook;
+  if (options.runbook) {
+    // Empty is none (a Nagios macro of a service without notes_url expands to nothing), and a link that will not
+    // do (a relative notes_url) is left out with a warning: the alert matters more than its link.
+    const runbook = adaptedRunbook(options.runbook);
+    if (runbook !== undefined) event.runbook = runbook;
+    else process.stderr.write(`faultline: --runbook "${options.runbook}" is no http(s) URL of at most ${RUNBOOK_CHARS} characters; sent without it\n`);
+  }
   if (options.tag !== undefined) event.tags = parseTags(options.tag);
   if (options.entity !== undefined) event.entity = options.entity;
   if (options.id !== undefined) event.id = options.id;
