@@ -47,13 +47,13 @@ const ping = (h: string, status: AlertRecord['status'] = 'critical', since = 0):
 });
 
 /** The estate through time: failing hosts in, plans out, incidents kept as the reconciler would store them. */
-function estate(input: Partial<PlanInput> = {}) {
+function estate(input: Partial<PlanInput> = {}, on: AlertMapper = mapper) {
   const stored = new Map<string, Incident>();
   return {
     stored,
     plan(failing: readonly string[], now: number): Plan {
       const records = failing.map((h) => ping(h));
-      const analysis = attribute(analyse({ alerts: new PlacedAlerts(mapper, 'critical', records) }));
+      const analysis = attribute(analyse({ alerts: new PlacedAlerts(on, 'critical', records) }));
       const plan = planIncidents({
         analysis,
         open: [...stored.values()].filter((i) => i.status !== 'resolved'),
@@ -245,25 +245,9 @@ describe('page storms', () => {
       members: pool.map((h) => ({ group: 'group:pool', member: h })),
       teams: ['web', 'shop'].map((t) => ({ id: `team:${t}`, name: t, contacts: [] })),
     });
-    const poolMapper = new AlertMapper(poolTopology, []);
-    const stored = new Map<string, Incident>();
-    const plan = (failing: readonly string[], now: number): Plan => {
-      const records = failing.map((h) => ping(h));
-      const analysis = attribute(analyse({ alerts: new PlacedAlerts(poolMapper, 'critical', records) }));
-      const p = planIncidents({
-        analysis,
-        open: [...stored.values()].filter((i) => i.status !== 'resolved'),
-        alerts: new Map(records.map((r) => [r.id, r])),
-        known: (id) => stored.has(id),
-        rootSeen: new Map(analysis.units.map((u) => [u.key, 0])),
-        now,
-        settleMs: 0,
-        storm: { pages: 3, windowMs: 10 * minute },
-      });
-      for (const w of p.writes) stored.set(w.incident.id, w.incident);
-      return p;
-    };
-    const storm = () => [...stored.values()].find((i) => i.storm)!;
+    const e = estate({}, new AlertMapper(poolTopology, []));
+    const plan = e.plan;
+    const storm = () => e.storms()[0]!;
 
     const paged = plan(pool.slice(0, 4), minute);
     expect(told(paged)).toEqual(['page team:web storm']);
