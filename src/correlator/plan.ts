@@ -227,9 +227,9 @@ export function planIncidents(input: PlanInput): Plan {
     write({ ...incident, acknowledgementTold: true }, 'updated', true);
   }
 
-  // Someone wrote a note for the incident's teams: each hears it once (its dedup key ends in the note's number).
+  // Someone wrote a note for the incident's teams: each hears it once (its dedup key ends in the note's number). One
+  // that resolved in this run is told too: the note was written while it was open (a resolved one takes no tell).
   for (const incident of [...current.values()]) {
-    if (incident.status === 'resolved') continue;
     const due = notesToTell(incident);
     if (due.length === 0) continue;
     for (const note of due) tell(incident, 'update', toldTeams(incident), { reason: `${note.by}: ${note.text}`, change: 'note', nth: note.n, note });

@@ -407,9 +407,18 @@ describe('decisions and incidents on the example estate', () => {
     const write = plan.writes.find((w) => w.incident.id === db1!.id)!;
     expect(write).toMatchObject({ change: 'updated', quiet: true });
     expect(write.incident.notes!.map((n) => n.told)).toEqual([undefined, true]);
-    // Told, it is not told again; nor is a note on a resolved incident.
+    // Told, it is not told again.
     expect(planIncidents({ ...input, open: [write.incident], now: 44_000 }).notifications.filter((n) => n.change === 'note')).toEqual([]);
-    expect(planIncidents({ ...input, open: [{ ...noted, status: 'resolved' }], now: 44_000 }).notifications.filter((n) => n.change === 'note')).toEqual([]);
+    // db1 recovers in the run that would tell the note: its teams hear both, and the incident is stored resolved.
+    const recovered = attributed({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql', 'ok')] });
+    const closing = planIncidents({ ...input, analysis: recovered, alerts: new Map([['db1.example.com/mysql', alert('db1.example.com', 'mysql', 'ok')]]), open: [noted], now: 44_000 });
+    expect(closing.notifications.map((n) => `${n.kind}${n.change ? `/${n.change}` : ''} ${n.team}`)).toEqual([
+      'resolved team:dba',
+      'resolved team:mail-team',
+      'update/note team:dba',
+      'update/note team:mail-team',
+    ]);
+    expect(closing.writes).toMatchObject([{ change: 'resolved', incident: { status: 'resolved', notes: [{ n: 1 }, { n: 2, told: true }] } }]);
   });
 
   it('the same failure decided twice gets the same incident id and dedup keys', () => {
