@@ -43,6 +43,8 @@ export interface Incident {
    * stored before it was added.
    */
   servicesAtRisk?: string[];
+  /** Hosts and resources marked critical that one more failure would take down, as servicesAtRisk. */
+  criticalAtRisk?: string[];
   /** The groups with no spare left because of the root, up to now. */
   groupsWithoutSpare?: string[];
   /** Their members still up: each is now a single point of failure (do not touch them). */
@@ -146,6 +148,9 @@ export const listsPart = (incident: Incident): boolean => suppressedTotal(incide
 export function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** What is left at risk, as one list: the services, then the critical equipment, marked so. */
+export const atRiskNames = (services: readonly string[], critical: readonly string[] = []): string[] => [...services, ...critical.map((id) => `${id} (critical)`)];
 
 /** "service:mail at risk: no spare left in group:service:mail" (the first five of each). */
 export function atRiskText(services: readonly string[], groups: readonly string[]): string {

@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { atRiskText, extendTimeline, firstFive, incidentId, listSuppressed, pagedTeams, sameList, suppressedTotal, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { atRiskNames, atRiskText, extendTimeline, firstFive, incidentId, listSuppressed, pagedTeams, sameList, suppressedTotal, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
 
@@ -332,6 +332,7 @@ function suppressedByUnit(analysis: Analysis): string[][] {
 interface Blast {
   affectedServices: string[];
   servicesAtRisk: string[];
+  criticalAtRisk: string[];
   groupsWithoutSpare: string[];
   holdingUp: string[];
   owners: string[];
@@ -340,7 +341,7 @@ interface Blast {
 
 /** Affected services (down because of the unit, or degraded by a soft need of something that is) and teams. */
 function blast(analysis: Analysis, unit: RootUnit): Blast {
-  if (!unit.mapped) return { affectedServices: [], servicesAtRisk: [], groupsWithoutSpare: [], holdingUp: [], owners: [], stakeholders: [] };
+  if (!unit.mapped) return { affectedServices: [], servicesAtRisk: [], criticalAtRisk: [], groupsWithoutSpare: [], holdingUp: [], owners: [], stakeholders: [] };
   const t = analysis.topology;
   const down = downBecauseOf(analysis, unit);
   const services = new Set<number>();
@@ -353,6 +354,7 @@ function blast(analysis: Analysis, unit: RootUnit): Blast {
     affectedServices: t.idsOf(services).sort(),
     // A degraded service listed as affected is not listed again as at risk.
     servicesAtRisk: t.idsOf(risk.services.filter((v) => !services.has(v))).sort(),
+    criticalAtRisk: t.idsOf(risk.critical).sort(),
     groupsWithoutSpare: t.idsOf(risk.groups).sort(),
     holdingUp: t.idsOf(risk.holding).sort(),
     owners: owners.sort(),
@@ -381,7 +383,8 @@ function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: 
     updatedAt: now,
     timeline: [{ at: now, change: 'opened', text: `${unit.entities.join(', ')} failing (${unit.alerts.join(', ')})` }],
   };
-  if (b.servicesAtRisk.length > 0) incident.timeline.push({ at: now, change: 'updated', text: atRiskText(b.servicesAtRisk, b.groupsWithoutSpare) });
+  const atRiskNow = atRiskNames(b.servicesAtRisk, b.criticalAtRisk);
+  if (atRiskNow.length > 0) incident.timeline.push({ at: now, change: 'updated', text: atRiskText(atRiskNow, b.groupsWithoutSpare) });
   return incident;
 }
 
@@ -399,13 +402,17 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const listed = listSuppressed([...suppressed, ...kept]);
   const sameSuppressed = sameList(incident.suppressed, listed.suppressed) && suppressedTotal(incident) === listed.suppressedCount;
   const sameRisk =
-    sameList(incident.servicesAtRisk ?? [], b.servicesAtRisk) && sameList(incident.groupsWithoutSpare ?? [], b.groupsWithoutSpare) && sameList(incident.holdingUp ?? [], b.holdingUp);
+    sameList(incident.servicesAtRisk ?? [], b.servicesAtRisk) &&
+    sameList(incident.criticalAtRisk ?? [], b.criticalAtRisk) &&
+    sameList(incident.groupsWithoutSpare ?? [], b.groupsWithoutSpare) &&
+    sameList(incident.holdingUp ?? [], b.holdingUp);
   if (!rootChanged && !affectedGrew && sameSuppressed && sameRisk && incident.severity === unit.severity) return undefined;
   const next: Incident = { ...incident, ...listed, severity: unit.severity, updatedAt: now };
   if (!sameRisk) {
     // What is at risk is what is true now: a spare that came back takes its services off the list.
-    const newlyAtRisk = b.servicesAtRisk.filter((id) => !(incident.servicesAtRisk ?? []).includes(id));
-    Object.assign(next, { servicesAtRisk: b.servicesAtRisk, groupsWithoutSpare: b.groupsWithoutSpare, holdingUp: b.holdingUp });
+    const before = new Set(atRiskNames(incident.servicesAtRisk ?? [], incident.criticalAtRisk ?? []));
+    const newlyAtRisk = atRiskNames(b.servicesAtRisk, b.criticalAtRisk).filter((name) => !before.has(name));
+    Object.assign(next, { servicesAtRisk: b.servicesAtRisk, criticalAtRisk: b.criticalAtRisk, groupsWithoutSpare: b.groupsWithoutSpare, holdingUp: b.holdingUp });
     if (newlyAtRisk.length > 0) next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: atRiskText(newlyAtRisk, b.groupsWithoutSpare) });
   }
   if (rootChanged) {
@@ -453,7 +460,7 @@ function notification(
 ): Notification {
   const services = incident.affectedServices;
   const verb = kind === 'resolved' ? 'recovered' : 'is failing';
-  const atRiskNow = kind === 'resolved' ? [] : (incident.servicesAtRisk ?? []);
+  const atRiskNow = kind === 'resolved' ? [] : atRiskNames(incident.servicesAtRisk ?? [], incident.criticalAtRisk ?? []);
   const atRiskPart = atRiskNow.length === 0 ? '' : `; ${firstFive(atRiskNow)} at risk (no spare left)`;
   const affected = (services.length === 0 ? 'no service affected' : `${services.length} service${services.length > 1 ? 's' : ''} affected (${firstFive(services)})`) + atRiskPart;
   const n: Notification = {
@@ -469,6 +476,7 @@ function notification(
       suppressedCount: suppressedTotal(incident),
       affectedServices: services,
       servicesAtRisk: incident.servicesAtRisk ?? [],
+      criticalAtRisk: incident.criticalAtRisk ?? [],
       holdingUp: incident.holdingUp ?? [],
       owners: incident.owners,
       stakeholders: incident.stakeholders,

@@ -18,6 +18,7 @@ export const publishedIncident = z.object({
   suppressedCount: z.number().int().nonnegative().optional(),
   affectedServices: ids,
   servicesAtRisk: ids.optional(),
+  criticalAtRisk: ids.optional(),
   groupsWithoutSpare: ids.optional(),
   holdingUp: ids.optional(),
   owners: ids,

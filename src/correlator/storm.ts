@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
 import { KIND, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
-import { atRiskText, extendTimeline, firstFive, incidentId, pagedTeams, sameList, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+import { atRiskNames, atRiskText, extendTimeline, firstFive, incidentId, pagedTeams, sameList, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
 
 /**
  * Page storms: when one team would be paged more than `pages` times within `window` by incidents the graph cannot
@@ -261,14 +261,18 @@ function withRisk(storm: Incident, members: readonly Incident[], now: number): I
   const affected = new Set(storm.affectedServices);
   const union = (pick: (i: Incident) => readonly string[] | undefined) => [...new Set(members.flatMap((i) => pick(i) ?? []))].sort().slice(0, SUPPRESSED_LIMIT);
   const services = union((i) => i.servicesAtRisk).filter((id) => !affected.has(id));
+  const critical = union((i) => i.criticalAtRisk);
   const groups = union((i) => i.groupsWithoutSpare);
   const holding = union((i) => i.holdingUp);
-  if (sameList(storm.servicesAtRisk ?? [], services) && sameList(storm.groupsWithoutSpare ?? [], groups) && sameList(storm.holdingUp ?? [], holding)) return undefined;
-  const before = new Set(storm.servicesAtRisk ?? []);
-  const newly = services.filter((id) => !before.has(id));
+  const same =
+    sameList(storm.servicesAtRisk ?? [], services) && sameList(storm.criticalAtRisk ?? [], critical) && sameList(storm.groupsWithoutSpare ?? [], groups) && sameList(storm.holdingUp ?? [], holding);
+  if (same) return undefined;
+  const before = new Set(atRiskNames(storm.servicesAtRisk ?? [], storm.criticalAtRisk ?? []));
+  const newly = atRiskNames(services, critical).filter((name) => !before.has(name));
   return {
     ...storm,
     servicesAtRisk: services,
+    criticalAtRisk: critical,
     groupsWithoutSpare: groups,
     holdingUp: holding,
     updatedAt: now,

@@ -15,6 +15,8 @@ export interface AtRisk {
   groups: number[];
   /** Services still up that would go down with one of those groups. */
   services: number[];
+  /** Hosts and resources marked critical, still up, that would go down with one of them. */
+  critical: number[];
   /** The up members of those groups: each is now a single point of failure for them (do not touch). */
   holding: number[];
 }
@@ -43,10 +45,10 @@ export function atRisk(topology: Topology, down: Uint8Array, near: ArrayLike<num
     }
   }
   const union = withScratch(topology, (scratch) => unionOfCascades(topology, down, groups, membersDown, scratch));
-  const services = union ?? exactServices(topology, down, groups, membersDown);
+  const { services, critical } = union ?? exactCascades(topology, down, groups, membersDown);
   const holding = new Set<number>();
   for (const g of groups) for (let i = members.offsets[g]!; i < members.offsets[g + 1]!; i++) if (!down[members.targets[i]!]) holding.add(members.targets[i]!);
-  return { groups, services, holding: [...holding] };
+  return { groups, services, critical, holding: [...holding] };
 }
 
 /** atRisk of a down set given as a list (impact's question): all of it is near. */
@@ -57,22 +59,33 @@ export function atRiskOfDown(topology: Topology, down: ArrayLike<number>): AtRis
 }
 
 /**
- * The services of all the groups' cascades at once, in one propagation: a group one member short is entered as soon
+ * What all the groups' cascades take down (services, critical equipment) at once, in one propagation: a group one member short is entered as soon
  * as one member is in (it is then in the cascade of the group that member came from). That is exact unless some group
  * gets two or more of its members from the cascades together; undefined then, and the cascades are worked out one by
  * one. On estates where members share little (the common case) it costs one propagation.
  */
-function unionOfCascades(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number, s: Scratch): number[] | undefined {
+function unionOfCascades(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number, s: Scratch): Threatened | undefined {
   const tail = cascade(topology, down, groups, membersDown, s, true);
   if (tail === undefined) return undefined;
-  const services: number[] = [];
-  for (let i = 0; i < tail; i++) if (topology.kinds[s.queue[i]!] === KIND.service) services.push(s.queue[i]!);
-  return services;
+  const out: Threatened = { services: [], critical: [] };
+  for (let i = 0; i < tail; i++) sortThreatened(topology, s.queue[i]!, out);
+  return out;
+}
+
+/** What at risk lists of a cascade: its services and its critical equipment. */
+interface Threatened {
+  services: number[];
+  critical: number[];
+}
+
+function sortThreatened(topology: Topology, v: number, into: Threatened): void {
+  if (topology.kinds[v] === KIND.service) into.services.push(v);
+  else if (topology.isCriticalEquipment(v)) into.critical.push(v);
 }
 
 /** Each group's cascade on its own. implied is monotone: a group that goes down in an earlier cascade adds nothing. */
-function exactServices(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number): number[] {
-  const services = new Set<number>();
+function exactCascades(topology: Topology, down: Uint8Array, groups: readonly number[], membersDown: (h: number) => number): Threatened {
+  const threatened = new Set<number>();
   const covered = new Set<number>();
   withScratch(topology, (scratch) => {
     for (const g of groups) {
@@ -80,12 +93,14 @@ function exactServices(topology: Topology, down: Uint8Array, groups: readonly nu
       const tail = cascade(topology, down, [g], membersDown, scratch, false)!;
       for (let i = 0; i < tail; i++) {
         const v = scratch.queue[i]!;
-        if (topology.kinds[v] === KIND.service) services.add(v);
-        else if (topology.kinds[v] === KIND.group) covered.add(v);
+        if (topology.kinds[v] === KIND.group) covered.add(v);
+        else threatened.add(v);
       }
     }
   });
-  return [...services];
+  const out: Threatened = { services: [], critical: [] };
+  for (const v of threatened) sortThreatened(topology, v, out);
+  return out;
 }
 
 /**

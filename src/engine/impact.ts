@@ -48,6 +48,8 @@ export interface Impact {
   explanations: ServiceExplanation[];
   /** With the atRisk option: services still up that one more failure would take down (a group they need has no spare left). */
   servicesAtRisk?: string[];
+  /** With the atRisk option: hosts and resources marked critical that one more failure would take down. */
+  criticalAtRisk?: string[];
   /** With the atRisk option: those groups. */
   groupsWithoutSpare?: string[];
   /** With the atRisk option: the up members of those groups, each now a single point of failure. */
@@ -100,13 +102,13 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
 }
 
 /** What the answer to an impact question (asked without `atRisk`) leaves without a spare, worked out afterwards. */
-export function impactAtRisk(topology: Topology, answer: Pick<Impact, 'down' | 'degraded'>): Required<Pick<Impact, 'servicesAtRisk' | 'groupsWithoutSpare' | 'holdingUp'>> {
+export function impactAtRisk(topology: Topology, answer: Pick<Impact, 'down' | 'degraded'>): Required<Pick<Impact, 'servicesAtRisk' | 'criticalAtRisk' | 'groupsWithoutSpare' | 'holdingUp'>> {
   return atRiskIds(topology, topology.resolve(answer.down).indexes, topology.resolve(answer.degraded).indexes);
 }
 
-function atRiskIds(topology: Topology, down: ArrayLike<number>, degraded: ArrayLike<number>): { servicesAtRisk: string[]; groupsWithoutSpare: string[]; holdingUp: string[] } {
+function atRiskIds(topology: Topology, down: ArrayLike<number>, degraded: ArrayLike<number>): Required<Pick<Impact, 'servicesAtRisk' | 'criticalAtRisk' | 'groupsWithoutSpare' | 'holdingUp'>> {
   const risk = atRiskOfDown(topology, down);
   // A degraded service listed as affected is not listed again as at risk.
   const listed = new Set(Array.from(degraded));
-  return { servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
+  return { servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))), criticalAtRisk: topology.idsOf(risk.critical), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
 }

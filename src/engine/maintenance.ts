@@ -52,6 +52,8 @@ export interface CombinedDowntime {
   servicesDownAlready: string[];
   /** Services still up while both are down that one more failure would take down: `ids` left a group they need without a spare. */
   servicesAtRisk: string[];
+  /** Hosts and resources marked critical, still up then, that one more failure would take down. */
+  criticalAtRisk: string[];
   /** Those groups. */
   groupsWithoutSpare: string[];
   /** Their members still up meanwhile: each a single point of failure for the length of the window. */
@@ -73,7 +75,7 @@ export function combinedDowntime(topology: Topology, ids: Iterable<string>, alon
   for (const v of all) allMask[v] = 1;
   // Left without a spare by the window, with everything else that is down then.
   const risk = atRisk(topology, allMask, ownDown);
-  const atRiskIds = { servicesAtRisk: topology.idsOf(risk.services), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
+  const atRiskIds = { servicesAtRisk: topology.idsOf(risk.services), criticalAtRisk: topology.idsOf(risk.critical), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
   if (own.length === 0 || other.length === 0) return { combined: [], services: [], stakeholders: [], servicesDownAlready, ...atRiskIds };
   const apart = new Uint8Array(topology.size);
   for (const v of ownDown) apart[v] = 1;

@@ -65,14 +65,9 @@ export function spofOf(topology: Topology, v: number): Spof {
   for (const d of down) {
     if (d === v) continue;
     if (topology.kinds[d] === KIND.service) services.push(topology.ids[d]!);
-    else if (isCriticalEquipment(topology, d)) critical.push(topology.ids[d]!);
+    else if (topology.isCriticalEquipment(d)) critical.push(topology.ids[d]!);
   }
   return { entity: topology.ids[v]!, services, critical, teams: ownerIds(topology, down), affected: down.length };
-}
-
-function isCriticalEquipment(topology: Topology, v: number): boolean {
-  const k = topology.kinds[v];
-  return topology.critical[v] === 1 && (k === KIND.host || k === KIND.resource);
 }
 
 const counted = new WeakMap<Topology, readonly SpofCount[]>();
@@ -147,7 +142,7 @@ function countSpofs(topology: Topology): SpofCount[] {
     down[v] = 1;
     log[logLength++] = v;
     if (kinds[v] === KIND.service) services++;
-    else if (isCriticalEquipment(topology, v)) critical++;
+    else if (topology.isCriticalEquipment(v)) critical++;
     for (let j = owners.offsets[v]!; j < owners.offsets[v + 1]!; j++) if (teamRefs[owners.targets[j]!]!++ === 0) teams++;
   };
   const propagateFrom = (head: number) => {
@@ -170,7 +165,7 @@ function countSpofs(topology: Topology): SpofCount[] {
       const v = log[--logLength]!;
       down[v] = 0;
       if (kinds[v] === KIND.service) services--;
-      else if (isCriticalEquipment(topology, v)) critical--;
+      else if (topology.isCriticalEquipment(v)) critical--;
       for (let j = owners.offsets[v]!; j < owners.offsets[v + 1]!; j++) if (--teamRefs[owners.targets[j]!]! === 0) teams--;
       for (let j = memberOf.offsets[v]!; j < memberOf.offsets[v + 1]!; j++) {
         const g = memberOf.targets[j]!;
@@ -184,7 +179,7 @@ function countSpofs(topology: Topology): SpofCount[] {
     for (let i = comps.members.offsets[c]!; i < comps.members.offsets[c + 1]!; i++) {
       const x = comps.members.targets[i]!;
       const otherServices = services - (kinds[x] === KIND.service ? 1 : 0);
-      const otherCritical = critical - (isCriticalEquipment(topology, x) ? 1 : 0);
+      const otherCritical = critical - (topology.isCriticalEquipment(x) ? 1 : 0);
       if (otherServices > 0 || otherCritical > 0) {
         result.push({ entity: x, services: otherServices, critical: otherCritical, teams, affected: logLength });
       }

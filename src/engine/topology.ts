@@ -163,6 +163,12 @@ export class Topology {
     return this.kinds[v] === KIND.service;
   }
 
+  /** A host or resource marked critical: what counts besides services for SPOFs and at risk (design section 5). */
+  isCriticalEquipment(v: number): boolean {
+    const k = this.kinds[v];
+    return this.critical[v] === 1 && (k === KIND.host || k === KIND.resource);
+  }
+
   /** The ids that name entities, as indexes, and the ids that do not. Duplicates collapse, order is kept. */
   resolve(ids: Iterable<string>): { indexes: number[]; unknown: string[] } {
     const indexes: number[] = [];

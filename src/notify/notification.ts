@@ -30,6 +30,8 @@ export const notificationSchema = z.object({
     affectedServices: z.array(z.string()),
     /** Services still up with no spare left because of the root: one more failure takes them down (absent before it was added). */
     servicesAtRisk: z.array(z.string()).optional(),
+    /** Hosts and resources marked critical that one more failure would take down, as servicesAtRisk (absent before it was added). */
+    criticalAtRisk: z.array(z.string()).optional(),
     /** What still holds those services up: each a single point of failure now (absent before it was added). */
     holdingUp: z.array(z.string()).optional(),
     owners: z.array(z.string()),

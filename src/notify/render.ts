@@ -1,3 +1,4 @@
+import { atRiskNames } from '../correlator/incident.ts';
 import { suppressedCount, type Notification, type NotificationKind } from './notification.ts';
 
 /**
@@ -79,14 +80,15 @@ export function facts(notification: Notification, link: string | undefined, max 
   const rootAlerts = incident.rootAlerts.map((a) => `${a.id} (${a.status})${a.text ? `: ${a.text}` : ''}`);
   const suppressed = suppressedCount(incident);
   const storm = incident.storm;
+  const atRisk = notification.kind === 'resolved' ? [] : atRiskNames(incident.servicesAtRisk ?? [], incident.criticalAtRisk ?? []);
   const all: Fact[] = [
     { label: storm ? 'Root causes' : 'Root', items: cut(incident.root, max) },
     { label: 'Incidents in the storm', items: storm ? [`${storm.memberCount} (${cut(storm.members, 5).join(', ')})`] : [] },
     { label: 'Root alerts', items: cut(rootAlerts, max) },
     { label: 'Runbook', items: cut([...new Set(incident.rootAlerts.flatMap((a) => (a.runbook ? [a.runbook] : [])))], max) },
     { label: 'Affected services', items: cut(incident.affectedServices, max) },
-    { label: 'At risk (no spare left)', items: notification.kind === 'resolved' ? [] : cut(incident.servicesAtRisk ?? [], max) },
-    { label: 'Holding them up (do not touch)', items: notification.kind === 'resolved' || (incident.servicesAtRisk ?? []).length === 0 ? [] : cut(incident.holdingUp ?? [], max) },
+    { label: 'At risk (no spare left)', items: cut(atRisk, max) },
+    { label: 'Holding them up (do not touch)', items: atRisk.length === 0 ? [] : cut(incident.holdingUp ?? [], max) },
     { label: 'Owners', items: cut(incident.owners, max) },
     { label: 'Stakeholders', items: cut(incident.stakeholders, max) },
     { label: 'Suppressed alerts', items: suppressed === 0 ? [] : [`${suppressed} (${cut(incident.suppressed, 5).join(', ')})`] },

@@ -54,10 +54,11 @@ describe('GraphQL graph answers on a real-Puppet estate', () => {
   });
 
   it('one MySQL down of two takes no service down; both down take mail down, with who to call and why', async () => {
-    const one = await ask('query($ids: [ID!]!) { impact(ids: $ids) { services { id } servicesAtRisk { id } groupsWithoutSpare { id } holdingUp { id } } }', { ids: ['db1.example.com::Service[mysqld]'] });
+    const one = await ask('query($ids: [ID!]!) { impact(ids: $ids) { services { id } servicesAtRisk { id } criticalAtRisk { id } groupsWithoutSpare { id } holdingUp { id } } }', { ids: ['db1.example.com::Service[mysqld]'] });
     expect(one.errors).toBeUndefined();
     // No service down, but db2 is the last of the greylisting database: mail is one failure away.
-    expect(one.data.impact).toEqual({ services: [], servicesAtRisk: [{ id: 'service:mail' }], groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }], holdingUp: [{ id: 'db2.example.com::Service[mysqld]' }] });
+    // Nothing in the fixture estate is marked critical.
+    expect(one.data.impact).toEqual({ services: [], servicesAtRisk: [{ id: 'service:mail' }], criticalAtRisk: [], groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }], holdingUp: [{ id: 'db2.example.com::Service[mysqld]' }] });
 
     const both = await ask(
       `query($ids: [ID!]!) { impact(ids: $ids) {

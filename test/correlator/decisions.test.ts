@@ -385,6 +385,20 @@ describe('decisions and incidents on the example estate', () => {
     expect(later.writes.find((w) => w.incident.id !== opened.id)!.incident).toMatchObject({ root: ['x.example.com::Service[app]'], servicesAtRisk: ['service:app'] });
     expect(later.notifications.filter((n) => n.incident.id === opened.id)).toEqual([]);
   });
+  it('critical equipment left one failure from down is at risk in the incident and its page, marked critical', () => {
+    const input = estateInput();
+    input.entities = input.entities.map((e) => (e.id === 'mail2.example.com::Service[exim4]' ? { ...e, critical: true } : e));
+    const marked = compileTopology(input);
+    const db1 = alert('db1.example.com', 'mysql');
+    const a = attribute(analyse({ alerts: new PlacedAlerts(new AlertMapper(marked, []), 'critical', [db1]) }));
+    const plan = planIncidents({ analysis: a, open: [], alerts: new Map([[db1.id, db1]]), known: () => false, rootSeen: new Map([[a.units[0]!.key, 0]]), now: 60_000, settleMs: 30_000 });
+    expect(plan.writes[0]!.incident).toMatchObject({ servicesAtRisk: ['service:mail'], criticalAtRisk: ['mail2.example.com::Service[exim4]'] });
+    expect(plan.writes[0]!.incident.timeline.at(-1)!.text).toBe('service:mail, mail2.example.com::Service[exim4] (critical) at risk: no spare left in group:capability:mysql-greylist');
+    const page = plan.notifications.find((n) => n.kind === 'page')!;
+    expect(page.summary).toBe('db1.example.com::Service[mysqld] is failing: no service affected; service:mail, mail2.example.com::Service[exim4] (critical) at risk (no spare left)');
+    expect(facts(page, undefined)).toContainEqual({ label: 'At risk (no spare left)', items: ['service:mail', 'mail2.example.com::Service[exim4] (critical)'] });
+  });
+
   it('a note to tell goes once to every team that heard of the incident, with a quiet write that it was told', () => {
     const a = attributed({ mapper, threshold: 'critical', alerts: [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), alert('mail1.example.com', 'mailq')] });
     const alerts = new Map([...a.decisions.keys()].map((id) => [id, alert(id.split('/')[0]!, id.split('/')[1]!)]));

@@ -141,6 +141,21 @@ describe('the example estate', () => {
     expect(found.some((s) => s.entity === 'mongo1.example.com::Service[mongod]')).toBe(false);
   });
 
+  it('critical equipment one failure from down is at risk beside the services, in impact and in a maintenance plan', () => {
+    const input = estateInput();
+    input.entities = input.entities.map((e) => (e.id === 'mail2.example.com::Service[exim4]' ? { ...e, critical: true } : e));
+    const topo = compileTopology(input);
+    // db1 down: the greylisting capability has no spare, and both Exims need it.
+    expect(impact(topo, ['db1.example.com'], { atRisk: true })).toMatchObject({
+      servicesAtRisk: ['service:mail'],
+      criticalAtRisk: ['mail2.example.com::Service[exim4]'],
+      groupsWithoutSpare: ['group:capability:mysql-greylist'],
+    });
+    expect(combinedDowntime(topo, ['db1.example.com'], [])).toMatchObject({ criticalAtRisk: ['mail2.example.com::Service[exim4]'] });
+    // Down, it is not at risk: mail2 itself failing leaves nothing of it to lose.
+    expect(impact(topo, ['mail2.example.com'], { atRisk: true }).criticalAtRisk).toEqual([]);
+  });
+
   it('roots: two databases fail, the mail alerts are suppressed by both', () => {
     const failing = [
       'mail1.example.com::Service[exim4]',
@@ -190,7 +205,7 @@ describe('the example estate', () => {
     expect(together.combined).toEqual(expect.arrayContaining(['service:mail', 'group:capability:mysql-greylist']));
     // With db1 and db2 down already, mail is down whatever happens to mail2; nothing more goes with it.
     const already = combinedDowntime(topo, ['mail2.example.com'], ['db1.example.com', 'db2.example.com']);
-    expect(already).toEqual({ combined: [], services: [], stakeholders: [], servicesDownAlready: ['service:mail'], servicesAtRisk: [], groupsWithoutSpare: [], holdingUp: [] });
+    expect(already).toEqual({ combined: [], services: [], stakeholders: [], servicesDownAlready: ['service:mail'], servicesAtRisk: [], criticalAtRisk: [], groupsWithoutSpare: [], holdingUp: [] });
     // Unrelated downtime combines to nothing.
     expect(combinedDowntime(topo, ['lb1.example.com'], ['db1.example.com'])).toMatchObject({ combined: [], services: [] });
     // db2 alone takes nothing down, but leaves the greylisting database without a spare: mail is at risk meanwhile.

@@ -274,8 +274,16 @@ describe('redundancy lost (atRisk)', () => {
         for (const g of expectedGroups) for (const m of ref.members.get(g)!) if (!downSet.has(m)) holding.add(m);
         expect(sorted(t.idsOf(result.holding))).toEqual(sorted(holding));
         const expected = new Set<string>();
-        for (const g of atRiskGroups) for (const e of ref.implied([...downSet, g])) if (!downSet.has(e) && ref.kind.get(e) === 'service') expected.add(e);
+        const expectedCritical = new Set<string>();
+        for (const g of atRiskGroups) {
+          for (const e of ref.implied([...downSet, g])) {
+            if (downSet.has(e)) continue;
+            if (ref.kind.get(e) === 'service') expected.add(e);
+            else if (ref.isCriticalEquipment(e)) expectedCritical.add(e);
+          }
+        }
         expect(sorted(t.idsOf(result.services))).toEqual(sorted(expected));
+        expect(sorted(t.idsOf(result.critical))).toEqual(sorted(expectedCritical));
       }),
       numRuns(400),
     );

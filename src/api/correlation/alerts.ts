@@ -48,5 +48,5 @@ export const atRisk: QueryResolvers['atRisk'] = (_p, _a, ctx) => {
   const risk = atRiskNow(analysis);
   const t = analysis.topology;
   const refs = (indexes: number[]) => refsOf(t, t.idsOf(indexes).sort());
-  return { services: refs(risk.services), groupsWithoutSpare: refs(risk.groups), holdingUp: refs(risk.holding) };
+  return { services: refs(risk.services), critical: refs(risk.critical), groupsWithoutSpare: refs(risk.groups), holdingUp: refs(risk.holding) };
 };

@@ -66,6 +66,7 @@ export const Incident: IncidentResolvers = {
   suppressedCount: (i) => suppressedTotal(i),
   affectedServices: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.affectedServices),
   servicesAtRisk: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.servicesAtRisk ?? []),
+  criticalAtRisk: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.criticalAtRisk ?? []),
   groupsWithoutSpare: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.groupsWithoutSpare ?? []),
   holdingUp: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.holdingUp ?? []),
   owners: (i, _a, ctx) => teamsOf(ctx.topology.current.topology, i.owners),

@@ -69,6 +69,7 @@ export const ConcurrentDowntimeType: ConcurrentDowntimeResolvers = {
   stakeholders: (c, _a, ctx) => teamsOf(ctx.topology.current.topology, c.stakeholders),
   servicesDownAlready: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.servicesDownAlready),
   servicesAtRisk: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.servicesAtRisk),
+  criticalAtRisk: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.criticalAtRisk),
   groupsWithoutSpare: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.groupsWithoutSpare),
   holdingUp: (c, _a, ctx) => refsOf(ctx.topology.current.topology, c.holdingUp),
 };

@@ -75,6 +75,8 @@ export type AlertState =
 
 export type AtRiskNow = {
   __typename?: 'AtRiskNow';
+  /** Hosts and resources marked critical, still up, that one more failure would take down. */
+  critical: Array<Entity>;
   /** The redundancy groups with no spare left. */
   groupsWithoutSpare: Array<Entity>;
   /** Their members still up: each is now a single point of failure. */
@@ -112,6 +114,8 @@ export type ConcurrentDowntime = {
   __typename?: 'ConcurrentDowntime';
   /** Down only while both are: neither the window's entities alone nor what else is down takes these down. */
   combined: Array<Entity>;
+  /** Hosts and resources marked critical, still up during the window, that one more failure would take down. */
+  criticalAtRisk: Array<Entity>;
   /** The root causes failing now, outside any maintenance window. A window that starts later meets them if they still fail then. */
   failing: Array<Entity>;
   /** Those groups. */
@@ -244,6 +248,8 @@ export type Impact = {
   __typename?: 'Impact';
   /** Everything down with the given ids (and, with includeSoft, degraded). */
   affected: Array<Entity>;
+  /** Hosts and resources marked critical, still up, that one more failure would take down (as servicesAtRisk). */
+  criticalAtRisk: Array<Entity>;
   /** Dependents of a down entity through a soft dependency: degraded, not down. Empty unless includeSoft. */
   degraded: Array<Entity>;
   /** For each affected service, one dependency path from the service to a given id. */
@@ -264,6 +270,8 @@ export type Incident = {
   acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
   acknowledgedBy?: Maybe<Scalars['String']['output']>;
   affectedServices: Array<Entity>;
+  /** Hosts and resources marked critical, still up, that one more failure would take down (as servicesAtRisk). */
+  criticalAtRisk: Array<Entity>;
   /** The redundancy groups with no spare left because of the root. */
   groupsWithoutSpare: Array<Entity>;
   /** The storms holding this incident's page to a team: that team was paged for the storm instead. */
@@ -842,7 +850,7 @@ export type ResolversTypes = {
   Alert: ResolverTypeWrapper<AlertRef>;
   AlertMapping: AlertMapping;
   AlertState: AlertState;
-  AtRiskNow: ResolverTypeWrapper<Omit<AtRiskNow, 'groupsWithoutSpare' | 'holdingUp' | 'services'> & { groupsWithoutSpare: Array<ResolversTypes['Entity']>, holdingUp: Array<ResolversTypes['Entity']>, services: Array<ResolversTypes['Entity']> }>;
+  AtRiskNow: ResolverTypeWrapper<Omit<AtRiskNow, 'critical' | 'groupsWithoutSpare' | 'holdingUp' | 'services'> & { critical: Array<ResolversTypes['Entity']>, groupsWithoutSpare: Array<ResolversTypes['Entity']>, holdingUp: Array<ResolversTypes['Entity']>, services: Array<ResolversTypes['Entity']> }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CheckNoise: ResolverTypeWrapper<CheckNoise>;
   ComponentHealth: ResolverTypeWrapper<ComponentHealth>;
@@ -861,7 +869,7 @@ export type ResolversTypes = {
   HealthStatus: HealthStatus;
   Host: ResolverTypeWrapper<EntityRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversTypes['Entity']>, holdingUp: Array<ResolversTypes['Entity']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']>, servicesAtRisk: Array<ResolversTypes['Entity']> }>;
+  Impact: ResolverTypeWrapper<Omit<Impact, 'affected' | 'criticalAtRisk' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversTypes['Entity']>, criticalAtRisk: Array<ResolversTypes['Entity']>, degraded: Array<ResolversTypes['Entity']>, explanations: Array<ResolversTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversTypes['Entity']>, holdingUp: Array<ResolversTypes['Entity']>, owners: Array<ResolversTypes['Team']>, services: Array<ResolversTypes['Entity']>, servicesAtRisk: Array<ResolversTypes['Entity']> }>;
   Incident: ResolverTypeWrapper<StoredIncident>;
   IncidentChange: IncidentChange;
   IncidentNote: ResolverTypeWrapper<StoredIncidentNote>;
@@ -894,7 +902,7 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Alert: AlertRef;
-  AtRiskNow: Omit<AtRiskNow, 'groupsWithoutSpare' | 'holdingUp' | 'services'> & { groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, holdingUp: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']> };
+  AtRiskNow: Omit<AtRiskNow, 'critical' | 'groupsWithoutSpare' | 'holdingUp' | 'services'> & { critical: Array<ResolversParentTypes['Entity']>, groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, holdingUp: Array<ResolversParentTypes['Entity']>, services: Array<ResolversParentTypes['Entity']> };
   Boolean: Scalars['Boolean']['output'];
   CheckNoise: CheckNoise;
   ComponentHealth: ComponentHealth;
@@ -909,7 +917,7 @@ export type ResolversParentTypes = {
   Health: Health;
   Host: EntityRef;
   ID: Scalars['ID']['output'];
-  Impact: Omit<Impact, 'affected' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, holdingUp: Array<ResolversParentTypes['Entity']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']>, servicesAtRisk: Array<ResolversParentTypes['Entity']> };
+  Impact: Omit<Impact, 'affected' | 'criticalAtRisk' | 'degraded' | 'explanations' | 'groupsWithoutSpare' | 'holdingUp' | 'owners' | 'services' | 'servicesAtRisk'> & { affected: Array<ResolversParentTypes['Entity']>, criticalAtRisk: Array<ResolversParentTypes['Entity']>, degraded: Array<ResolversParentTypes['Entity']>, explanations: Array<ResolversParentTypes['ServiceExplanation']>, groupsWithoutSpare: Array<ResolversParentTypes['Entity']>, holdingUp: Array<ResolversParentTypes['Entity']>, owners: Array<ResolversParentTypes['Team']>, services: Array<ResolversParentTypes['Entity']>, servicesAtRisk: Array<ResolversParentTypes['Entity']> };
   Incident: StoredIncident;
   IncidentNote: StoredIncidentNote;
   Int: Scalars['Int']['output'];
@@ -953,6 +961,7 @@ export type AlertResolvers<ContextType = ApiContext, ParentType extends Resolver
 };
 
 export type AtRiskNowResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['AtRiskNow'] = ResolversParentTypes['AtRiskNow']> = {
+  critical?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
@@ -974,6 +983,7 @@ export type ComponentHealthResolvers<ContextType = ApiContext, ParentType extend
 
 export type ConcurrentDowntimeResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ConcurrentDowntime'] = ResolversParentTypes['ConcurrentDowntime']> = {
   combined?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  criticalAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   failing?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
@@ -1055,6 +1065,7 @@ export type HostResolvers<ContextType = ApiContext, ParentType extends Resolvers
 
 export type ImpactResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Impact'] = ResolversParentTypes['Impact']> = {
   affected?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  criticalAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   degraded?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   explanations?: Resolver<Array<ResolversTypes['ServiceExplanation']>, ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
@@ -1068,6 +1079,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   acknowledgedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   affectedServices?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  criticalAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   heldBy?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
   holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;

@@ -127,6 +127,9 @@ export const topologyResolvers: Resolvers = {
         get servicesAtRisk() {
           return refsOf(topology, atRiskOf().servicesAtRisk);
         },
+        get criticalAtRisk() {
+          return refsOf(topology, atRiskOf().criticalAtRisk);
+        },
         get groupsWithoutSpare() {
           return refsOf(topology, atRiskOf().groupsWithoutSpare);
         },

@@ -1,4 +1,5 @@
 import type { AlertRecord } from '../../correlator/alert.ts';
+import { atRiskNames } from '../../correlator/incident.ts';
 import { ALERT_STATES, atRiskNow, type AlertDecision, type Analysis } from '../../correlator/analysis.ts';
 import { incidentIndex, incidentOf } from '../../correlator/incident-index.ts';
 import type { CorrelationView } from '../../correlator/view.ts';
@@ -63,9 +64,10 @@ export async function alertsCommand(options: AlertsOptions, global: GlobalOption
     if (state === 'all' || state === 'ok') parts.push(`${count('ok')} ok`);
     process.stdout.write(`${counted(rows.length, 'alert')}: ${parts.join(', ')}.\n`);
     const risk = atRiskNow(analysis);
-    if (risk.services.length > 0) {
-      const ids = (indexes: number[]) => analysis.topology.idsOf(indexes).sort().join(', ');
-      process.stdout.write(`At risk now: ${ids(risk.services)} (no spare left in ${ids(risk.groups)}; held up by ${ids(risk.holding)}).\n`);
+    const ids = (indexes: number[]) => analysis.topology.idsOf(indexes).sort();
+    const atRisk = atRiskNames(ids(risk.services), ids(risk.critical));
+    if (atRisk.length > 0) {
+      process.stdout.write(`At risk now: ${atRisk.join(', ')} (no spare left in ${ids(risk.groups).join(', ')}; held up by ${ids(risk.holding).join(', ')}).\n`);
     }
   } finally {
     view?.stop();

@@ -1,4 +1,5 @@
 import { impact, spofs, type Topology } from '../../engine/index.ts';
+import { atRiskNames } from '../../correlator/incident.ts';
 import { loadTopology } from '../../engine/load.ts';
 import { connectNats } from '../../bus/nats.ts';
 import { connectNeo4j, createDriver } from '../../graph/neo4j.ts';
@@ -40,7 +41,7 @@ export async function impactCommand(ids: string[], options: { json?: boolean; so
     return { ...answer, teams };
   });
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ids, affected: result.affected, services: result.services, degraded: result.degraded, owners: result.teams, explanations: result.explanations, servicesAtRisk: result.servicesAtRisk, groupsWithoutSpare: result.groupsWithoutSpare, holdingUp: result.holdingUp }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ids, affected: result.affected, services: result.services, degraded: result.degraded, owners: result.teams, explanations: result.explanations, servicesAtRisk: result.servicesAtRisk, criticalAtRisk: result.criticalAtRisk, groupsWithoutSpare: result.groupsWithoutSpare, holdingUp: result.holdingUp }, null, 2)}\n`);
     return;
   }
   const lines = [`${ids.join(', ')} down: ${counted(result.down.length, 'entity', 'entities')} down, ${counted(result.services.length, 'service')}, ${counted(result.teams.length, 'team')}.`, ''];
@@ -51,8 +52,9 @@ export async function impactCommand(ids: string[], options: { json?: boolean; so
   if (result.teams.length === 0) lines.push('  nobody owns what is affected');
   for (const t of result.teams) lines.push(`  ${t.id.padEnd(24)} ${t.contacts.join(', ') || '(no contacts)'}`);
   if (result.degraded.length > 0) lines.push('', `DEGRADED (soft dependents): ${result.degraded.join(', ')}`);
-  if (result.servicesAtRisk!.length > 0) {
-    lines.push('', `AT RISK (no spare left in ${result.groupsWithoutSpare!.join(', ')}): ${result.servicesAtRisk!.join(', ')}`);
+  const atRisk = atRiskNames(result.servicesAtRisk!, result.criticalAtRisk!);
+  if (atRisk.length > 0) {
+    lines.push('', `AT RISK (no spare left in ${result.groupsWithoutSpare!.join(', ')}): ${atRisk.join(', ')}`);
     lines.push(`  held up by ${result.holdingUp!.join(', ')}: each is now a single point of failure`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -7,7 +7,7 @@ import { addNote, noteText } from '../../correlator/notes.ts';
 import { toldTeams } from '../../correlator/storm.ts';
 import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
 import type { NatsConnection } from '../../bus/nats.ts';
-import { suppressedTotal, type Incident } from '../../correlator/incident.ts';
+import { atRiskNames, suppressedTotal, type Incident } from '../../correlator/incident.ts';
 import { table } from '../../compliance/table.ts';
 import { loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
@@ -93,7 +93,8 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
   }
   rows.push(['Affected', i.affectedServices.length > 0 ? i.affectedServices.join(', ') : 'no service']);
   // What one more failure takes down is a question while it is open.
-  if (i.status !== 'resolved' && (i.servicesAtRisk ?? []).length > 0) rows.push(['At risk', `${i.servicesAtRisk!.join(', ')} (no spare left in ${(i.groupsWithoutSpare ?? []).join(', ')}${(i.holdingUp ?? []).length > 0 ? `; held up by ${i.holdingUp!.join(', ')}` : ''})`]);
+  const atRisk = atRiskNames(i.servicesAtRisk ?? [], i.criticalAtRisk ?? []);
+  if (i.status !== 'resolved' && atRisk.length > 0) rows.push(['At risk', `${atRisk.join(', ')} (no spare left in ${(i.groupsWithoutSpare ?? []).join(', ')}${(i.holdingUp ?? []).length > 0 ? `; held up by ${i.holdingUp!.join(', ')}` : ''})`]);
   const held = new Map((i.heldBy ?? []).map((h) => [h.team, h.storm]));
   const owners = i.owners.map((team) => (held.has(team) ? `${team} (paged in ${held.get(team)})` : team));
   rows.push(['Owners', owners.join(', ') || 'nobody (the routes without a team were paged)']);

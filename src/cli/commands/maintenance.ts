@@ -1,4 +1,5 @@
 import type { KvMirror } from '../../bus/kv-mirror.ts';
+import { atRiskNames } from '../../correlator/incident.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import { concurrentDowntime, isActive, newWindow, WindowError, type ConcurrentDowntime, type MaintenanceWindow } from '../../correlator/maintenance.ts';
@@ -85,7 +86,8 @@ function concurrentLines(c: ConcurrentDowntime, later: boolean): string[] {
   const also: string[] = [];
   if (c.failing.length > 0) also.push(`failing now${later ? ' (if still failing then)' : ''}: ${listed(c.failing)}`);
   for (const w of c.windows) also.push(`${w.id} (${listed(w.entities)}, ${w.createdBy}, until ${new Date(w.end).toISOString()})`);
-  const risk = c.servicesAtRisk.length > 0 ? [`At risk meanwhile: ${listed(c.servicesAtRisk)} (no spare left in ${listed(c.groupsWithoutSpare)}; held up by ${listed(c.holdingUp)}): one more failure takes ${c.servicesAtRisk.length === 1 ? 'it' : 'them'} down.`] : [];
+  const atRisk = atRiskNames(c.servicesAtRisk, c.criticalAtRisk);
+  const risk = atRisk.length > 0 ? [`At risk meanwhile: ${listed(atRisk)} (no spare left in ${listed(c.groupsWithoutSpare)}; held up by ${listed(c.holdingUp)}): one more failure takes ${atRisk.length === 1 ? 'it' : 'them'} down.`] : [];
   if (also.length === 0) return ['Nothing else is down meanwhile.', ...risk];
   const lines = [`Also down meanwhile: ${also.join('; ')}.`];
   if (c.servicesDownAlready.length > 0) lines.push(`Down already through those: ${listed(c.servicesDownAlready)}.`);
