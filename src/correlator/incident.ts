@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { SUBJECTS } from '../bus/layout.ts';
+import type { AtRiskIds } from '../engine/index.ts';
 import type { Status } from './event.ts';
 
 /**
@@ -21,7 +22,12 @@ export interface TimelineEntry {
   text: string;
 }
 
-export interface Incident {
+/**
+ * The AtRiskIds fields (engine/at-risk.ts) say what one more failure would take down because the root left a
+ * redundancy group without a spare (of a storm: its open members together); kept current while open, absent in
+ * incidents stored before they were added.
+ */
+export interface Incident extends Partial<AtRiskIds> {
   /** `inc-` and 16 hex digits, derived from the root and when it began, so every correlator names it alike. */
   id: string;
   status: IncidentStatus;
@@ -37,18 +43,6 @@ export interface Incident {
   suppressedCount?: number;
   /** Services down or degraded because of the root. */
   affectedServices: string[];
-  /**
-   * Services still up that one more failure would take down: a redundancy group they need lost its spare to the
-   * root (engine/at-risk.ts); of a storm, to its open members together. Kept current while open. Absent in incidents
-   * stored before it was added.
-   */
-  servicesAtRisk?: string[];
-  /** Hosts and resources marked critical that one more failure would take down, as servicesAtRisk. */
-  criticalAtRisk?: string[];
-  /** The groups with no spare left because of the root, up to now. */
-  groupsWithoutSpare?: string[];
-  /** Their members still up: each is now a single point of failure (do not touch them). */
-  holdingUp?: string[];
   /** Team ids owning the root: they get the page. */
   owners: string[];
   /** Team ids owning affected services and not the root: one stakeholder notice each. */
@@ -149,11 +143,28 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** Whether the at-risk lists stored on an incident are `next`. */
+export function sameAtRisk(stored: Partial<AtRiskIds>, next: AtRiskIds): boolean {
+  return (
+    sameList(stored.servicesAtRisk ?? [], next.servicesAtRisk) &&
+    sameList(stored.criticalAtRisk ?? [], next.criticalAtRisk) &&
+    sameList(stored.groupsWithoutSpare ?? [], next.groupsWithoutSpare) &&
+    sameList(stored.holdingUp ?? [], next.holdingUp)
+  );
+}
+
+/** The timeline entry for what `next` puts at risk that `stored` did not, if anything. */
+export function newlyAtRisk(stored: Partial<AtRiskIds>, next: AtRiskIds, at: number): TimelineEntry | undefined {
+  const before = new Set(atRiskNames(stored.servicesAtRisk ?? [], stored.criticalAtRisk ?? []));
+  const added = atRiskNames(next.servicesAtRisk, next.criticalAtRisk).filter((name) => !before.has(name));
+  return added.length === 0 ? undefined : { at, change: 'updated', text: atRiskText(added, next.groupsWithoutSpare) };
+}
+
 /** What is left at risk, as one list: the services, then the critical equipment, marked so. */
 export const atRiskNames = (services: readonly string[], critical: readonly string[] = []): string[] => [...services, ...critical.map((id) => `${id} (critical)`)];
 
 /** "service:mail at risk: no spare left in group:service:mail" (the first five of each). */
-export function atRiskText(services: readonly string[], groups: readonly string[]): string {
+function atRiskText(services: readonly string[], groups: readonly string[]): string {
   return `${firstFive(services)} at risk: no spare left in ${firstFive(groups)}`;
 }
 

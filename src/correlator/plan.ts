@@ -1,9 +1,9 @@
-import { atRisk, degradedIndexes, ownerIds } from '../engine/index.ts';
+import { atRisk, atRiskIds, degradedIndexes, ownerIds, type AtRiskIds } from '../engine/index.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { atRiskNames, atRiskText, extendTimeline, firstFive, incidentId, listSuppressed, pagedTeams, sameList, suppressedTotal, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { atRiskNames, extendTimeline, firstFive, incidentId, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, suppressedTotal, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
 
@@ -329,12 +329,8 @@ function suppressedByUnit(analysis: Analysis): string[][] {
   return out;
 }
 
-interface Blast {
+interface Blast extends AtRiskIds {
   affectedServices: string[];
-  servicesAtRisk: string[];
-  criticalAtRisk: string[];
-  groupsWithoutSpare: string[];
-  holdingUp: string[];
   owners: string[];
   stakeholders: string[];
 }
@@ -353,10 +349,7 @@ function blast(analysis: Analysis, unit: RootUnit): Blast {
   return {
     affectedServices: t.idsOf(services).sort(),
     // A degraded service listed as affected is not listed again as at risk.
-    servicesAtRisk: t.idsOf(risk.services.filter((v) => !services.has(v))).sort(),
-    criticalAtRisk: t.idsOf(risk.critical).sort(),
-    groupsWithoutSpare: t.idsOf(risk.groups).sort(),
-    holdingUp: t.idsOf(risk.holding).sort(),
+    ...atRiskIds(t, risk, services),
     owners: owners.sort(),
     stakeholders: stakeholders.sort(),
   };
@@ -383,8 +376,8 @@ function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: 
     updatedAt: now,
     timeline: [{ at: now, change: 'opened', text: `${unit.entities.join(', ')} failing (${unit.alerts.join(', ')})` }],
   };
-  const atRiskNow = atRiskNames(b.servicesAtRisk, b.criticalAtRisk);
-  if (atRiskNow.length > 0) incident.timeline.push({ at: now, change: 'updated', text: atRiskText(atRiskNow, b.groupsWithoutSpare) });
+  const riskEntry = newlyAtRisk({}, b, now);
+  if (riskEntry) incident.timeline.push(riskEntry);
   return incident;
 }
 
@@ -401,19 +394,14 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const kept = incident.suppressed.filter((id) => !suppressedNow.has(id) && !onRoot.has(id) && alerts.get(id) !== undefined);
   const listed = listSuppressed([...suppressed, ...kept]);
   const sameSuppressed = sameList(incident.suppressed, listed.suppressed) && suppressedTotal(incident) === listed.suppressedCount;
-  const sameRisk =
-    sameList(incident.servicesAtRisk ?? [], b.servicesAtRisk) &&
-    sameList(incident.criticalAtRisk ?? [], b.criticalAtRisk) &&
-    sameList(incident.groupsWithoutSpare ?? [], b.groupsWithoutSpare) &&
-    sameList(incident.holdingUp ?? [], b.holdingUp);
+  const sameRisk = sameAtRisk(incident, b);
   if (!rootChanged && !affectedGrew && sameSuppressed && sameRisk && incident.severity === unit.severity) return undefined;
   const next: Incident = { ...incident, ...listed, severity: unit.severity, updatedAt: now };
   if (!sameRisk) {
     // What is at risk is what is true now: a spare that came back takes its services off the list.
-    const before = new Set(atRiskNames(incident.servicesAtRisk ?? [], incident.criticalAtRisk ?? []));
-    const newlyAtRisk = atRiskNames(b.servicesAtRisk, b.criticalAtRisk).filter((name) => !before.has(name));
+    const entry = newlyAtRisk(incident, b, now);
     Object.assign(next, { servicesAtRisk: b.servicesAtRisk, criticalAtRisk: b.criticalAtRisk, groupsWithoutSpare: b.groupsWithoutSpare, holdingUp: b.holdingUp });
-    if (newlyAtRisk.length > 0) next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: atRiskText(newlyAtRisk, b.groupsWithoutSpare) });
+    if (entry) next.timeline = extendTimeline(next.timeline, entry);
   }
   if (rootChanged) {
     Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
-import { KIND, type Place, type Topology } from '../engine/index.ts';
+import { KIND, type AtRiskIds, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
-import { atRiskNames, atRiskText, extendTimeline, firstFive, incidentId, pagedTeams, sameList, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+import { extendTimeline, firstFive, incidentId, newlyAtRisk, pagedTeams, sameAtRisk, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
 
 /**
  * Page storms: when one team would be paged more than `pages` times within `window` by incidents the graph cannot
@@ -264,20 +264,10 @@ function withRisk(storm: Incident, members: readonly Incident[], now: number): I
   const critical = union((i) => i.criticalAtRisk);
   const groups = union((i) => i.groupsWithoutSpare);
   const holding = union((i) => i.holdingUp);
-  const same =
-    sameList(storm.servicesAtRisk ?? [], services) && sameList(storm.criticalAtRisk ?? [], critical) && sameList(storm.groupsWithoutSpare ?? [], groups) && sameList(storm.holdingUp ?? [], holding);
-  if (same) return undefined;
-  const before = new Set(atRiskNames(storm.servicesAtRisk ?? [], storm.criticalAtRisk ?? []));
-  const newly = atRiskNames(services, critical).filter((name) => !before.has(name));
-  return {
-    ...storm,
-    servicesAtRisk: services,
-    criticalAtRisk: critical,
-    groupsWithoutSpare: groups,
-    holdingUp: holding,
-    updatedAt: now,
-    timeline: newly.length > 0 ? extendTimeline(storm.timeline, { at: now, change: 'updated', text: atRiskText(newly, groups) }) : storm.timeline,
-  };
+  const next: AtRiskIds = { servicesAtRisk: services, criticalAtRisk: critical, groupsWithoutSpare: groups, holdingUp: holding };
+  if (sameAtRisk(storm, next)) return undefined;
+  const entry = newlyAtRisk(storm, next, now);
+  return { ...storm, ...next, updatedAt: now, timeline: entry ? extendTimeline(storm.timeline, entry) : storm.timeline };
 }
 
 /** What becomes of one storm after a run: the incident to write (and as what change), whom to tell, when to look again. */

@@ -21,6 +21,29 @@ export interface AtRisk {
   holding: number[];
 }
 
+/** An AtRisk by entity ids, as incidents, impact answers and maintenance plans carry it. */
+export interface AtRiskIds {
+  /** Services still up that one more failure would take down: a redundancy group they need has no spare left. */
+  servicesAtRisk: string[];
+  /** Hosts and resources marked critical, still up, that one more failure would take down. */
+  criticalAtRisk: string[];
+  /** Those groups. */
+  groupsWithoutSpare: string[];
+  /** Their members still up: each is now a single point of failure (do not touch them). */
+  holdingUp: string[];
+}
+
+/** `risk` by ids, each list sorted; `listed`: services an answer names already (affected, degraded), left out. */
+export function atRiskIds(topology: Topology, risk: AtRisk, listed?: ReadonlySet<number>): AtRiskIds {
+  const ids = (indexes: readonly number[]) => topology.idsOf(indexes).sort();
+  return {
+    servicesAtRisk: ids(listed ? risk.services.filter((v) => !listed.has(v)) : risk.services),
+    criticalAtRisk: ids(risk.critical),
+    groupsWithoutSpare: ids(risk.groups),
+    holdingUp: ids(risk.holding),
+  };
+}
+
 export function atRisk(topology: Topology, down: Uint8Array, near: ArrayLike<number>): AtRisk {
   const { members, memberOf, downAt } = topology;
   const downMembers = new Map<number, number>();

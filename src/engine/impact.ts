@@ -1,4 +1,4 @@
-import { atRiskOfDown } from './at-risk.ts';
+import { atRiskIds, atRiskOfDown, type AtRiskIds } from './at-risk.ts';
 import { degradedIndexes, impliedTrace } from './implied.ts';
 import { ownerIds } from './owners.ts';
 import { KIND, type Topology } from './topology.ts';
@@ -31,7 +31,7 @@ export interface ServiceExplanation {
   degraded: boolean;
 }
 
-export interface Impact {
+export interface Impact extends Partial<AtRiskIds> {
   /** The ids asked about that the topology knows. */
   failed: string[];
   /** The ids asked about that it does not know. */
@@ -45,15 +45,8 @@ export interface Impact {
   services: string[];
   /** Team ids. */
   owners: string[];
+  /** The AtRiskIds fields are there with the atRisk option only. */
   explanations: ServiceExplanation[];
-  /** With the atRisk option: services still up that one more failure would take down (a group they need has no spare left). */
-  servicesAtRisk?: string[];
-  /** With the atRisk option: hosts and resources marked critical that one more failure would take down. */
-  criticalAtRisk?: string[];
-  /** With the atRisk option: those groups. */
-  groupsWithoutSpare?: string[];
-  /** With the atRisk option: the up members of those groups, each now a single point of failure. */
-  holdingUp?: string[];
 }
 
 export function impact(topology: Topology, ids: Iterable<string>, options: ImpactOptions = {}): Impact {
@@ -97,18 +90,16 @@ export function impact(topology: Topology, ids: Iterable<string>, options: Impac
     services,
     owners: ownerIds(topology, all),
     explanations,
-    ...(options.atRisk ? atRiskIds(topology, down, soft) : {}),
+    ...(options.atRisk ? impactRisk(topology, down, soft) : {}),
   };
 }
 
 /** What the answer to an impact question (asked without `atRisk`) leaves without a spare, worked out afterwards. */
-export function impactAtRisk(topology: Topology, answer: Pick<Impact, 'down' | 'degraded'>): Required<Pick<Impact, 'servicesAtRisk' | 'criticalAtRisk' | 'groupsWithoutSpare' | 'holdingUp'>> {
-  return atRiskIds(topology, topology.resolve(answer.down).indexes, topology.resolve(answer.degraded).indexes);
+export function impactAtRisk(topology: Topology, answer: Pick<Impact, 'down' | 'degraded'>): AtRiskIds {
+  return impactRisk(topology, topology.resolve(answer.down).indexes, topology.resolve(answer.degraded).indexes);
 }
 
-function atRiskIds(topology: Topology, down: ArrayLike<number>, degraded: ArrayLike<number>): Required<Pick<Impact, 'servicesAtRisk' | 'criticalAtRisk' | 'groupsWithoutSpare' | 'holdingUp'>> {
-  const risk = atRiskOfDown(topology, down);
+function impactRisk(topology: Topology, down: ArrayLike<number>, degraded: ArrayLike<number>): AtRiskIds {
   // A degraded service listed as affected is not listed again as at risk.
-  const listed = new Set(Array.from(degraded));
-  return { servicesAtRisk: topology.idsOf(risk.services.filter((v) => !listed.has(v))), criticalAtRisk: topology.idsOf(risk.critical), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
+  return atRiskIds(topology, atRiskOfDown(topology, down), new Set(Array.from(degraded)));
 }

@@ -1,4 +1,4 @@
-import { atRisk } from './at-risk.ts';
+import { atRisk, atRiskIds, type AtRiskIds } from './at-risk.ts';
 import { impliedIndexes } from './implied.ts';
 import { ownerIds } from './owners.ts';
 import { KIND, type Topology } from './topology.ts';
@@ -40,8 +40,9 @@ export function maintenanceDowntime(topology: Topology, ids: Iterable<string>): 
  * What goes down only because `ids` and `alongside` are down at the same time, though neither alone takes it down:
  * implied(ids ∪ alongside) − implied(ids) − implied(alongside). A redundancy group whose last spare is in `alongside`
  * while the other member is in `ids` is the common case: "db1 is failing now, so taking db2 down takes mail down".
+ * The AtRiskIds fields: what `ids` leave without a spare while both are down, for the length of the window.
  */
-export interface CombinedDowntime {
+export interface CombinedDowntime extends AtRiskIds {
   /** Entities down only when both are, in propagation order. */
   combined: string[];
   /** Services among them. */
@@ -50,14 +51,6 @@ export interface CombinedDowntime {
   stakeholders: string[];
   /** Services `alongside` takes down by itself, whatever happens to `ids`. */
   servicesDownAlready: string[];
-  /** Services still up while both are down that one more failure would take down: `ids` left a group they need without a spare. */
-  servicesAtRisk: string[];
-  /** Hosts and resources marked critical, still up then, that one more failure would take down. */
-  criticalAtRisk: string[];
-  /** Those groups. */
-  groupsWithoutSpare: string[];
-  /** Their members still up meanwhile: each a single point of failure for the length of the window. */
-  holdingUp: string[];
 }
 
 export function combinedDowntime(topology: Topology, ids: Iterable<string>, alongside: Iterable<string>): CombinedDowntime {
@@ -74,13 +67,12 @@ export function combinedDowntime(topology: Topology, ids: Iterable<string>, alon
   const allMask = new Uint8Array(topology.size);
   for (const v of all) allMask[v] = 1;
   // Left without a spare by the window, with everything else that is down then.
-  const risk = atRisk(topology, allMask, ownDown);
-  const atRiskIds = { servicesAtRisk: topology.idsOf(risk.services), criticalAtRisk: topology.idsOf(risk.critical), groupsWithoutSpare: topology.idsOf(risk.groups), holdingUp: topology.idsOf(risk.holding) };
-  if (own.length === 0 || other.length === 0) return { combined: [], services: [], stakeholders: [], servicesDownAlready, ...atRiskIds };
+  const riskIds = atRiskIds(topology, atRisk(topology, allMask, ownDown));
+  if (own.length === 0 || other.length === 0) return { combined: [], services: [], stakeholders: [], servicesDownAlready, ...riskIds };
   const apart = new Uint8Array(topology.size);
   for (const v of ownDown) apart[v] = 1;
   for (const v of downAlready) apart[v] = 1;
   const combined = Array.from(all).filter((v) => apart[v] === 0);
   const services = combined.filter(isService);
-  return { combined: topology.idsOf(combined), services: topology.idsOf(services), stakeholders: ownerIds(topology, services), servicesDownAlready, ...atRiskIds };
+  return { combined: topology.idsOf(combined), services: topology.idsOf(services), stakeholders: ownerIds(topology, services), servicesDownAlready, ...riskIds };
 }
