@@ -87,6 +87,8 @@ export const KV_BUCKETS = {
   alerts: 'faultline-alerts',
   incidents: 'faultline-incidents',
   maintenance: 'faultline-maintenance',
+  /** Silences (correlator/silence.ts): alerts whose incidents page nobody while they last. */
+  silences: 'faultline-silences',
   /** Heartbeat and settle-window deadlines, so timers survive a restart. */
   timers: 'faultline-timers',
 } as const;

@@ -142,6 +142,10 @@ export class Correlator {
       if (!lease.leader || !entry || entry.value.status === 'resolved') return;
       if ((entry.value.status === 'acknowledged' && !entry.value.acknowledgementTold) || notesToTell(entry.value).length > 0) reconciler.schedule();
     });
+    // A silence that begins or ends changes whom incidents tell, not a verdict: plan again.
+    view.silences.onChange(() => {
+      if (lease.leader) reconciler.schedule();
+    });
     watch({ view, topology: options.topology, nats });
     await lease.start();
     heartbeats.start();

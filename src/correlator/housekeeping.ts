@@ -2,8 +2,8 @@ import type { Logger } from '../log.ts';
 import type { CorrelationView } from './view.ts';
 
 /**
- * Forgets what nobody needs any more, on the correlator that holds the lease: resolved incidents and ended
- * maintenance windows older than `correlator.retention` (30 days by default) leave their KV buckets. Every change
+ * Forgets what nobody needs any more, on the correlator that holds the lease: resolved incidents, ended
+ * maintenance windows and ended silences older than `correlator.retention` (30 days by default) leave their KV buckets. Every change
  * of an incident stays on `faultline.incidents.>` in the FAULTLINE_INCIDENTS stream (90 days) for the record.
  */
 export class Housekeeping {
@@ -26,19 +26,23 @@ export class Housekeeping {
     clearInterval(this.timer);
   }
 
-  /** Deletes what is past retention now; returns how many incidents and windows went. */
-  async sweep(): Promise<{ incidents: number; windows: number }> {
-    if (!this.leader()) return { incidents: 0, windows: 0 };
+  /** Deletes what is past retention now; returns how many incidents, windows and silences went. */
+  async sweep(): Promise<{ incidents: number; windows: number; silences: number }> {
+    if (!this.leader()) return { incidents: 0, windows: 0, silences: 0 };
     const before = this.view.clock() - this.retentionMs;
     const incidents = [...this.view.incidents.values()].filter(({ value }) => value.status === 'resolved' && (value.resolvedAt ?? value.updatedAt) < before);
     const windows = [...this.view.maintenance.values()].filter(({ value }) => value.end < before);
+    const silences = [...this.view.silences.values()].filter(({ value }) => value.end < before);
     try {
       for (const { value } of incidents) await this.view.incidents.delete(value.id);
       for (const { value } of windows) await this.view.maintenance.delete(value.id);
+      for (const { value } of silences) await this.view.silences.delete(value.id);
     } catch (err) {
       this.log.warn({ err }, 'housekeeping failed; trying again later');
     }
-    if (incidents.length + windows.length > 0) this.log.info({ incidents: incidents.length, windows: windows.length }, 'forgot resolved incidents and ended maintenance windows past retention');
-    return { incidents: incidents.length, windows: windows.length };
+    if (incidents.length + windows.length + silences.length > 0) {
+      this.log.info({ incidents: incidents.length, windows: windows.length, silences: silences.length }, 'forgot resolved incidents, ended maintenance windows and silences past retention');
+    }
+    return { incidents: incidents.length, windows: windows.length, silences: silences.length };
   }
 }

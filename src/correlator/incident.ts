@@ -61,6 +61,13 @@ export interface Incident extends Partial<AtRiskIds> {
   resolvedAt?: number;
   /** What people wrote on it, oldest first (at most NOTES_LIMIT: the newest). */
   notes?: IncidentNote[];
+  /** The silences (silence.ts) that cover every root alert now: it pages and reminds nobody while they last. */
+  silencedBy?: string[];
+  /**
+   * Opened while silenced: nobody has been told of it. When the silence ends and it is still open, its owners are
+   * paged and its stakeholders told, and this goes; resolved before that, it tells nobody.
+   */
+  untold?: boolean;
   /** Set when a later-arriving parent's incident took this one over. */
   mergedInto?: string;
   /** A page storm (storm.ts): this incident stands for many root causes that each would have paged one team. */

@@ -5,6 +5,7 @@ import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
 import { atRiskNames, extendTimeline, firstFive, incidentId, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, suppressedTotal, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
+import { describeSilence, Silences, type Silence } from './silence.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
 
 /**
@@ -23,6 +24,8 @@ import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, told
  * - An acknowledged storm acknowledges the incidents it holds for its team.
  * - An acknowledged incident's teams hear who acknowledged it, once; the owners of one that stays open and
  *   unacknowledged are reminded of it every `remindMs`.
+ * - An incident whose every root alert is silenced (silence.ts) pages and reminds nobody; one opened silenced
+ *   tells nobody until the silence ends, and then pages as if it had just opened.
  * Every notification has a dedup key fixed by the incident, kind and team, so deciding it twice (another
  * correlator, a restart) enqueues it once.
  */
@@ -43,6 +46,8 @@ export interface PlanInput {
   remindMs?: number | undefined;
   /** Page storms (notify.storm); absent: off. */
   storm?: StormPolicy | undefined;
+  /** Silences, in force or not (those in force at `now` count). */
+  silences?: Iterable<Silence> | undefined;
 }
 
 export interface IncidentWrite {
@@ -87,6 +92,14 @@ export function planIncidents(input: PlanInput): Plan {
   };
   const taken = (id: string) => input.known(id) || writes.has(id);
   const storms = input.storm ? new Storms(input.storm, input.open, now, analysis.topology) : undefined;
+  const silences = new Silences(input.silences ?? [], now);
+  const silencedText = (ids: readonly string[]) =>
+    `silenced by ${ids
+      .map((id) => {
+        const s = silences.get(id)!;
+        return `${id} (${describeSilence(s)}, until ${new Date(s.end).toISOString()}, ${s.createdBy}: ${s.comment})`;
+      })
+      .join('; ')}`;
   // The pages of the run are decided together, after its incidents: forty hosts failing at once are one storm page,
   // not ten pages and then a storm.
   const pages: { incident: string; team: string | null }[] = [];
@@ -109,9 +122,12 @@ export function planIncidents(input: PlanInput): Plan {
       const next = refresh(existing, unit, suppressedOf(u), analysis, input.alerts, now);
       if (next) {
         write(next, 'updated');
-        // Teams that were not concerned before hear of it once (their dedup keys are the incident's).
-        page(next, next.owners.filter((team) => !existing.owners.includes(team)));
-        tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
+        // Teams that were not concerned before hear of it once (their dedup keys are the incident's); an incident
+        // nobody was told of tells them all when its silence ends.
+        if (!next.untold) {
+          page(next, next.owners.filter((team) => !existing.owners.includes(team)));
+          tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
+        }
       }
       unitIncident.set(u, current.get(existing.id)!);
       return;
@@ -128,11 +144,41 @@ export function planIncidents(input: PlanInput): Plan {
       return;
     }
     const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, taken);
+    const silencedBy = silences.covering(incident.rootAlerts, input.alerts);
+    if (silencedBy) {
+      Object.assign(incident, { silencedBy, untold: true });
+      incident.timeline.push({ at: now, change: 'updated', text: `${silencedText(silencedBy)}: nobody paged` });
+    }
     write(incident, 'opened');
     unitIncident.set(u, incident);
+    if (silencedBy) return;
     page(incident, pagedTeams(incident));
     tell(incident, 'stakeholder', incident.stakeholders);
   });
+
+  // Silences that began or ended: an incident opened silenced pages when its silence ends while it is still open.
+  for (const incident of [...current.values()]) {
+    if (incident.status === 'resolved' || incident.storm || writes.get(incident.id)?.change === 'opened') continue;
+    const covering = silences.covering(incident.rootAlerts, input.alerts);
+    if (sameList(covering ?? [], incident.silencedBy ?? [])) continue;
+    if (covering) {
+      write({ ...incident, silencedBy: covering, updatedAt: now, timeline: extendTimeline(incident.timeline, { at: now, change: 'updated', text: silencedText(covering) }) }, 'updated');
+      continue;
+    }
+    const { silencedBy: _ended, ...rest } = incident;
+    const paging = incident.untold === true && incident.status === 'open';
+    const next: Incident = { ...rest, updatedAt: now, timeline: extendTimeline(incident.timeline, { at: now, change: 'updated', text: paging ? 'no longer silenced: paging its owners now' : 'no longer silenced' }) };
+    if (paging) {
+      delete next.untold;
+      // Its reminders count from this page, not from when it opened unheard.
+      next.remindedAt = now;
+    }
+    write(next, 'updated');
+    if (paging) {
+      page(next, pagedTeams(next));
+      tell(next, 'stakeholder', next.stakeholders);
+    }
+  }
 
   const storming = storms?.hold(
     pages.map((p) => ({ team: p.team, incident: current.get(p.incident)! })),
@@ -242,7 +288,7 @@ export function planIncidents(input: PlanInput): Plan {
   const remindMs = input.remindMs;
   if (remindMs !== undefined) {
     for (const incident of [...current.values()]) {
-      if (incident.status !== 'open') continue;
+      if (incident.status !== 'open' || incident.silencedBy) continue;
       const due = (incident.remindedAt ?? incident.openedAt) + remindMs;
       if (now < due) {
         wake(due);

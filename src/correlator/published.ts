@@ -32,6 +32,8 @@ export const publishedIncident = z.object({
   reminders: z.number().int().nonnegative().optional(),
   remindedAt: z.number().optional(),
   resolvedAt: z.number().optional(),
+  silencedBy: ids.optional(),
+  untold: z.boolean().optional(),
   mergedInto: z.string().optional(),
   storm: z
     .object({

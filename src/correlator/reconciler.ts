@@ -12,6 +12,7 @@ import { downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
 import { extendTimeline, NOTES_LIMIT, publishIncidentChange, type Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
+import { nextSilenceChange } from './silence.ts';
 import type { CorrelationView } from './view.ts';
 
 /**
@@ -140,6 +141,7 @@ export class Reconciler {
       flapping: this.config.correlator.flapping ? { changes: this.config.correlator.flapping.changes, windowMs: this.config.correlator.flapping.window } : undefined,
       remindMs: this.config.notify.remind === false ? undefined : this.config.notify.remind,
       storm: this.config.notify.storm === false ? undefined : { pages: this.config.notify.storm.pages, windowMs: this.config.notify.storm.window },
+      silences: this.view.silenceList(),
     });
     this.keepRootSeen(plan.rootSeen);
 
@@ -154,7 +156,7 @@ export class Reconciler {
     // A storm is no root cause of its own: its members' actions were published as they opened.
     await Promise.all(plan.writes.filter((w) => w.change === 'opened' && !w.incident.storm).map((w) => this.act(w.incident, analysis)));
 
-    const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity);
+    const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity, nextSilenceChange(this.view.silenceList(), now) ?? Infinity);
     if (next < Infinity) this.wakeAt(next);
   }
 

@@ -23,6 +23,7 @@ export const STORM_UPDATE_EVERY = 60_000;
 
 /** The teams an incident paged itself: whom it pages, but those whose page a storm holds. */
 export function pagedDirectly(incident: Incident): (string | null)[] {
+  if (incident.untold) return [];
   const teams = pagedTeams(incident);
   if (!incident.heldBy?.length) return teams;
   const held = new Set(incident.heldBy.map((h) => h.team));
@@ -31,7 +32,7 @@ export function pagedDirectly(incident: Incident): (string | null)[] {
 
 /** Everyone who heard of an incident: whom it paged (not through a storm), and its stakeholders. */
 export function toldTeams(incident: Incident): (string | null)[] {
-  return [...pagedDirectly(incident), ...incident.stakeholders];
+  return incident.untold ? [] : [...pagedDirectly(incident), ...incident.stakeholders];
 }
 
 /**

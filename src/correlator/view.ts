@@ -10,9 +10,10 @@ import type { Incident } from './incident.ts';
 import { maintenanceMask, nextMaintenanceChange, type MaintenanceWindow } from './maintenance.ts';
 import { AlertMapper } from './mapping.ts';
 import { decidesAlike, PlacedAlerts } from './placed.ts';
+import { nextSilenceChange, Silences, type Silence } from './silence.ts';
 
 /**
- * The correlation state as every role sees it: alerts, incidents and maintenance windows mirrored from their KV
+ * The correlation state as every role sees it: alerts, incidents, maintenance windows and silences mirrored from their KV
  * buckets, the topology snapshot, and the analysis over them (recomputed only after something changed). The
  * correlator decides on it; the API answers `alerts`, `incidents` and `incident` from it.
  */
@@ -24,12 +25,14 @@ export class CorrelationView {
   private memo: Analysis | undefined;
   private last: Analysis | undefined;
   private maskValidUntil = Infinity;
+  private silenced: { matcher: Silences; validUntil: number } | undefined;
   private readonly listeners: (() => void)[] = [];
 
   private constructor(
     readonly alerts: KvMirror<AlertRecord>,
     readonly incidents: KvMirror<Incident>,
     readonly maintenance: KvMirror<MaintenanceWindow>,
+    readonly silences: KvMirror<Silence>,
     topology: TopologyStore,
     config: Config['correlator'],
     readonly clock: () => number,
@@ -50,6 +53,11 @@ export class CorrelationView {
     incidents.onChange(() => {
       for (const listener of this.listeners) listener();
     });
+    // A silence changes whom an incident tells, not a verdict: the analysis stays valid.
+    silences.onChange(() => {
+      this.silenced = undefined;
+      for (const listener of this.listeners) listener();
+    });
     topology.onSwap((snapshot) => {
       this.placed = new PlacedAlerts(new AlertMapper(snapshot.topology, config.mappings), config.threshold, this.placed.records.values());
       this.live = new LiveRoots(snapshot.topology);
@@ -57,18 +65,19 @@ export class CorrelationView {
     });
   }
 
-  /** Mirrors the buckets (created by ensureLayout) and resolves once all three are loaded. */
+  /** Mirrors the buckets (created by ensureLayout) and resolves once all of them are loaded. */
   static async open(nats: NatsConnection, topology: TopologyStore, config: Config['correlator'], clock: () => number = Date.now): Promise<CorrelationView> {
-    const [alerts, incidents, maintenance] = await Promise.all([
+    const [alerts, incidents, maintenance, silences] = await Promise.all([
       KvMirror.open<AlertRecord>(nats, KV_BUCKETS.alerts),
       KvMirror.open<Incident>(nats, KV_BUCKETS.incidents),
       KvMirror.open<MaintenanceWindow>(nats, KV_BUCKETS.maintenance),
+      KvMirror.open<Silence>(nats, KV_BUCKETS.silences),
     ]);
-    await Promise.all([alerts.ready, incidents.ready, maintenance.ready]);
-    return new CorrelationView(alerts, incidents, maintenance, topology, config, clock);
+    await Promise.all([alerts.ready, incidents.ready, maintenance.ready, silences.ready]);
+    return new CorrelationView(alerts, incidents, maintenance, silences, topology, config, clock);
   }
 
-  /** Called after any change of alerts, incidents, windows or topology. */
+  /** Called after any change of alerts, incidents, windows, silences or topology. */
   onChange(listener: () => void): void {
     this.listeners.push(listener);
   }
@@ -109,6 +118,19 @@ export class CorrelationView {
     return this.placed.records;
   }
 
+  /** The silences in force now, compiled (cached until one changes, starts or ends). */
+  activeSilences(): Silences {
+    const now = this.clock();
+    if (this.silenced && now < this.silenced.validUntil) return this.silenced.matcher;
+    const all = this.silenceList();
+    this.silenced = { matcher: new Silences(all, now), validUntil: nextSilenceChange(all, now) ?? Infinity };
+    return this.silenced.matcher;
+  }
+
+  silenceList(): Silence[] {
+    return [...this.silences.values()].map((e) => e.value);
+  }
+
   /** When the next window starts or ends, if any. */
   nextMaintenanceChange(): number | undefined {
     return nextMaintenanceChange([...this.maintenance.values()].map((e) => e.value), this.clock());
@@ -118,5 +140,6 @@ export class CorrelationView {
     this.alerts.stop();
     this.incidents.stop();
     this.maintenance.stop();
+    this.silences.stop();
   }
 }

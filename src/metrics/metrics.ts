@@ -102,16 +102,38 @@ new Gauge({
 
 new Gauge({
   name: 'faultline_kv_unreadable_entries',
-  help: 'Keys of the alert, incident and maintenance buckets whose newest value is not JSON, left out (written by hand?).',
+  help: 'Keys of the alert, incident, maintenance and silence buckets whose newest value is not JSON, left out (written by hand?).',
   labelNames: ['bucket'] as const,
   registers: [registry],
   collect() {
     this.reset();
     const view = sources.view;
     if (!view) return;
-    for (const [bucket, mirror] of [[KV_BUCKETS.alerts, view.alerts], [KV_BUCKETS.incidents, view.incidents], [KV_BUCKETS.maintenance, view.maintenance]] as const) {
+    for (const [bucket, mirror] of [[KV_BUCKETS.alerts, view.alerts], [KV_BUCKETS.incidents, view.incidents], [KV_BUCKETS.maintenance, view.maintenance], [KV_BUCKETS.silences, view.silences]] as const) {
       this.set({ bucket }, mirror.unreadable.size);
     }
+  },
+});
+
+new Gauge({
+  name: 'faultline_silences_active',
+  help: 'Silences in force now: alerts whose incidents page nobody (a forgotten one hides an outage).',
+  registers: [registry],
+  collect() {
+    const view = sources.view;
+    this.set(view ? view.activeSilences().size : 0);
+  },
+});
+
+new Gauge({
+  name: 'faultline_silenced_incidents',
+  help: 'Incidents not resolved whose every root alert is silenced: nobody is being told of them.',
+  registers: [registry],
+  collect() {
+    const view = sources.view;
+    let n = 0;
+    if (view) for (const { value } of view.incidents.values()) if (value.status !== 'resolved' && value.silencedBy) n++;
+    this.set(n);
   },
 });
 

@@ -103,7 +103,7 @@ describe('heartbeats, flapping and actions', () => {
     }
   });
 
-  it('forgets resolved incidents and ended maintenance windows past retention, and nothing open', async () => {
+  it('forgets resolved incidents, ended maintenance windows and ended silences past retention, and nothing open', async () => {
     p = await pipeline(topology, { correlator: { settle: '300ms', leaderLease: '2s', ackWait: '5s', retention: '1s' } });
     await p.send('lb1.example.com', 'haproxy', 'critical');
     const first = await until('an incident', () => openIncidents(p)[0]);
@@ -114,10 +114,15 @@ describe('heartbeats, flapping and actions', () => {
     const now = Date.now();
     const ended = { id: 'mw-ended', entities: ['db2.example.com'], start: now - 10_000, end: now - 5_000, createdBy: 'test', createdAt: now - 10_000 };
     await p.correlator.view.maintenance.put(ended.id, ended, undefined);
+    const silence = (id: string, end: number) => ({ id, host: 'web*', check: '*', tags: {}, start: now - 10_000, end, comment: 'test', createdBy: 'test', createdAt: now - 10_000 });
+    await p.correlator.view.silences.put('sil-ended', silence('sil-ended', now - 5_000), undefined);
+    await p.correlator.view.silences.put('sil-current', silence('sil-current', now + 60_000), undefined);
     await sleep(1_100);
 
-    expect(await p.correlator.housekeeping.sweep()).toEqual({ incidents: 1, windows: 1 });
+    expect(await p.correlator.housekeeping.sweep()).toEqual({ incidents: 1, windows: 1, silences: 1 });
     expect(p.incidents().map((i) => i.id)).toEqual([open.id]);
     expect(p.correlator.view.maintenance.get('mw-ended')).toBeUndefined();
+    expect(p.correlator.view.silences.get('sil-ended')).toBeUndefined();
+    expect(p.correlator.view.silences.get('sil-current')).toBeDefined();
   });
 });
