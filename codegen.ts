@@ -30,6 +30,7 @@ const config: CodegenConfig = {
           IncidentNote: '../../correlator/incident.ts#IncidentNote as StoredIncidentNote',
           Storm: '../../correlator/incident.ts#Incident as StoredStormIncident',
           MaintenanceWindow: '../correlation/refs.ts#MaintenanceWindowRef',
+          Silence: '../../correlator/silence.ts#Silence as StoredSilence',
           ConcurrentDowntime: '../../correlator/maintenance.ts#ConcurrentDowntime as StoredConcurrentDowntime',
         },
       },

@@ -479,6 +479,49 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await until('a page for the DBAs', () => pages(p).find((n) => n.team === 'team:dba'));
   });
 
+  it('a silence mutes the incident of the alerts it matches, says so on alert and incident, and its expiry pages', async () => {
+    await start();
+    const create = `mutation($host: String, $check: String, $tags: [TagInput!], $duration: String, $end: DateTime, $comment: String!) {
+      createSilence(host: $host, check: $check, tags: $tags, duration: $duration, end: $end, comment: $comment) {
+        id host check tags { key value } start end comment createdBy expiredBy active alerts { id } } }`;
+    const code = async (vars: Record<string, unknown>, token = OPERATOR) => (await ask(create, vars, token)).errors?.[0]?.extensions?.code;
+    expect(await code({ host: 'log1.example.com', duration: '1h', comment: 'why' }, VIEWER)).toBe('FORBIDDEN');
+    expect(await code({ host: '*', duration: '1h', comment: 'everything' })).toBe('BAD_USER_INPUT');
+    expect(await code({ host: 'log1.example.com', comment: 'forever' })).toBe('BAD_USER_INPUT');
+    expect(await code({ host: 'log1.example.com', duration: 'soon', comment: 'why' })).toBe('BAD_USER_INPUT');
+    expect(await code({ host: 'log1.example.com', duration: '1h', end: new Date(Date.now() + 60_000).toISOString(), comment: 'why' })).toBe('BAD_USER_INPUT');
+    expect(await code({ host: 'log1.example.com', duration: '1h', comment: ' ' })).toBe('BAD_USER_INPUT');
+
+    await p.send('log1.example.com', 'dns', 'warning');
+    await until('the dns alert', () => p.decision('log1.example.com/dns'));
+    const silence = (await answer(create, { host: 'log1*', check: 'dns', tags: [{ key: 'dc', value: 'dc1' }], duration: '2h', comment: 'unbound rebuild, ticket 42' })).createSilence;
+    expect(silence).toMatchObject({ id: expect.stringMatching(/^sil-[0-9a-f]{16}$/), host: 'log1*', check: 'dns', tags: [{ key: 'dc', value: 'dc1' }], comment: 'unbound rebuild, ticket 42', createdBy: 'noc-operator', expiredBy: null, active: true });
+    expect(Date.parse(silence.end) - Date.parse(silence.start)).toBe(2 * 3_600_000);
+    // Its tags must match too: the warning has none, so the silence matches no alert yet.
+    expect(silence.alerts).toEqual([]);
+
+    await p.send('log1.example.com', 'dns', 'critical', { tags: { dc: 'dc1' } });
+    const incident = await until('the DNS incident', () => openIncidents(p)[0]);
+    const fields = `{ id told silencedBy { id comment } rootAlerts { id silencedBy { id } } }`;
+    expect((await answer(`query($id: ID!) { incident(id: $id) ${fields} }`, { id: incident.id }, VIEWER)).incident).toEqual({
+      id: incident.id,
+      told: false,
+      silencedBy: [{ id: silence.id, comment: 'unbound rebuild, ticket 42' }],
+      rootAlerts: [{ id: 'log1.example.com/dns', silencedBy: [{ id: silence.id }] }],
+    });
+    expect((await answer('{ silences(active: true) { id alerts { id } } }', {}, VIEWER)).silences).toEqual([{ id: silence.id, alerts: [{ id: 'log1.example.com/dns' }] }]);
+    await sleep(1_000);
+    expect(p.notifications()).toEqual([]);
+
+    const expire = 'mutation($id: ID!) { expireSilence(id: $id) { id active expiredBy } }';
+    expect((await ask(expire, { id: 'sil-0000000000000000' })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await answer(expire, { id: silence.id })).expireSilence).toEqual({ id: silence.id, active: false, expiredBy: 'noc-operator' });
+    await until('the page once the silence ended', () => pages(p).find((n) => n.team === 'team:netops'));
+    expect((await answer(`query($id: ID!) { incident(id: $id) ${fields} }`, { id: incident.id })).incident).toMatchObject({ told: true, silencedBy: [] });
+    // Kept, ended: the list says who silenced what, and who ended it.
+    expect((await answer('{ silences(active: false) { id expiredBy } }')).silences).toEqual([{ id: silence.id, expiredBy: 'noc-operator' }]);
+  });
+
   it('a maintenance plan and a new window say what else is down then, and what goes down only with the two together', async () => {
     await start();
     const now = Date.now();

@@ -40,6 +40,10 @@ export const Alert: AlertResolvers = {
   lastSeen: ({ record }) => isoTime(record.time),
   tags: ({ record }) => Object.entries(record.tags).map(([key, value]) => ({ key, value })),
   incident: (ref, _a, ctx) => incidentOfAlert(ctx, ref) ?? null,
+  silencedBy: ({ record }, _a, ctx) => {
+    const active = ctx.correlation.activeSilences();
+    return active.of(record).map((id) => active.get(id)!);
+  },
 };
 
 /** GraphQL `atRisk`: from the correlator's current decisions (cached until something changes). */

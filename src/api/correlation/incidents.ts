@@ -83,6 +83,9 @@ export const Incident: IncidentResolvers = {
   storm: (i) => (i.storm ? i : null),
   heldBy: (i, _a, ctx) => incidentsOf(ctx, [...new Set((i.heldBy ?? []).map((h) => h.storm))]),
   notes: (i) => i.notes ?? [],
+  // The silences as they are now (an expired one is no longer listed, though the incident may not be re-planned yet).
+  silencedBy: (i, _a, ctx) => (i.silencedBy ?? []).flatMap((id) => ctx.correlation.silences.get(id)?.value ?? []),
+  told: (i) => !i.untold,
   timeline: (i) => i.timeline,
 };
 

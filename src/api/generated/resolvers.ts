@@ -4,6 +4,7 @@ import type { EntityRef, TopologyInfoRef } from '../topology/refs.ts';
 import type { Team as EngineTeam } from '../../engine/index.ts';
 import type { AlertRef, MaintenanceWindowRef } from '../correlation/refs.ts';
 import type { Incident as StoredIncident, TimelineEntry as StoredTimelineEntry, IncidentNote as StoredIncidentNote, Incident as StoredStormIncident } from '../../correlator/incident.ts';
+import type { Silence as StoredSilence } from '../../correlator/silence.ts';
 import type { ConcurrentDowntime as StoredConcurrentDowntime } from '../../correlator/maintenance.ts';
 import type { ApiContext } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -39,6 +40,8 @@ export type Alert = {
   reason?: Maybe<SuppressionReason>;
   /** What to do about it: the link its newest event gave (runbook, Alertmanager's runbook_url annotation). */
   runbook?: Maybe<Scalars['String']['output']>;
+  /** The silences in force that match it. */
+  silencedBy: Array<Silence>;
   /** When the status last changed. */
   since: Scalars['DateTime']['output'];
   status: Status;
@@ -302,6 +305,8 @@ export type Incident = {
   servicesAtRisk: Array<Entity>;
   /** The worst status among the root alerts. */
   severity: Status;
+  /** The silences covering every root alert now: it pages and reminds nobody while they last. */
+  silencedBy: Array<Silence>;
   /** Teams owning affected services and not the root. */
   stakeholders: Array<Team>;
   status: IncidentStatus;
@@ -312,6 +317,8 @@ export type Incident = {
   /** How many alerts the root explains. */
   suppressedCount: Scalars['Int']['output'];
   timeline: Array<TimelineEntry>;
+  /** False when it opened silenced and nobody has been told yet (its owners are paged when the silence ends). */
+  told: Scalars['Boolean']['output'];
   updatedAt: Scalars['DateTime']['output'];
 };
 
@@ -398,6 +405,16 @@ export type Mutation = {
    */
   createMaintenanceWindow: MaintenanceWindow;
   /**
+   * Silences the alerts whose host and check match these globs (`*` any, `?` one character; at least one of the two
+   * must name something) and whose tags have these values, from `start` (default now) until `end` or for `duration`
+   * ("2h"; one of the two, at most 31 days). A silenced alert still fails and still suppresses what it explains; an
+   * incident whose every root alert is silenced pages and reminds nobody, and one opened silenced pages its owners
+   * when the silence ends if it is still open. `comment` says why, for whoever is on call next.
+   */
+  createSilence: Silence;
+  /** Ends a silence now (kept, with who ended it, until correlator.retention); returns it. */
+  expireSilence: Silence;
+  /**
    * Puts dead-lettered notifications back into the outbox once what failed them is fixed, as
    * `faultline dead-letters redeliver` does: each to the channel it failed on when that channel is still configured,
    * else wherever the routes send it now; not one whose incident has resolved since (or is no longer kept) unless
@@ -430,6 +447,22 @@ export type MutationCreateMaintenanceWindowArgs = {
   ids: Array<Scalars['ID']['input']>;
   reason?: InputMaybe<Scalars['String']['input']>;
   start: Scalars['DateTime']['input'];
+};
+
+
+export type MutationCreateSilenceArgs = {
+  check?: InputMaybe<Scalars['String']['input']>;
+  comment: Scalars['String']['input'];
+  duration?: InputMaybe<Scalars['String']['input']>;
+  end?: InputMaybe<Scalars['DateTime']['input']>;
+  host?: InputMaybe<Scalars['String']['input']>;
+  start?: InputMaybe<Scalars['DateTime']['input']>;
+  tags?: InputMaybe<Array<TagInput>>;
+};
+
+
+export type MutationExpireSilenceArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -487,6 +520,8 @@ export type Query = {
   maintenancePlan: MaintenancePlan;
   /** Maintenance windows by start; with `active`, only those in force now (true) or not (false: planned or over). */
   maintenanceWindows: Array<MaintenanceWindow>;
+  /** Silences, newest start first; with `active`, only those in force now (true) or not (false: planned, ended or expired). */
+  silences: Array<Silence>;
   /** Single points of failure, ranked by the services then the teams they take down. */
   spofs: Array<Spof>;
   /**
@@ -614,6 +649,15 @@ export type QueryMaintenanceWindowsArgs = {
  * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
  * source of truth for the resolver types in src/api/generated (npm run codegen).
  */
+export type QuerySilencesArgs = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/**
+ * faultline's GraphQL API. Section 8 of the design fixes the names of the operator-facing fields; this file is the
+ * source of truth for the resolver types in src/api/generated (npm run codegen).
+ */
 export type QuerySpofsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -685,6 +729,30 @@ export type Severity =
   | 'INFO'
   | 'WARNING';
 
+/** What a silence matches, when, and who made it (createSilence). */
+export type Silence = {
+  __typename?: 'Silence';
+  /** In force now (start <= now < end). */
+  active: Scalars['Boolean']['output'];
+  /** The alerts it matches now, failing or not. */
+  alerts: Array<Alert>;
+  check: Scalars['String']['output'];
+  comment: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** The name of the token (or the operator at a terminal) that created it. */
+  createdBy: Scalars['String']['output'];
+  end: Scalars['DateTime']['output'];
+  /** Who ended it early, if someone did. */
+  expiredBy?: Maybe<Scalars['String']['output']>;
+  /** Globs over the alert's host and check (* is any). */
+  host: Scalars['String']['output'];
+  /** sil- and 16 hex digits */
+  id: Scalars['ID']['output'];
+  start: Scalars['DateTime']['output'];
+  /** Tags the alert must have with these values. */
+  tags: Array<Tag>;
+};
+
 export type Spof = {
   __typename?: 'Spof';
   /** How many entities go down with it, itself included. */
@@ -733,6 +801,11 @@ export type Tag = {
   __typename?: 'Tag';
   key: Scalars['String']['output'];
   value: Scalars['String']['output'];
+};
+
+export type TagInput = {
+  key: Scalars['String']['input'];
+  value: Scalars['String']['input'];
 };
 
 export type Team = {
@@ -885,6 +958,7 @@ export type ResolversTypes = {
   Service: ResolverTypeWrapper<EntityRef>;
   ServiceExplanation: ResolverTypeWrapper<Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversTypes['Entity']>, service: ResolversTypes['Entity'] }>;
   Severity: Severity;
+  Silence: ResolverTypeWrapper<StoredSilence>;
   Spof: ResolverTypeWrapper<Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversTypes['Entity']>, entity: ResolversTypes['Entity'], services: Array<ResolversTypes['Entity']>, teams: Array<ResolversTypes['Team']> }>;
   Status: Status;
   Storm: ResolverTypeWrapper<StoredStormIncident>;
@@ -892,6 +966,7 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SuppressionReason: SuppressionReason;
   Tag: ResolverTypeWrapper<Tag>;
+  TagInput: TagInput;
   Team: ResolverTypeWrapper<EngineTeam>;
   TimelineEntry: ResolverTypeWrapper<StoredTimelineEntry>;
   TopologyInfo: ResolverTypeWrapper<TopologyInfoRef>;
@@ -929,11 +1004,13 @@ export type ResolversParentTypes = {
   Resource: EntityRef;
   Service: EntityRef;
   ServiceExplanation: Omit<ServiceExplanation, 'path' | 'service'> & { path: Array<ResolversParentTypes['Entity']>, service: ResolversParentTypes['Entity'] };
+  Silence: StoredSilence;
   Spof: Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversParentTypes['Entity']>, entity: ResolversParentTypes['Entity'], services: Array<ResolversParentTypes['Entity']>, teams: Array<ResolversParentTypes['Team']> };
   Storm: StoredStormIncident;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   Tag: Tag;
+  TagInput: TagInput;
   Team: EngineTeam;
   TimelineEntry: StoredTimelineEntry;
   TopologyInfo: TopologyInfoRef;
@@ -951,6 +1028,7 @@ export type AlertResolvers<ContextType = ApiContext, ParentType extends Resolver
   mappedBy?: Resolver<ResolversTypes['AlertMapping'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['SuppressionReason']>, ParentType, ContextType>;
   runbook?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  silencedBy?: Resolver<Array<ResolversTypes['Silence']>, ParentType, ContextType>;
   since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
   suppressed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1096,12 +1174,14 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   rootIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
+  silencedBy?: Resolver<Array<ResolversTypes['Silence']>, ParentType, ContextType>;
   stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['IncidentStatus'], ParentType, ContextType>;
   storm?: Resolver<Maybe<ResolversTypes['Storm']>, ParentType, ContextType>;
   suppressed?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
   suppressedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   timeline?: Resolver<Array<ResolversTypes['TimelineEntry']>, ParentType, ContextType>;
+  told?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
@@ -1141,6 +1221,8 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
   addIncidentNote?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationAddIncidentNoteArgs, 'id' | 'tell' | 'text'>>;
   cancelMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCancelMaintenanceWindowArgs, 'id'>>;
   createMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCreateMaintenanceWindowArgs, 'end' | 'ids' | 'start'>>;
+  createSilence?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationCreateSilenceArgs, 'comment'>>;
+  expireSilence?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationExpireSilenceArgs, 'id'>>;
   redeliverDeadLetters?: Resolver<Array<ResolversTypes['Redelivery']>, ParentType, ContextType, RequireFields<MutationRedeliverDeadLettersArgs, 'dryRun' | 'since' | 'stale'>>;
 };
 
@@ -1158,6 +1240,7 @@ export type QueryResolvers<ContextType = ApiContext, ParentType extends Resolver
   incidents?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType, Partial<QueryIncidentsArgs>>;
   maintenancePlan?: Resolver<ResolversTypes['MaintenancePlan'], ParentType, ContextType, RequireFields<QueryMaintenancePlanArgs, 'end' | 'ids' | 'start'>>;
   maintenanceWindows?: Resolver<Array<ResolversTypes['MaintenanceWindow']>, ParentType, ContextType, Partial<QueryMaintenanceWindowsArgs>>;
+  silences?: Resolver<Array<ResolversTypes['Silence']>, ParentType, ContextType, Partial<QuerySilencesArgs>>;
   spofs?: Resolver<Array<ResolversTypes['Spof']>, ParentType, ContextType, RequireFields<QuerySpofsArgs, 'limit'>>;
   topChecks?: Resolver<Array<ResolversTypes['CheckNoise']>, ParentType, ContextType, RequireFields<QueryTopChecksArgs, 'limit' | 'window'>>;
   topology?: Resolver<ResolversTypes['TopologyInfo'], ParentType, ContextType>;
@@ -1198,6 +1281,21 @@ export type ServiceExplanationResolvers<ContextType = ApiContext, ParentType ext
   degraded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   path?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   service?: Resolver<ResolversTypes['Entity'], ParentType, ContextType>;
+};
+
+export type SilenceResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Silence'] = ResolversParentTypes['Silence']> = {
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  check?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  comment?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiredBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
 };
 
 export type SpofResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Spof'] = ResolversParentTypes['Spof']> = {
@@ -1276,6 +1374,7 @@ export type Resolvers<ContextType = ApiContext> = {
   Resource?: ResourceResolvers<ContextType>;
   Service?: ServiceResolvers<ContextType>;
   ServiceExplanation?: ServiceExplanationResolvers<ContextType>;
+  Silence?: SilenceResolvers<ContextType>;
   Spof?: SpofResolvers<ContextType>;
   Storm?: StormResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
