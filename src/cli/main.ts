@@ -22,6 +22,7 @@ const commands = {
   check: () => import('./commands/check.ts'),
   send: () => import('./commands/send.ts'),
   maintenance: () => import('./commands/maintenance.ts'),
+  silence: () => import('./commands/silence.ts'),
   incidents: () => import('./commands/incidents.ts'),
   incidentChanges: () => import('./commands/incident-changes.ts'),
   alerts: () => import('./commands/alerts.ts'),
@@ -181,13 +182,39 @@ maintenance
   .argument('<id>', 'the window id (mw-...)')
   .action(async (id: string) => (await commands.maintenance()).maintenanceCancelCommand(id, global()));
 
+const silence = program.command('silence').description("silences: alerts whose incidents page nobody while they last (\"we know\")");
+silence
+  .command('add')
+  .description('silence the alerts matching HOST[/CHECK] (globs: web*, web3.example.com/disk-*, */ntp)')
+  .argument('<matcher>', 'host glob, optionally /check glob')
+  .requiredOption('-m, --comment <text>', 'why, for whoever is on call next (required)')
+  .option('--for <duration>', 'how long: 30m, 2h, 1h30m')
+  .option('--until <time>', 'or until when (ISO 8601)')
+  .option('--from <time>', 'when it starts (ISO 8601)', 'now')
+  .option('--tag <key=value>', 'the alert must have this tag (repeatable)', collect)
+  .option('--by <name>', 'who, as shown with the silence (default user@host)')
+  .option('--json', 'the silence and the alerts it matches as JSON')
+  .action(async (matcher: string, options: import('./commands/silence.ts').AddOptions) => (await commands.silence()).silenceAddCommand(matcher, options, global()));
+silence
+  .command('list')
+  .description('silences in force or planned')
+  .option('--all', 'ended and expired ones too (until correlator.retention forgets them)')
+  .option('--json', 'JSON instead of a table')
+  .action(async (options: { all?: boolean; json?: boolean }) => (await commands.silence()).silenceListCommand(options, global()));
+silence
+  .command('expire')
+  .description('end a silence now (it is kept, with who ended it)')
+  .argument('<id>', 'the silence id (sil-...)')
+  .option('--by <name>', 'who (default user@host)')
+  .action(async (id: string, options: { by?: string }) => (await commands.silence()).silenceExpireCommand(id, options, global()));
+
 program
   .command('routes')
   .description("where notify.routes send a team's notifications, each kind or one; exit 1 if one has no route")
   .option('--team <id>', 'the team (team:dba); without it, a root nobody owns')
   .option('--severity <status>', 'ok, warning, critical or unknown', 'critical')
   .option('--kind <kind>', 'page, stakeholder, update or resolved (default: each)')
-  .option('--change <change>', 'for an update: acknowledged, folded, reminder or storm')
+  .option('--change <change>', 'for an update: acknowledged, folded, reminder, storm or note')
   .option('--tag <key=value>', 'a tag of the root alerts (repeatable)', collect)
   .option('--at <time>', 'when (ISO 8601), for routes with a time of day (default now)')
   .option('--send', 'enqueue one test notification (needs --kind) through the outbox to those channels')

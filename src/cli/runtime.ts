@@ -160,6 +160,24 @@ export async function withBucket<T, R>(url: string, bucket: string, work: (mirro
   }
 }
 
+/**
+ * `--from` (default now), and `--for <duration>` or `--until <time>` (one of them): when a maintenance window or a
+ * silence starts and ends, in milliseconds.
+ */
+export function spanOptions(options: { from?: string | undefined; for?: string | undefined; until?: string | undefined }, now: number): { start: number; end: number } {
+  const time = (flag: string, text: string) => {
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) throw new UsageError(`${flag}: "${text}" is not a time; give one like 2026-12-08T02:00:00Z (or now)`);
+    return ms;
+  };
+  const start = options.from === undefined || options.from === 'now' ? now : time('--from', options.from);
+  if ((options.for === undefined) === (options.until === undefined)) throw new UsageError('say how long: --for 2h, or --until 2026-12-08T06:00:00Z (one of them)');
+  if (options.until !== undefined) return { start, end: time('--until', options.until) };
+  const ms = parseDuration(options.for!);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--for: "${options.for}" is not a duration; give one like 30m, 2h or 1h30m`);
+  return { start, end: start + ms };
+}
+
 /** A `--since` duration (30m, 24h, 7d) in milliseconds; a usage error naming the option otherwise. */
 export function sinceOption(text: string): number {
   const ms = parseDuration(text);

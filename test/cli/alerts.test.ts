@@ -55,6 +55,13 @@ describe('faultline alerts', () => {
     const db = JSON.parse((await cli('--state', 'all', '--host', 'db2.example.com', '--json')).stdout) as { id: string; verdict: string; status: string }[];
     expect(db).toMatchObject([{ id: 'db2.example.com/disk', verdict: 'ok', status: 'ok' }]);
     expect((await cli('--host', 'nosuch.example.com')).stdout).toBe('Nothing is failing.\n');
+    // A silence changes no verdict; the alerts it matches say so.
+    const now = Date.now();
+    const silence = { id: 'sil-00000000000000bb', host: 'ghost*', check: '*', tags: {}, start: now - 1_000, end: now + 60_000, comment: 'decommissioned next week', createdBy: 'test', createdAt: now };
+    await p.correlator.view.silences.put(silence.id, silence, undefined);
+    const ghost = await cli('--host', 'ghost.example.com');
+    expect(ghost.stdout).toMatch(/^ghost\.example\.com\/ping\s+critical\s+\d+s\s+root \(unmapped\), silenced \(sil-00000000000000bb\)\s/m);
+    expect(JSON.parse((await cli('--host', 'ghost.example.com', '--json')).stdout)).toMatchObject([{ id: 'ghost.example.com/ping', verdict: 'root', silencedBy: [silence.id] }]);
     const bad = await cli('--state', 'broken');
     expect(bad).toMatchObject({ code: 2, stderr: 'faultline: --state: "broken" is not one of firing, root, suppressed, ok, all\n' });
   });

@@ -134,6 +134,15 @@ describe('faultline incidents and faultline ack', () => {
     expect(rows[1]).toMatch(/^inc-00000000000000d4\s+open\s+5m\s+1\s+team:web\s+web4\.example\.com \(paged in inc-00000000000000c3\)$/);
   });
 
+  it('says which incidents are silenced, and whether anyone was told of them', async () => {
+    const opened = Date.now() - 50 * 60 * 60_000;
+    await incidents.put('inc-00000000000000f6', incident('inc-00000000000000f6', { root: ['web9.example.com'], rootAlerts: ['web9.example.com/disk-root'], openedAt: opened, silencedBy: ['sil-00000000000000aa'], untold: true }), undefined);
+    const { stdout } = await cli('incidents');
+    expect(stdout).toMatch(/^inc-00000000000000f6\s+open silenced\s+2d2h\s+1\s+team:netops\s+web9\.example\.com$/m);
+    const shown = (await cli('incident', 'inc-00000000000000f6')).stdout;
+    expect(shown).toMatch(/^Silenced\s+by sil-00000000000000aa \(nobody told yet: its owners are paged when the silence ends, if it still fails; faultline silence list\)$/m);
+  });
+
   it('writes a note, told to its teams with --tell, and shows notes in full; an empty note, or --tell on a resolved incident, is refused', async () => {
     await incidents.put('inc-00000000000000e5', incident('inc-00000000000000e5'), undefined);
     expect(await cli('note', 'inc-00000000000000e5', 'restarted', 'unbound', '--by', 'ops@tty')).toMatchObject({

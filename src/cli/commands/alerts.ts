@@ -39,9 +39,10 @@ export async function alertsCommand(options: AlertsOptions, global: GlobalOption
       .map((record) => ({ record, decision: analysis.decisions.get(record.id) }))
       .filter((a): a is { record: AlertRecord; decision: AlertDecision } => a.decision !== undefined && wanted(a.decision))
       .sort((a, b) => rank(a.decision) - rank(b.decision) || b.record.since - a.record.since || a.record.id.localeCompare(b.record.id));
-    const rows = listed.map(({ record, decision }) => ({ record, decision, incident: incidentOf(index, { record, decision, analysis })?.id }));
+    const silences = view.activeSilences();
+    const rows = listed.map(({ record, decision }) => ({ record, decision, incident: incidentOf(index, { record, decision, analysis })?.id, silencedBy: silences.of(record) }));
     if (options.json) {
-      const out = rows.map(({ record, decision, incident }) => ({ ...record, verdict: decision.verdict, why: why(decision, analysis), ...(incident ? { incident } : {}) }));
+      const out = rows.map(({ record, decision, incident, silencedBy }) => ({ ...record, verdict: decision.verdict, why: why(decision, analysis), ...(incident ? { incident } : {}), ...(silencedBy.length ? { silencedBy } : {}) }));
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return;
     }
@@ -50,11 +51,11 @@ export async function alertsCommand(options: AlertsOptions, global: GlobalOption
       return;
     }
     const now = Date.now();
-    const cells = rows.map(({ record, decision, incident }) => [
+    const cells = rows.map(({ record, decision, incident, silencedBy }) => [
       record.id,
       record.status + (record.stale ? ' (stale)' : ''),
       formatDuration(now - record.since),
-      why(decision, analysis),
+      why(decision, analysis) + (silencedBy.length ? `, silenced (${silencedBy.join(', ')})` : ''),
       incident ?? '-',
       record.text ?? '',
     ]);

@@ -36,7 +36,7 @@ export async function incidentsCommand(options: { all?: boolean; json?: boolean 
   const now = Date.now();
   const rows = listed.map((i) => [
     i.id,
-    i.status + (i.acknowledgedBy ? ` (${i.acknowledgedBy})` : ''),
+    i.status + (i.acknowledgedBy ? ` (${i.acknowledgedBy})` : '') + (i.silencedBy && i.status !== 'resolved' ? ' silenced' : ''),
     formatDuration(now - i.openedAt),
     String(suppressedTotal(i)),
     i.owners.join(', ') || 'nobody',
@@ -98,6 +98,10 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
   const held = new Map((i.heldBy ?? []).map((h) => [h.team, h.storm]));
   const owners = i.owners.map((team) => (held.has(team) ? `${team} (paged in ${held.get(team)})` : team));
   rows.push(['Owners', owners.join(', ') || 'nobody (the routes without a team were paged)']);
+  if (i.status !== 'resolved' && i.silencedBy) {
+    const what = i.untold ? 'nobody told yet: its owners are paged when the silence ends, if it still fails' : 'paged before; no reminders while silenced';
+    rows.push(['Silenced', `by ${i.silencedBy.join(', ')} (${what}; faultline silence list)`]);
+  } else if (i.untold) rows.push(['Told', 'nobody: it was silenced while it lasted']);
   if (i.stakeholders.length > 0) rows.push(['Stakeholders', i.stakeholders.join(', ')]);
   const count = suppressedTotal(i);
   if (count > 0) {

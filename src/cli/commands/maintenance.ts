@@ -1,12 +1,12 @@
 import type { KvMirror } from '../../bus/kv-mirror.ts';
 import { atRiskNames } from '../../correlator/incident.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
-import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { formatDuration } from '../../config/duration.ts';
 import { concurrentDowntime, isActive, newWindow, WindowError, type ConcurrentDowntime, type MaintenanceWindow } from '../../correlator/maintenance.ts';
 import type { CorrelationView } from '../../correlator/view.ts';
 import { maintenanceDowntime } from '../../engine/index.ts';
 import { counted, table } from '../../compliance/table.ts';
-import { connectAll, correlationState, loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
+import { connectAll, correlationState, loadRuntime, operatorName, spanOptions, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
 /**
  * `faultline maintenance start|list|cancel`: downtime from a terminal or a reboot script, the way Nagios and Icinga
@@ -34,9 +34,7 @@ export async function maintenancePlanCommand(ids: string[], options: StartOption
 
 async function windowCommand(ids: string[], options: StartOptions, global: GlobalOptions, { create }: { create: boolean }): Promise<void> {
   const now = Date.now();
-  const start = options.from === undefined || options.from === 'now' ? now : time('--from', options.from);
-  if ((options.for === undefined) === (options.until === undefined)) throw new UsageError('say how long: --for 2h, or --until 2026-12-08T06:00:00Z (one of them)');
-  const end = options.until !== undefined ? time('--until', options.until) : start + duration('--for', options.for!);
+  const { start, end } = spanOptions(options, now);
   const by = options.by ?? operatorName();
 
   const { loaded, log } = loadRuntime(global);
@@ -130,18 +128,6 @@ export async function maintenanceCancelCommand(id: string, global: GlobalOptions
   });
   log.debug({ window: id }, 'maintenance window cancelled');
   process.stdout.write(`${id} cancelled: alerts on ${window.entities.join(', ')} and what they take down page again.\n`);
-}
-
-function time(flag: string, text: string): number {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new UsageError(`${flag}: "${text}" is not a time; give one like 2026-12-08T02:00:00Z (or now)`);
-  return ms;
-}
-
-function duration(flag: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new UsageError(`${flag}: "${text}" is not a duration; give one like 30m, 2h or 1h30m`);
-  return ms;
 }
 
 const iso = (w: MaintenanceWindow) => ({ ...w, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString(), createdAt: new Date(w.createdAt).toISOString() });
