@@ -77,6 +77,8 @@ describe('GET /metrics', () => {
     expect(value(/^faultline_topology_entities /)).toBe(topology.current.topology.size);
     expect(value(/^faultline_correlator_lag_events /)).toBe(0);
     expect(value(/^faultline_outbox_pending /)).toBeGreaterThanOrEqual(0);
+    expect(value(/^faultline_silences_active /)).toBe(0);
+    expect(value(/^faultline_silenced_incidents /)).toBe(0);
     expect(text).toMatch(/^faultline_decision_seconds_bucket\{le="0\.05"\} \d+$/m);
 
     // The example Grafana dashboard asks only for metrics that exist.
@@ -90,6 +92,14 @@ describe('GET /metrics', () => {
     expect(rules.status, `${rules.stdout}${rules.stderr}`).toBe(0);
     const alerted = new Set([...readFileSync(rulesFile, 'utf8').matchAll(/faultline_[a-z_]+/g)].map((m) => m[0]));
     expect([...alerted].filter((name) => !exposed.has(name))).toEqual([]);
+
+    // A silence of the DNS alert covers the open incident: both counted.
+    const now = Date.now();
+    await p.correlator.view.silences.put('sil-00000000000000cc', { id: 'sil-00000000000000cc', host: 'log1.example.com', check: 'dns', tags: {}, start: now - 1_000, end: now + 60_000, comment: 'test', createdBy: 'test', createdAt: now }, undefined);
+    await until('the incident silenced', () => openIncidents(p)[0]?.silencedBy);
+    const muted = await (await scrape(TOKEN)).text();
+    expect(muted).toMatch(/^faultline_silences_active 1$/m);
+    expect(muted).toMatch(/^faultline_silenced_incidents 1$/m);
 
     // A notification for a channel no running notifier serves waits in the outbox: counted and aged per channel.
     const before = Date.now();

@@ -65,7 +65,10 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
 function banner(base: string, config: { correlator: { settle: number } }): string {
   const url = `${base}/graphql`;
   const cli = cliCommand();
-  const pad = (command: string) => command.padEnd(cli.name.length + 36);
+  const commented = (lines: [string, string][]) => {
+    const width = Math.max(...lines.map(([command]) => command.length)) + 2;
+    return lines.map(([command, comment]) => `    ${command.padEnd(width)}# ${comment}`);
+  };
   return [
     '',
     `faultline ${VERSION} is ready.`,
@@ -75,10 +78,13 @@ function banner(base: string, config: { correlator: { settle: number } }): strin
     `      -d '{"query":"{ impact(ids: [\\"db1.example.com\\", \\"db2.example.com\\"]) { services { id } owners { name contacts } } }"}'`,
     `    ${cli.name} send --host db1.example.com --check mysql --status critical`,
     `    (after the ${Math.round(config.correlator.settle / 1000)} s settle window the page is printed here)`,
-    `    ${pad(`${cli.name} alerts`)}# roots first, and what each suppresses`,
-    `    ${pad(`${cli.name} incidents`)}# then: ... incident <id>, ... ack <id>, ... note <id> TEXT --tell`,
-    `    ${pad(`${cli.name} incidents --follow`)}# each incident change as it happens`,
-    `    ${cli.name} maintenance start db2.example.com --for 1h`,
+    ...commented([
+      [`${cli.name} alerts`, 'roots first, and what each suppresses'],
+      [`${cli.name} incidents`, 'then: ... incident <id>, ... ack <id>, ... note <id> TEXT --tell'],
+      [`${cli.name} incidents --follow`, 'each incident change as it happens'],
+      [`${cli.name} maintenance start db2.example.com --for 1h`, 'planned downtime: what it takes down pages nobody'],
+      [`${cli.name} silence add db1.example.com/mysql --for 1h -m known`, 'still failing, but its incident pages nobody'],
+    ]),
     ...(cli.onPath ? [] : [`  (\`npm link\` here puts \`faultline\` on your PATH; until then it is ${cli.name})`]),
     '  Ctrl-C stops faultline and the services it started.',
     '',
