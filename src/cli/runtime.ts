@@ -123,12 +123,21 @@ export async function correlationState(connections: Connections, config: LoadedC
   }
 }
 
-/** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */
-export function untilSignalled(): Promise<NodeJS.Signals> {
+/**
+ * Resolves when the process is asked to stop (Ctrl-C, SIGTERM). The listeners stay for the shutdown that follows:
+ * without one, a second signal (a second Ctrl-C, systemd and a supervisor both stopping it) would kill the process
+ * by the signal in the middle of closing, with pages half enqueued. Repeats are logged and ignored; `kill -9` forces.
+ * (A signal listener keeps no process alive.)
+ */
+export function untilSignalled(log?: Logger): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let first: NodeJS.Signals | undefined;
     const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      if (first) {
+        log?.warn({ signal }, 'shutting down already; the signal is ignored');
+        return;
+      }
+      first = signal;
       resolve(signal);
     };
     process.on('SIGINT', stop);

@@ -51,7 +51,7 @@ export async function devCommand(options: { port?: string; import?: boolean }, g
     const notifier = await startNotifier({ config, log, nats: connections.nats });
     const server = await startApiServer({ config, log, neo4j: connections.neo4j, nats: connections.nats, topology: topology.store, correlation: correlator.view, version: VERSION, ...(loaded.file ? { configFile: loaded.file } : {}) });
     process.stdout.write(banner(server.url, config));
-    await untilSignalled();
+    await untilSignalled(log);
     topology.stop();
     await server.close();
     await correlator.stop();

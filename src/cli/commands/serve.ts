@@ -45,7 +45,7 @@ export async function serveCommand(options: { role?: string }, global: GlobalOpt
   const probe = server ? undefined : await startProbeServer({ config, neo4j: connections.neo4j, nats: connections.nats, version: VERSION });
   if (probe) log.info({ url: probe.url, roles }, 'health and metrics listening');
 
-  const signal = await untilSignalled();
+  const signal = await untilSignalled(log);
   log.info({ signal }, 'shutting down');
   topology?.stop();
   await server?.close();
