@@ -37,10 +37,10 @@ export function maintenanceMask(topology: Topology, windows: Iterable<Maintenanc
   return mask;
 }
 
-/** The next time (after `now`) a window starts or ends: the correlator re-decides then. */
-export function nextMaintenanceChange(windows: Iterable<MaintenanceWindow>, now: number): number | undefined {
+/** The next time (after `now`) a window (or a silence) starts or ends: the correlator re-decides then. */
+export function nextStartOrEnd(spans: Iterable<{ start: number; end: number }>, now: number): number | undefined {
   let next: number | undefined;
-  for (const w of windows) {
+  for (const w of spans) {
     for (const at of [w.start, w.end]) if (at > now && (next === undefined || at < next)) next = at;
   }
   return next;

@@ -12,7 +12,6 @@ import { downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
 import { extendTimeline, NOTES_LIMIT, publishIncidentChange, type Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
-import { nextSilenceChange } from './silence.ts';
 import type { CorrelationView } from './view.ts';
 
 /**
@@ -156,7 +155,7 @@ export class Reconciler {
     // A storm is no root cause of its own: its members' actions were published as they opened.
     await Promise.all(plan.writes.filter((w) => w.change === 'opened' && !w.incident.storm).map((w) => this.act(w.incident, analysis)));
 
-    const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextMaintenanceChange() ?? Infinity, nextSilenceChange(this.view.silenceList(), now) ?? Infinity);
+    const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextStartOrEnd() ?? Infinity);
     if (next < Infinity) this.wakeAt(next);
   }
 

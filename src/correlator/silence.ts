@@ -74,15 +74,6 @@ export class Silences {
   }
 }
 
-/** The next time (after `now`) a silence starts or ends: the planner decides again then. */
-export function nextSilenceChange(silences: Iterable<Silence>, now: number): number | undefined {
-  let next: number | undefined;
-  for (const s of silences) {
-    for (const at of [s.start, s.end]) if (at > now && (next === undefined || at < next)) next = at;
-  }
-  return next;
-}
-
 /** Longer is a decommission or a broken check to fix, not a silence; a new one can follow. */
 export const MAX_SILENCE_MS = 31 * 86_400_000;
 const MAX_LEAD_MS = 366 * 86_400_000;

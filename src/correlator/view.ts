@@ -7,10 +7,10 @@ import type { TopologyStore } from '../engine/store.ts';
 import type { AlertRecord } from './alert.ts';
 import { analyse, attribute, type Analysis } from './analysis.ts';
 import type { Incident } from './incident.ts';
-import { maintenanceMask, nextMaintenanceChange, type MaintenanceWindow } from './maintenance.ts';
+import { maintenanceMask, nextStartOrEnd, type MaintenanceWindow } from './maintenance.ts';
 import { AlertMapper } from './mapping.ts';
 import { decidesAlike, PlacedAlerts } from './placed.ts';
-import { nextSilenceChange, Silences, type Silence } from './silence.ts';
+import { Silences, type Silence } from './silence.ts';
 
 /**
  * The correlation state as every role sees it: alerts, incidents, maintenance windows and silences mirrored from their KV
@@ -109,7 +109,7 @@ export class CorrelationView {
 
   private analyse(now: number): Analysis {
     const windows = [...this.maintenance.values()].map((e) => e.value);
-    this.maskValidUntil = nextMaintenanceChange(windows, now) ?? Infinity;
+    this.maskValidUntil = nextStartOrEnd(windows, now) ?? Infinity;
     return analyse({ alerts: this.placed, maintenance: maintenanceMask(this.placed.mapper.topology, windows, now), live: this.live });
   }
 
@@ -123,7 +123,7 @@ export class CorrelationView {
     const now = this.clock();
     if (this.silenced && now < this.silenced.validUntil) return this.silenced.matcher;
     const all = this.silenceList();
-    this.silenced = { matcher: new Silences(all, now), validUntil: nextSilenceChange(all, now) ?? Infinity };
+    this.silenced = { matcher: new Silences(all, now), validUntil: nextStartOrEnd(all, now) ?? Infinity };
     return this.silenced.matcher;
   }
 
@@ -131,9 +131,9 @@ export class CorrelationView {
     return [...this.silences.values()].map((e) => e.value);
   }
 
-  /** When the next window starts or ends, if any. */
-  nextMaintenanceChange(): number | undefined {
-    return nextMaintenanceChange([...this.maintenance.values()].map((e) => e.value), this.clock());
+  /** When the next window or silence starts or ends, if any: the planner runs again then. */
+  nextStartOrEnd(): number | undefined {
+    return nextStartOrEnd([...[...this.maintenance.values()].map((e) => e.value), ...this.silenceList()], this.clock());
   }
 
   stop(): void {
