@@ -102,9 +102,9 @@ export function planIncidents(input: PlanInput): Plan {
       .join('; ')}`;
   // The pages of the run are decided together, after its incidents: forty hosts failing at once are one storm page,
   // not ten pages and then a storm.
-  const pages: { incident: string; team: string | null }[] = [];
-  const page = (incident: Incident, teams: (string | null)[]) => {
-    for (const team of teams) pages.push({ incident: incident.id, team });
+  const pages: { incident: string; team: string | null; about?: About }[] = [];
+  const page = (incident: Incident, teams: (string | null)[], about?: About) => {
+    for (const team of teams) pages.push({ incident: incident.id, team, ...(about ? { about } : {}) });
   };
 
   // Who suppresses what (`attribute`) is read on first need: while every root is still settling (a burst, or the
@@ -175,8 +175,10 @@ export function planIncidents(input: PlanInput): Plan {
     }
     write(next, 'updated');
     if (paging) {
-      page(next, pagedTeams(next));
-      tell(next, 'stakeholder', next.stakeholders);
+      // Late by the length of the silence: the page says why, and since when it has been failing.
+      const about = { reason: `silenced until now (${incident.silencedBy!.join(', ')}); open since ${new Date(incident.openedAt).toISOString()}` };
+      page(next, pagedTeams(next), about);
+      tell(next, 'stakeholder', next.stakeholders, about);
     }
   }
 
@@ -184,11 +186,11 @@ export function planIncidents(input: PlanInput): Plan {
     pages.map((p) => ({ team: p.team, incident: current.get(p.incident)! })),
     taken,
   );
-  pages.forEach(({ incident: id, team }, i) => {
+  pages.forEach(({ incident: id, team, about }, i) => {
     const incident = current.get(id)!;
     const storm = storming?.[i];
     if (storm) write({ ...incident, heldBy: [...(incident.heldBy ?? []), { team, storm }] }, 'updated');
-    else tell(incident, 'page', [team]);
+    else tell(incident, 'page', [team], about);
   });
 
   for (const incident of [...current.values()]) {

@@ -108,7 +108,8 @@ describe('silenced incidents on a real-Puppet estate', () => {
     const after = await until('no longer silenced', () => openIncidents(p).find((i) => i.id === incident.id && !i.silencedBy));
     expect(after.untold).toBeUndefined();
     expect(after.timeline.at(-1)!.text).toBe('no longer silenced: paging its owners now');
-    expect(pages(p)[0]).toMatchObject({ team: 'team:netops', dedupKey: `${incident.id}/page/team:netops` });
+    expect(pages(p)[0]).toMatchObject({ team: 'team:netops', dedupKey: `${incident.id}/page/team:netops`, reason: `silenced until now (${s.id}); open since ${new Date(incident.openedAt).toISOString()}` });
+    expect(pages(p, 'stakeholder')[0]!.reason).toMatch(/^silenced until now/);
     await sleep(1_000);
     expect(pages(p)).toHaveLength(1);
 
