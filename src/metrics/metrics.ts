@@ -165,6 +165,19 @@ new Gauge({
   },
 });
 
+new Gauge({
+  name: 'faultline_critical_at_risk',
+  help: 'Hosts and resources marked critical, still up, that one more failure would take down, over the incidents not resolved.',
+  registers: [registry],
+  collect() {
+    const view = sources.view;
+    if (!view) return;
+    const atRisk = new Set<string>();
+    for (const { value } of view.incidents.values()) if (value.status !== 'resolved') for (const id of value.criticalAtRisk ?? []) atRisk.add(id);
+    this.set(atRisk.size);
+  },
+});
+
 /** Incidents, and page storms apart (a storm is an incident standing for many: counted with them it would be one more). */
 for (const [name, help, storms] of [
   ['faultline_incidents', 'Incidents by status (page storms apart: faultline_storms).', false],

@@ -71,6 +71,7 @@ describe('GET /metrics', () => {
     expect(value(/^faultline_topology_from_cache /)).toBe(0);
     // DNS down takes mail down: nothing is left at risk, it is down.
     expect(value(/^faultline_services_at_risk /)).toBe(0);
+    expect(value(/^faultline_critical_at_risk /)).toBe(0);
     expect(value(/^faultline_incidents\{status="open"\}/)).toBe(1);
     expect(value(/^faultline_storms\{status="open"\}/)).toBe(0);
     expect(value(/^faultline_notifications_total\{channel="hook",kind="page",outcome="delivered"\}/)).toBeGreaterThanOrEqual(1);
@@ -100,6 +101,13 @@ describe('GET /metrics', () => {
     const muted = await (await scrape(TOKEN)).text();
     expect(muted).toMatch(/^faultline_silences_active 1$/m);
     expect(muted).toMatch(/^faultline_silenced_incidents 1$/m);
+
+    // Critical equipment one failure from down, over the open incidents (this one as a later copy of the DNS one, which
+    // the correlator leaves open while its root alert fails).
+    const dns = openIncidents(p)[0]!;
+    await p.correlator.view.incidents.put('inc-00000000000000dd', { ...dns, id: 'inc-00000000000000dd', openedAt: dns.openedAt + 1, criticalAtRisk: ['db2.example.com', 'db2.example.com::Service[mysqld]'] }, undefined);
+    await until('the copy mirrored', () => p.correlator.view.incidents.get('inc-00000000000000dd'));
+    expect(await (await scrape(TOKEN)).text()).toMatch(/^faultline_critical_at_risk 2$/m);
 
     // A notification for a channel no running notifier serves waits in the outbox: counted and aged per channel.
     const before = Date.now();
