@@ -166,7 +166,8 @@ export function planIncidents(input: PlanInput): Plan {
       continue;
     }
     const { silencedBy: _ended, ...rest } = incident;
-    const paging = incident.untold === true && incident.status === 'open';
+    // One whose root recovered meanwhile pages nobody: the resolution below tells nobody either.
+    const paging = incident.untold === true && incident.status === 'open' && incident.rootAlerts.some((id) => analysis.decisions.get(id)?.failing);
     const next: Incident = { ...rest, updatedAt: now, timeline: extendTimeline(incident.timeline, { at: now, change: 'updated', text: paging ? 'no longer silenced: paging its owners now' : 'no longer silenced' }) };
     if (paging) {
       delete next.untold;

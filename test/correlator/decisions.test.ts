@@ -200,6 +200,39 @@ describe('decisions and incidents on the example estate', () => {
     expect(plan(incidents, t0 + 20 * hour, {}).notifications).toEqual([]);
   });
 
+  it('a silence that ends pages an incident opened under it only while its root still fails', () => {
+    const mysql = alert('db1.example.com', 'mysql');
+    const silence = { id: 'sil-0000000000000001', host: 'db1*', check: '*', tags: {}, start: 0, end: 100_000, comment: 'known', createdBy: 'alice', createdAt: 0 };
+    const step = (records: AlertRecord[], open: Incident[], now: number, remindMs = 3_600_000) =>
+      planIncidents({
+        analysis: attributed({ mapper, threshold: 'critical', alerts: records }),
+        open,
+        alerts: new Map(records.map((r) => [r.id, r])),
+        known: () => false,
+        rootSeen: new Map([['db1.example.com::Service[mysqld]', 0]]),
+        now,
+        settleMs: 30_000,
+        remindMs,
+        silences: [silence],
+      });
+    const opened = step([mysql], [], 60_000);
+    const incident = opened.writes[0]!.incident;
+    expect(incident).toMatchObject({ silencedBy: [silence.id], untold: true });
+    expect(opened.notifications).toEqual([]);
+    // Long past a reminder's due time, still silenced: no reminder for an incident nobody was told of.
+    expect(step([mysql], [incident], 99_000, 1_000).notifications).toEqual([]);
+
+    const ended = step([mysql], [incident], 100_000);
+    expect(ended.notifications.map((n) => [n.kind, n.team, n.dedupKey])).toEqual([['page', 'team:dba', `${incident.id}/page/team:dba`], ...incident.stakeholders.map((t) => ['stakeholder', t, `${incident.id}/stakeholder/${t}`])]);
+    expect(ended.writes[0]!.incident).toMatchObject({ remindedAt: 100_000 });
+    expect(ended.writes[0]!.incident.untold).toBeUndefined();
+
+    // Recovered before its silence ended: the end pages nobody, and the resolution tells nobody.
+    const recovered = step([{ ...mysql, status: 'ok' }], [incident], 100_000);
+    expect(recovered.notifications).toEqual([]);
+    expect(recovered.writes.map((w) => [w.change, w.incident.status])).toEqual([['resolved', 'resolved']]);
+  });
+
   it('an incident whose root alerts flap for days keeps its first timeline entry and the newest, not every flap', () => {
     const mysql = alert('db1.example.com', 'mysql');
     const slow = { ...alert('db1.example.com', 'mysql-slow'), entity: 'db1.example.com::Service[mysqld]' };
