@@ -77,7 +77,11 @@ describe('heartbeats, flapping and actions', () => {
     expect(pages(p)).toEqual([]);
     // Once fewer than three changes fall in the last two seconds, it is believed: one incident, one page.
     await until('the page once it settled', () => pages(p).find((n) => n.team === 'team:web-team'), 5_000);
+    // The page is enqueued before the incident is written (reconciler.ts), so it may arrive first.
+    await until('its incident', () => openIncidents(p).length > 0);
+    await sleep(500);
     expect(openIncidents(p)).toHaveLength(1);
+    expect(pages(p)).toHaveLength(1);
   });
 
   it('an action reaches its subject with the incident and the dependents it names', async () => {
