@@ -1,4 +1,5 @@
 import { KvMirror } from '../../bus/kv-mirror.ts';
+import type { NatsConnection } from '../../bus/nats.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { AlertRecord } from '../../correlator/alert.ts';
@@ -48,14 +49,7 @@ export async function silenceAddCommand(matcher: string, options: AddOptions, gl
   const matching = await withBucket(loaded.config.nats.url, KV_BUCKETS.silences, async (silences: KvMirror<Silence>, nc) => {
     await silences.put(silence.id, silence, undefined);
     log.debug({ silence: silence.id, by: silence.createdBy }, 'silence created');
-    const alerts = await KvMirror.open<AlertRecord>(nc, KV_BUCKETS.alerts);
-    try {
-      await alerts.ready;
-      const matcher = new Silences([{ ...silence, start: -Infinity, end: Infinity }], 0);
-      return [...alerts.values()].map((e) => e.value).filter((a) => matcher.of(a).length > 0);
-    } finally {
-      alerts.stop();
-    }
+    return (await alertsNow(nc)).filter(matcherOf(silence));
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ ...iso(silence), matching: matching.map((a) => ({ id: a.id, status: a.status })) }, null, 2)}\n`);
@@ -77,11 +71,14 @@ export async function silenceAddCommand(matcher: string, options: AddOptions, gl
 export async function silenceListCommand(options: { all?: boolean; json?: boolean }, global: GlobalOptions): Promise<void> {
   const { loaded } = loadRuntime(global);
   const now = Date.now();
-  const silences = await withBucket(loaded.config.nats.url, KV_BUCKETS.silences, (mirror: KvMirror<Silence>) =>
-    [...mirror.values()].map((e) => e.value).filter((s) => options.all || s.end > now).sort((a, b) => a.start - b.start || a.id.localeCompare(b.id)),
-  );
+  const { silences, failing } = await withBucket(loaded.config.nats.url, KV_BUCKETS.silences, async (mirror: KvMirror<Silence>, nc) => ({
+    silences: [...mirror.values()].map((e) => e.value).filter((s) => options.all || s.end > now).sort((a, b) => a.start - b.start || a.id.localeCompare(b.id)),
+    failing: (await alertsNow(nc)).filter((a) => a.status !== 'ok'),
+  }));
+  // What each matches among the alerts failing now: a silence that matches nothing any more can be expired.
+  const failingOf = (s: Silence) => failing.filter(matcherOf(s)).map((a) => a.id);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(silences.map((s) => ({ ...iso(s), active: isSilenceActive(s, now) })), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(silences.map((s) => ({ ...iso(s), active: isSilenceActive(s, now), failing: failingOf(s) })), null, 2)}\n`);
     return;
   }
   if (silences.length === 0) {
@@ -89,8 +86,8 @@ export async function silenceListCommand(options: { all?: boolean; json?: boolea
     return;
   }
   const state = (s: Silence) => (isSilenceActive(s, now) ? 'active' : s.start > now ? 'planned' : s.expiredBy ? `expired by ${s.expiredBy}` : 'ended');
-  const rows = silences.map((s) => [s.id, describeSilence(s), new Date(s.start).toISOString(), new Date(s.end).toISOString(), state(s), s.createdBy, s.comment]);
-  process.stdout.write(`${table(['ID', 'MATCHES', 'START', 'END', 'STATE', 'BY', 'COMMENT'], rows)}\n`);
+  const rows = silences.map((s) => [s.id, describeSilence(s), new Date(s.start).toISOString(), new Date(s.end).toISOString(), state(s), String(failingOf(s).length), s.createdBy, s.comment]);
+  process.stdout.write(`${table(['ID', 'MATCHES', 'START', 'END', 'STATE', 'FAILING', 'BY', 'COMMENT'], rows)}\n`);
 }
 
 export async function silenceExpireCommand(id: string, options: { by?: string }, global: GlobalOptions): Promise<void> {
@@ -106,6 +103,22 @@ export async function silenceExpireCommand(id: string, options: { by?: string },
   });
   log.debug({ silence: id }, 'silence expired');
   process.stdout.write(`${id} expired: ${describeSilence(silence)} tells again; an incident opened under it pages its owners now if it still fails.\n`);
+}
+
+/** Whether the silence matches an alert, in force or not (its globs compiled once). */
+function matcherOf(s: Silence): (alert: AlertRecord) => boolean {
+  const always = new Silences([{ ...s, start: -Infinity, end: Infinity }], 0);
+  return (alert) => always.of(alert).length > 0;
+}
+
+async function alertsNow(nc: NatsConnection): Promise<AlertRecord[]> {
+  const alerts = await KvMirror.open<AlertRecord>(nc, KV_BUCKETS.alerts);
+  try {
+    await alerts.ready;
+    return [...alerts.values()].map((e) => e.value);
+  } finally {
+    alerts.stop();
+  }
 }
 
 const iso = (s: Silence) => ({ ...s, start: new Date(s.start).toISOString(), end: new Date(s.end).toISOString(), createdAt: new Date(s.createdAt).toISOString() });
