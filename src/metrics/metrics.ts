@@ -152,31 +152,24 @@ new Gauge({
   },
 });
 
-new Gauge({
-  name: 'faultline_services_at_risk',
-  help: 'Services still up that one more failure would take down, over the incidents not resolved (a redundancy group they need has no spare left).',
-  registers: [registry],
-  collect() {
-    const view = sources.view;
-    if (!view) return;
-    const atRisk = new Set<string>();
-    for (const { value } of view.incidents.values()) if (value.status !== 'resolved') for (const id of value.servicesAtRisk ?? []) atRisk.add(id);
-    this.set(atRisk.size);
-  },
-});
-
-new Gauge({
-  name: 'faultline_critical_at_risk',
-  help: 'Hosts and resources marked critical, still up, that one more failure would take down, over the incidents not resolved.',
-  registers: [registry],
-  collect() {
-    const view = sources.view;
-    if (!view) return;
-    const atRisk = new Set<string>();
-    for (const { value } of view.incidents.values()) if (value.status !== 'resolved') for (const id of value.criticalAtRisk ?? []) atRisk.add(id);
-    this.set(atRisk.size);
-  },
-});
+/** What one more failure would take down, over the incidents not resolved (each id once). */
+for (const [name, help, field] of [
+  ['faultline_services_at_risk', 'Services still up that one more failure would take down, over the incidents not resolved (a redundancy group they need has no spare left).', 'servicesAtRisk'],
+  ['faultline_critical_at_risk', 'Hosts and resources marked critical, still up, that one more failure would take down, over the incidents not resolved.', 'criticalAtRisk'],
+] as const) {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const view = sources.view;
+      if (!view) return;
+      const atRisk = new Set<string>();
+      for (const { value } of view.incidents.values()) if (value.status !== 'resolved') for (const id of value[field] ?? []) atRisk.add(id);
+      this.set(atRisk.size);
+    },
+  });
+}
 
 /** Incidents, and page storms apart (a storm is an incident standing for many: counted with them it would be one more). */
 for (const [name, help, storms] of [
