@@ -53,6 +53,19 @@ export const MAX_LEAD_MS = 366 * 86_400_000;
 const MAX_IDS = 1_000;
 const MAX_REASON = 1_000;
 
+/**
+ * What is wrong with [start, end) for a maintenance window or a silence made at `now`, if anything: both are
+ * bounded alike (at most 31 days, starting within a year).
+ */
+export function spanProblem(start: number, end: number, now: number, noun: 'window' | 'silence'): string | undefined {
+  if (!Number.isFinite(start) || !Number.isFinite(end)) return 'start and end must be times';
+  if (end <= start) return 'end must be after start';
+  if (end <= now) return `end is in the past: the ${noun} would never be in force`;
+  if (end - start > MAX_WINDOW_MS) return `a ${noun} lasts at most ${MAX_WINDOW_MS / 86_400_000} days`;
+  if (start - now > MAX_LEAD_MS) return `start is more than a year ahead (${new Date(start).toISOString()}): is the year right?`;
+  return undefined;
+}
+
 /** A window that cannot be: the message says why; `ids` the entities the topology does not know. */
 export class WindowError extends Error {
   override name = 'WindowError';
@@ -78,11 +91,8 @@ export interface WindowRequest {
  */
 export function newWindow(request: WindowRequest, topology: Topology, now: number, by: string): MaintenanceWindow {
   const { ids, start, end, reason } = request;
-  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new WindowError('start and end must be times');
-  if (end <= start) throw new WindowError('end must be after start');
-  if (end <= now) throw new WindowError('end is in the past: the window would never be in force');
-  if (end - start > MAX_WINDOW_MS) throw new WindowError(`a window lasts at most ${MAX_WINDOW_MS / 86_400_000} days`);
-  if (start - now > MAX_LEAD_MS) throw new WindowError(`start is more than a year ahead (${new Date(start).toISOString()}): is the year right?`);
+  const problem = spanProblem(start, end, now, 'window');
+  if (problem) throw new WindowError(problem);
   if (ids.length === 0) throw new WindowError('ids must name at least one entity');
   if (ids.length > MAX_IDS) throw new WindowError(`at most ${MAX_IDS} ids per window`);
   if (reason && reason.length > MAX_REASON) throw new WindowError(`reason is longer than ${MAX_REASON} characters`);

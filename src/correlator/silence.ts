@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AlertRecord } from './alert.ts';
+import { spanProblem } from './maintenance.ts';
 import { glob } from './mapping.ts';
 
 /**
@@ -31,12 +32,20 @@ export interface Silence {
 
 export const isSilenceActive = (s: Silence, now: number) => s.start <= now && now < s.end;
 
-/** A matcher compiled once per plan: the planner asks it about every root alert. */
+/** Whether an alert is one the silence names, in force or not (its globs compiled once). */
+export function silenceMatcher(s: Pick<Silence, 'host' | 'check' | 'tags'>): (alert: Pick<AlertRecord, 'host' | 'check' | 'tags'>) => boolean {
+  const host = glob(s.host);
+  const check = glob(s.check);
+  const tags = Object.entries(s.tags);
+  return (alert) => host.test(alert.host) && check.test(alert.check) && tags.every(([k, v]) => alert.tags[k] === v);
+}
+
+/** The silences in force at one time, compiled once: the planner asks about every root alert. */
 export class Silences {
-  private readonly active: { silence: Silence; host: RegExp; check: RegExp }[];
+  private readonly active: { silence: Silence; matches: ReturnType<typeof silenceMatcher> }[];
 
   constructor(silences: Iterable<Silence>, now: number) {
-    this.active = [...silences].filter((s) => isSilenceActive(s, now)).map((silence) => ({ silence, host: glob(silence.host), check: glob(silence.check) }));
+    this.active = [...silences].filter((s) => isSilenceActive(s, now)).map((silence) => ({ silence, matches: silenceMatcher(silence) }));
   }
 
   get size(): number {
@@ -51,9 +60,7 @@ export class Silences {
   /** Ids of the active silences matching the alert, sorted. */
   of(alert: Pick<AlertRecord, 'host' | 'check' | 'tags'>): string[] {
     const ids: string[] = [];
-    for (const { silence, host, check } of this.active) {
-      if (host.test(alert.host) && check.test(alert.check) && Object.entries(silence.tags).every(([k, v]) => alert.tags[k] === v)) ids.push(silence.id);
-    }
+    for (const { silence, matches } of this.active) if (matches(alert)) ids.push(silence.id);
     return ids.sort();
   }
 
@@ -74,9 +81,6 @@ export class Silences {
   }
 }
 
-/** Longer is a decommission or a broken check to fix, not a silence; a new one can follow. */
-export const MAX_SILENCE_MS = 31 * 86_400_000;
-const MAX_LEAD_MS = 366 * 86_400_000;
 const MAX_COMMENT = 1_000;
 const MAX_PATTERN = 300;
 const MAX_TAGS = 20;
@@ -104,11 +108,9 @@ export function newSilence(request: SilenceRequest, now: number, by: string): Si
   const tags = request.tags ?? {};
   const comment = request.comment.trim();
   const { start, end } = request;
-  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new SilenceError('start and end must be times');
-  if (end <= start) throw new SilenceError('end must be after start');
-  if (end <= now) throw new SilenceError('end is in the past: the silence would never be in force');
-  if (end - start > MAX_SILENCE_MS) throw new SilenceError(`a silence lasts at most ${MAX_SILENCE_MS / 86_400_000} days`);
-  if (start - now > MAX_LEAD_MS) throw new SilenceError(`start is more than a year ahead (${new Date(start).toISOString()}): is the year right?`);
+  // As long as a maintenance window at most: longer is a decommission or a broken check to fix.
+  const problem = spanProblem(start, end, now, 'silence');
+  if (problem) throw new SilenceError(problem);
   if (/^\**$/.test(host) && /^\**$/.test(check)) throw new SilenceError('a silence must name a host or a check (a glob like web* or disk-*): one of everything would silence the outage too');
   for (const [name, pattern] of [['host', host], ['check', check]] as const) {
     if (pattern.length > MAX_PATTERN) throw new SilenceError(`${name} is longer than ${MAX_PATTERN} characters`);

@@ -89,7 +89,7 @@ describe('faultline silence add, list and expire', () => {
       [['add', 'web*', '--for', 'soon', '-m', 'why'], /--for: "soon" is not a duration/],
       [['add', 'web*', '--for', '40d', '-m', 'why'], /at most 31 days/],
       [['add', 'web*', '--for', '1h', '-m', ' '], /comment is required/],
-      [['add', 'web*', '--for', '1h', '--tag', 'dc', '-m', 'why'], /--tag: "dc" is not key=value/],
+      [['add', 'web*', '--for', '1h', '--tag', 'dc', '-m', 'why'], /--tag: expected key=value, got "dc"/],
       [['expire', 'sil-0000000000000000'], /no silence sil-0000000000000000/],
     ];
     for (const [args, message] of cases) {

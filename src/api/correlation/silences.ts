@@ -1,5 +1,5 @@
 import { parseDuration } from '../../config/duration.ts';
-import { expired, isSilenceActive, newSilence, SilenceError, Silences, type Silence } from '../../correlator/silence.ts';
+import { expired, isSilenceActive, newSilence, SilenceError, silenceMatcher, type Silence } from '../../correlator/silence.ts';
 import type { MutationResolvers, QueryResolvers, SilenceResolvers } from '../generated/resolvers.ts';
 import { alertRef, badInput, isoTime, notFound } from './refs.ts';
 
@@ -66,10 +66,10 @@ export const SilenceType: SilenceResolvers = {
   active: (s, _a, ctx) => isSilenceActive(s, ctx.correlation.clock()),
   alerts: (s, _a, ctx) => {
     // Whether it is in force or not: what it matches (or would match) now.
-    const matcher = new Silences([{ ...s, start: -Infinity, end: Infinity }], 0);
+    const matches = silenceMatcher(s);
     const analysis = ctx.correlation.analysis();
     return [...ctx.correlation.records().values()]
-      .filter((r) => matcher.of(r).length > 0)
+      .filter(matches)
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((r) => alertRef(r, analysis));
   },

@@ -3,9 +3,10 @@ import type { NatsConnection } from '../../bus/nats.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { AlertRecord } from '../../correlator/alert.ts';
-import { describeSilence, expired, isSilenceActive, newSilence, SilenceError, Silences, type Silence } from '../../correlator/silence.ts';
+import { describeSilence, expired, isSilenceActive, newSilence, SilenceError, silenceMatcher, type Silence } from '../../correlator/silence.ts';
 import { counted, table } from '../../compliance/table.ts';
 import { loadRuntime, operatorName, spanOptions, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
+import { parseTags } from './send.ts';
 
 /**
  * `faultline silence add|list|expire`: "we know, stop telling us" from a terminal, the way `amtool silence` does
@@ -32,12 +33,7 @@ export function parseMatcher(text: string): { host: string; check: string } {
 export async function silenceAddCommand(matcher: string, options: AddOptions, global: GlobalOptions): Promise<void> {
   const now = Date.now();
   const { start, end } = spanOptions(options, now);
-  const tags: Record<string, string> = {};
-  for (const pair of options.tag ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--tag: "${pair}" is not key=value`);
-    tags[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const tags = parseTags(options.tag ?? []);
   let silence: Silence;
   try {
     silence = newSilence({ ...parseMatcher(matcher), tags, start, end, comment: options.comment }, now, options.by ?? operatorName());
@@ -49,7 +45,7 @@ export async function silenceAddCommand(matcher: string, options: AddOptions, gl
   const matching = await withBucket(loaded.config.nats.url, KV_BUCKETS.silences, async (silences: KvMirror<Silence>, nc) => {
     await silences.put(silence.id, silence, undefined);
     log.debug({ silence: silence.id, by: silence.createdBy }, 'silence created');
-    return (await alertsNow(nc)).filter(matcherOf(silence));
+    return (await alertsNow(nc)).filter(silenceMatcher(silence));
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ ...iso(silence), matching: matching.map((a) => ({ id: a.id, status: a.status })) }, null, 2)}\n`);
@@ -76,7 +72,7 @@ export async function silenceListCommand(options: { all?: boolean; json?: boolea
     failing: (await alertsNow(nc)).filter((a) => a.status !== 'ok'),
   }));
   // What each matches among the alerts failing now: a silence that matches nothing any more can be expired.
-  const failingOf = (s: Silence) => failing.filter(matcherOf(s)).map((a) => a.id);
+  const failingOf = (s: Silence) => failing.filter(silenceMatcher(s)).map((a) => a.id);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(silences.map((s) => ({ ...iso(s), active: isSilenceActive(s, now), failing: failingOf(s) })), null, 2)}\n`);
     return;
@@ -103,12 +99,6 @@ export async function silenceExpireCommand(id: string, options: { by?: string },
   });
   log.debug({ silence: id }, 'silence expired');
   process.stdout.write(`${id} expired: ${describeSilence(silence)} tells again; an incident opened under it pages its owners now if it still fails.\n`);
-}
-
-/** Whether the silence matches an alert, in force or not (its globs compiled once). */
-function matcherOf(s: Silence): (alert: AlertRecord) => boolean {
-  const always = new Silences([{ ...s, start: -Infinity, end: Infinity }], 0);
-  return (alert) => always.of(alert).length > 0;
 }
 
 async function alertsNow(nc: NatsConnection): Promise<AlertRecord[]> {
