@@ -9,11 +9,10 @@ import { configSchema } from '../src/config/schema.ts';
 import { alertKey, type AlertRecord } from '../src/correlator/alert.ts';
 import { CONSUMER, Correlator, MAX_IN_FLIGHT } from '../src/correlator/correlator.ts';
 import { STATUSES, type Status } from '../src/correlator/event.ts';
-import { TopologyStore } from '../src/engine/store.ts';
 import { KIND, type Topology } from '../src/engine/topology.ts';
 import { createLogger } from '../src/log.ts';
-import { percentile, setupInChild, storedCounts } from './engine.ts';
-import { benchServices, cpuMeter, rssMb } from './services.ts';
+import { benchEstate, percentile } from './engine.ts';
+import { benchServices, cpuMeter, publishAll, round3, rssMb, seconds, sleep, wipeBus } from './services.ts';
 import { prng } from '../test/support/random.ts';
 
 /**
@@ -71,13 +70,8 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
   try {
     // ---- the estate (not measured) ----
     const setupStarted = performance.now();
-    const stored = reuseEstate ? await storedCounts(neo4j, config.neo4j) : undefined;
-    if (stored?.entities === entities) progress(`reusing the stored estate (${JSON.stringify(stored)})`);
-    else await setupInChild({ settings: config.neo4j, entities, seed });
-    const topology = new TopologyStore(neo4j, config.neo4j, log);
-    const snapshot = await topology.reload();
+    const { topology, snapshot } = await benchEstate(neo4j, config, { entities, seed, reuseEstate }, log, progress);
     progress(`estate of ${snapshot.topology.size} entities ready in ${seconds(setupStarted)} s (load ${snapshot.loadSeconds} s)`);
-    if (snapshot.topology.size < entities) throw new Error(`loaded ${snapshot.topology.size} entities, expected ${entities}`);
 
     // ---- the bus, emptied, and the events ----
     const jsm = await jetstreamManager(nats);
@@ -363,16 +357,6 @@ function syntheticTraffic(t: Topology, events: number, identities: number, rando
   };
 }
 
-/** Publishes every payload, `inFlight` unacknowledged publishes at a time. */
-async function publishAll(nc: NatsConnection, subject: string, payloads: Uint8Array[], inFlight: number): Promise<void> {
-  const js = jetstream(nc);
-  let next = 0;
-  const worker = async () => {
-    while (next < payloads.length) await js.publish(subject, payloads[next++]!);
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Baseline, checks, helpers
 
@@ -497,17 +481,7 @@ async function checkState(nc: NatsConnection, traffic: Traffic, random: () => nu
   return { records, sampled: sample.size, staleTime };
 }
 
-/** Deletes faultline's streams and KV buckets (consumers and alert state with them). */
-async function wipeBus(jsm: JetStreamManager): Promise<void> {
-  for (const name of [...Object.values(STREAMS).map((s) => s.name), ...Object.values(KV_BUCKETS).map((b) => `KV_${b}`)]) {
-    await jsm.streams.delete(name).catch(() => false);
-  }
-}
-
 const utf8 = new TextDecoder();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 type PhaseCpu = { processUsPerEvent: number; natsUsPerEvent?: number };
 /** A phase's CPU figures as result fields: `<phase>CpuUsPerEvent` and, when known, `<phase>NatsCpuUsPerEvent`. */
 const cpuFields = (phase: string, cpu: PhaseCpu): Record<string, number> => {

@@ -4,7 +4,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { failureComponents, impact, singleCauseComponents, spofCounts, spofs } from '../src/engine/index.ts';
 import { loadTopology } from '../src/engine/load.ts';
+import type { Config } from '../src/config/schema.ts';
+import { TopologyStore, type Snapshot } from '../src/engine/store.ts';
 import { connectNeo4j, type Driver, type Neo4jSettings } from '../src/graph/neo4j.ts';
+import type { Logger } from '../src/log.ts';
 import { benchServices, rssMb, wipe } from './services.ts';
 import { prng } from '../test/support/random.ts';
 
@@ -452,6 +455,26 @@ async function writeEstate(driver: Driver, settings: Neo4jSettings, e: Estate): 
   await write('DEPENDS_ON', relation('DEPENDS_ON', 'Entity'), e.dependsOn);
   await write('HAS_MEMBER', relation('HAS_MEMBER', 'Entity'), e.hasMember);
   await write('OWNED_BY', relation('OWNED_BY', 'Team'), e.ownedBy);
+}
+
+/**
+ * The synthetic estate of `entities` entities in Neo4j (written by a child process, or, with `reuseEstate`, kept
+ * when the stored one has exactly that many; it assumes the same seed), loaded with TopologyStore.
+ */
+export async function benchEstate(
+  driver: Driver,
+  config: Config,
+  request: { entities: number; seed: number; reuseEstate: boolean },
+  log: Logger,
+  progress: (text: string) => void,
+): Promise<{ topology: TopologyStore; snapshot: Snapshot }> {
+  const stored = request.reuseEstate ? await storedCounts(driver, config.neo4j) : undefined;
+  if (stored?.entities === request.entities) progress(`reusing the stored estate (${JSON.stringify(stored)})`);
+  else await setupInChild({ settings: config.neo4j, entities: request.entities, seed: request.seed });
+  const topology = new TopologyStore(driver, config.neo4j, log);
+  const snapshot = await topology.reload();
+  if (snapshot.topology.size < request.entities) throw new Error(`loaded ${snapshot.topology.size} entities, expected ${request.entities}`);
+  return { topology, snapshot };
 }
 
 export async function storedCounts(driver: Driver, settings: Neo4jSettings) {

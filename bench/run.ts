@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(args: Record<string, string>):
   import: () => import('./import.ts'),
   engine: () => import('./engine.ts'),
   correlator: () => import('./correlator.ts'),
+  outage: () => import('./outage.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { connectNats } from '../src/bus/nats.ts';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import { KV_BUCKETS, STREAMS } from '../src/bus/layout.ts';
+import { connectNats, type NatsConnection } from '../src/bus/nats.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { migrate } from '../src/graph/migrate.ts';
 import { connectNeo4j, type Driver } from '../src/graph/neo4j.ts';
@@ -64,3 +66,25 @@ export function cpuMeter(natsPid: number | undefined) {
     };
   };
 }
+
+/** Deletes faultline's streams and KV buckets (consumers and alert state with them). */
+export async function wipeBus(jsm: JetStreamManager): Promise<void> {
+  for (const name of [...Object.values(STREAMS).map((s) => s.name), ...Object.values(KV_BUCKETS).map((b) => `KV_${b}`)]) {
+    await jsm.streams.delete(name).catch(() => false);
+  }
+}
+
+/** Publishes every payload, `inFlight` unacknowledged publishes at a time. */
+export async function publishAll(nc: NatsConnection, subject: string, payloads: Uint8Array[], inFlight: number): Promise<void> {
+  const js = jetstream(nc);
+  let next = 0;
+  const worker = async () => {
+    while (next < payloads.length) await js.publish(subject, payloads[next++]!);
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Seconds since a `performance.now()`, to the hundredth. */
+export const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
+export const round3 = (x: number) => Math.round(x * 1000) / 1000;

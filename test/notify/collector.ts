@@ -6,6 +6,8 @@ export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** `performance.now()` when the request had arrived whole. */
+  at: number;
 }
 
 /**
@@ -19,7 +21,7 @@ export async function startCollector(answer: (n: number, request: Received) => n
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: performance.now() };
       received.push(request);
       const status = answer(received.length, request);
       if (status === 'hang') {
