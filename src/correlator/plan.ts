@@ -307,7 +307,7 @@ export function planIncidents(input: PlanInput): Plan {
     }
   }
 
-  return { writes: [...writes.values()], notifications, rootSeen, wakeAt };
+  return { writes: [...writes.values()], notifications: byUrgency(notifications), rootSeen, wakeAt };
 }
 
 /**
@@ -376,6 +376,16 @@ function suppressedByUnit(analysis: Analysis): string[][] {
   for (const d of analysis.decisions.values()) if (d.verdict === 'suppressed') for (const u of d.suppressedBy) out[u]!.push(d.id);
   for (const list of out) list.sort();
   return out;
+}
+
+/**
+ * Pages first, stakeholder notices last, each kind in the order decided (a stable sort). The outbox delivers in the
+ * order enqueued, a few at a time: in an outage whose root takes down services of fifty teams, the page would
+ * otherwise wait behind their fifty notices.
+ */
+function byUrgency(notifications: Notification[]): Notification[] {
+  const rank = (n: Notification) => (n.kind === 'page' ? 0 : n.kind === 'stakeholder' ? 2 : 1);
+  return notifications.map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map(({ n }) => n);
 }
 
 interface Blast extends AtRiskIds {

@@ -7,6 +7,7 @@ import { KV_BUCKETS, SUBJECTS } from '../bus/layout.ts';
 import { KvConflictError } from '../bus/kv-mirror.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import type { Notification } from '../notify/notification.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
@@ -144,7 +145,7 @@ export class Reconciler {
     });
     this.keepRootSeen(plan.rootSeen);
 
-    const routed = await Promise.all(plan.notifications.map((n) => enqueueNotification(this.nats, this.config.notify, n, this.view.clock)));
+    const routed = await this.enqueue(plan.notifications);
     plan.notifications.forEach((n, i) => {
       const fields = { kind: n.kind, team: n.team, incident: n.incident.id, dedupKey: n.dedupKey };
       const { channels } = routed[i]!;
@@ -157,6 +158,26 @@ export class Reconciler {
 
     const next = Math.min(plan.wakeAt ?? Infinity, this.view.nextStartOrEnd() ?? Infinity);
     if (next < Infinity) this.wakeAt(next);
+  }
+
+  /**
+   * Stores the plan's notifications in the outbox, pages first (the plan puts them first), and the rest a few at
+   * a time: encoding the fifty stakeholder notices of a large outage (hundreds of KB each) holds the event loop for
+   * a good part of a second, and this process's own notifier would not deliver the page meanwhile.
+   */
+  private async enqueue(notifications: Notification[]): Promise<{ channels: string[] }[]> {
+    const one = (n: Notification) => enqueueNotification(this.nats, this.config.notify, n, this.view.clock);
+    const pages = notifications.filter((n) => n.kind === 'page').length;
+    const routed = await Promise.all(notifications.slice(0, pages).map(one));
+    let next = pages;
+    const lane = async () => {
+      while (next < notifications.length) {
+        const i = next++;
+        routed[i] = await one(notifications[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: ENQUEUE_LANES }, lane));
+    return routed;
   }
 
   private async write(write: IncidentWrite, planned: number | undefined): Promise<void> {
@@ -248,6 +269,8 @@ export function merge(ours: Incident, theirs: Incident): Incident {
 }
 
 const MIN_GAP_MS = 100;
+/** Notifications other than pages stored in the outbox at once. */
+const ENQUEUE_LANES = 4;
 /** The longest the reconciler sleeps before it plans again, whatever is due later. */
 const MAX_WAKE_MS = 3_600_000;
 
