@@ -41,6 +41,8 @@ export interface Incident extends Partial<AtRiskIds> {
   suppressed: string[];
   /** How many alerts the root explains, listed or not (absent in incidents stored before it was added). */
   suppressedCount?: number;
+  /** How many ids each at-risk list holds in all, when one of them is cut short (`listAtRisk`). */
+  atRiskCounts?: AtRiskCounts;
   /** Services down or degraded because of the root. */
   affectedServices: string[];
   /** Team ids owning the root: they get the page. */
@@ -129,15 +131,57 @@ export const pagedTeams = (incident: Incident): (string | null)[] => (incident.o
 
 /**
  * Suppressed alert ids an incident lists. The incident is one KV value and must fit in NATS's max_payload (1 MB by
- * default): thirty thousand ids would not, and an outage that large is when the incident matters most.
+ * default): thirty thousand ids would not, and an outage that large is when the incident matters most. Ids are as
+ * long as their hosts' and checks' names, so the list is bounded in bytes as well as in count.
  */
 export const SUPPRESSED_LIMIT = 10_000;
+export const SUPPRESSED_BYTES = 512 * 1024;
 
-/** What an incident says of the alerts its root explains: the ids (sorted, the first SUPPRESSED_LIMIT) and how many. */
+/**
+ * Each at-risk list an incident keeps (AtRiskIds), in bytes: a storm, or a root that empties a cluster, leaves
+ * thousands of members each holding up a group, and together the lists would outgrow the KV value.
+ */
+export const AT_RISK_BYTES = 48 * 1024;
+
+/** The first ids of `ids` that fit in `bytes` as a JSON array (and at most `limit` of them). */
+export function firstFitting(ids: readonly string[], bytes: number, limit = Infinity): string[] {
+  let used = 2;
+  let n = 0;
+  while (n < ids.length && n < limit) {
+    // Each id costs its quotes and comma; an id needing escapes costs more, and is counted as JSON writes it.
+    const cost = Buffer.byteLength(JSON.stringify(ids[n]!)) + 1;
+    if (used + cost > bytes) break;
+    used += cost;
+    n++;
+  }
+  return n === ids.length ? [...ids] : ids.slice(0, n);
+}
+
+/** What an incident says of the alerts its root explains: the ids (sorted, the first that fit) and how many. */
 export function listSuppressed(ids: Iterable<string>): { suppressed: string[]; suppressedCount: number } {
   const all = [...new Set(ids)].sort();
-  return { suppressed: all.length > SUPPRESSED_LIMIT ? all.slice(0, SUPPRESSED_LIMIT) : all, suppressedCount: all.length };
+  return { suppressed: firstFitting(all, SUPPRESSED_BYTES, SUPPRESSED_LIMIT), suppressedCount: all.length };
 }
+
+/**
+ * An incident's at-risk lists, each sorted and cut to AT_RISK_BYTES; `atRiskCounts` says how many each holds in
+ * all, present only when one was cut. Worked out afresh each time (what is at risk is what is true now), so the
+ * same state always gives the same lists, and comparing them says whether anything changed.
+ */
+export function listAtRisk(lists: AtRiskIds): AtRiskIds & { atRiskCounts?: AtRiskCounts } {
+  const cut = (ids: readonly string[]) => firstFitting([...ids].sort(), AT_RISK_BYTES);
+  const out = {
+    servicesAtRisk: cut(lists.servicesAtRisk),
+    criticalAtRisk: cut(lists.criticalAtRisk),
+    groupsWithoutSpare: cut(lists.groupsWithoutSpare),
+    holdingUp: cut(lists.holdingUp),
+  };
+  const whole = AT_RISK_LISTS.every((k) => out[k].length === lists[k].length);
+  return whole ? out : { ...out, atRiskCounts: Object.fromEntries(AT_RISK_LISTS.map((k) => [k, lists[k].length])) as AtRiskCounts };
+}
+
+const AT_RISK_LISTS = ['servicesAtRisk', 'criticalAtRisk', 'groupsWithoutSpare', 'holdingUp'] as const;
+export type AtRiskCounts = Record<(typeof AT_RISK_LISTS)[number], number>;
 
 /** How many alerts an incident suppresses, listed or not. */
 export const suppressedTotal = (incident: Incident): number => incident.suppressedCount ?? incident.suppressed.length;
@@ -151,8 +195,9 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Whether the at-risk lists stored on an incident are `next`. */
-export function sameAtRisk(stored: Partial<AtRiskIds>, next: AtRiskIds): boolean {
+export function sameAtRisk(stored: Partial<AtRiskIds> & { atRiskCounts?: AtRiskCounts }, next: AtRiskIds & { atRiskCounts?: AtRiskCounts }): boolean {
   return (
+    AT_RISK_LISTS.every((k) => stored.atRiskCounts?.[k] === next.atRiskCounts?.[k]) &&
     sameList(stored.servicesAtRisk ?? [], next.servicesAtRisk) &&
     sameList(stored.criticalAtRisk ?? [], next.criticalAtRisk) &&
     sameList(stored.groupsWithoutSpare ?? [], next.groupsWithoutSpare) &&
@@ -174,6 +219,9 @@ export const atRiskNames = (services: readonly string[], critical: readonly stri
 function atRiskText(services: readonly string[], groups: readonly string[]): string {
   return `${firstFive(services)} at risk: no spare left in ${firstFive(groups)}`;
 }
+
+/** "a, b, c, d, e and 475 more": a list in a sentence of a timeline or a reason, which must stay short. */
+export const someOf = (ids: readonly string[]): string => (ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more`);
 
 /** "a, b, c, d, e, …": the first five ids of a list. */
 export const firstFive = (ids: readonly string[]): string => ids.slice(0, 5).join(', ') + (ids.length > 5 ? ', …' : '');

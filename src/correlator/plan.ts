@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { atRiskNames, extendTimeline, firstFive, incidentId, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, suppressedTotal, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { atRiskNames, extendTimeline, firstFive, incidentId, listAtRisk, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { describeSilence, Silences, type Silence } from './silence.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
@@ -222,16 +222,16 @@ export function planIncidents(input: PlanInput): Plan {
     }
     const parent = [...parents].map((u) => unitIncident.get(u)).find((i) => i !== undefined);
     if (parent) {
-      const folded = { ...close(incident, now, 'folded', `caused by ${parent.root.join(', ')}: folded into ${parent.id}`), mergedInto: parent.id };
+      const folded = { ...close(incident, now, 'folded', `caused by ${someOf(parent.root)}: folded into ${parent.id}`), mergedInto: parent.id };
       write(folded, 'folded');
-      tell(folded, 'update', teams, { reason: `caused by ${parent.root.join(', ')}: folded into ${parent.id}`, change: 'folded' });
+      tell(folded, 'update', teams, { reason: `caused by ${someOf(parent.root)}: folded into ${parent.id}`, change: 'folded' });
       const absorbing = current.get(parent.id)!;
       write(
         {
           ...absorbing,
           ...listSuppressed([...absorbing.suppressed, ...incident.rootAlerts, ...incident.suppressed]),
           updatedAt: now,
-          timeline: extendTimeline(absorbing.timeline, { at: now, change: 'folded', text: `took over ${incident.id} (${incident.root.join(', ')})` }),
+          timeline: extendTimeline(absorbing.timeline, { at: now, change: 'folded', text: `took over ${incident.id} (${someOf(incident.root)})` }),
         },
         'updated',
       );
@@ -389,6 +389,7 @@ function byUrgency(notifications: Notification[]): Notification[] {
 }
 
 interface Blast extends AtRiskIds {
+  atRiskCounts?: AtRiskCounts;
   affectedServices: string[];
   owners: string[];
   stakeholders: string[];
@@ -408,7 +409,7 @@ function blast(analysis: Analysis, unit: RootUnit): Blast {
   return {
     affectedServices: t.idsOf(services).sort(),
     // A degraded service listed as affected is not listed again as at risk.
-    ...atRiskIds(t, risk, services),
+    ...listAtRisk(atRiskIds(t, risk, services)),
     owners: owners.sort(),
     stakeholders: stakeholders.sort(),
   };
@@ -433,7 +434,7 @@ function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: 
     tags: rootTags(unit, alerts),
     openedAt: now,
     updatedAt: now,
-    timeline: [{ at: now, change: 'opened', text: `${unit.entities.join(', ')} failing (${unit.alerts.join(', ')})` }],
+    timeline: [{ at: now, change: 'opened', text: `${someOf(unit.entities)} failing (${someOf(unit.alerts)})` }],
   };
   const riskEntry = newlyAtRisk({}, b, now);
   if (riskEntry) incident.timeline.push(riskEntry);
@@ -460,11 +461,13 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
     // What is at risk is what is true now: a spare that came back takes its services off the list.
     const entry = newlyAtRisk(incident, b, now);
     Object.assign(next, { servicesAtRisk: b.servicesAtRisk, criticalAtRisk: b.criticalAtRisk, groupsWithoutSpare: b.groupsWithoutSpare, holdingUp: b.holdingUp });
+    if (b.atRiskCounts) next.atRiskCounts = b.atRiskCounts;
+    else delete next.atRiskCounts;
     if (entry) next.timeline = extendTimeline(next.timeline, entry);
   }
   if (rootChanged) {
     Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
-    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `root is now ${unit.entities.join(', ')}` });
+    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `root is now ${someOf(unit.entities)}` });
   }
   // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed, and a
   // team that owned the root before is a stakeholder now, so it hears how the incident ends (and its page closes).
@@ -473,7 +476,7 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   if (affectedGrew) {
     next.affectedServices = [...new Set([...incident.affectedServices, ...b.affectedServices])].sort();
     const added = b.affectedServices.filter((s) => !incident.affectedServices.includes(s));
-    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `now also affects ${added.join(', ')}` });
+    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `now also affects ${someOf(added)}` });
   }
   return next;
 }
@@ -537,7 +540,7 @@ function notification(
       ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
       ...(incident.storm ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount } } : {}),
     },
-    summary: incident.storm ? describeStorm(incident, kind === 'resolved' ? 'recovered' : 'failing') + atRiskPart : `${incident.root.join(', ')} ${verb}: ${affected}`,
+    summary: incident.storm ? describeStorm(incident, kind === 'resolved' ? 'recovered' : 'failing') + atRiskPart : `${someOf(incident.root)} ${verb}: ${affected}`,
     tags: incident.tags,
     dedupKey: [incident.id, kind, team ?? 'unowned', change, nth].filter(Boolean).join('/'),
     createdAt: new Date(now).toISOString(),

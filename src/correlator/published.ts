@@ -21,6 +21,9 @@ export const publishedIncident = z.object({
   criticalAtRisk: ids.optional(),
   groupsWithoutSpare: ids.optional(),
   holdingUp: ids.optional(),
+  atRiskCounts: z
+    .object({ servicesAtRisk: z.number().int().nonnegative(), criticalAtRisk: z.number().int().nonnegative(), groupsWithoutSpare: z.number().int().nonnegative(), holdingUp: z.number().int().nonnegative() })
+    .optional(),
   owners: ids,
   stakeholders: ids,
   tags: z.record(z.string(), z.string()),

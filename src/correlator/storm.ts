@@ -1,7 +1,10 @@
 import { formatDuration } from '../config/duration.ts';
 import { KIND, type AtRiskIds, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
-import { extendTimeline, firstFive, incidentId, newlyAtRisk, pagedTeams, sameAtRisk, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+import { extendTimeline, firstFitting, firstFive, incidentId, listAtRisk, newlyAtRisk, pagedTeams, sameAtRisk, someOf, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+
+/** The most bytes a storm's root, member and affected-service lists take each. */
+const STORM_LIST_BYTES = 160 * 1024;
 
 /**
  * Page storms: when one team would be paged more than `pages` times within `window` by incidents the graph cannot
@@ -219,17 +222,18 @@ export class Storms {
             change: s.memberCount === 0 ? 'opened' : 'updated',
             text: `${s.memberCount === 0 ? 'began with' : 'took in'} ${added.length} root cause${added.length > 1 ? 's' : ''} (${added
               .slice(0, 5)
-              .map((i) => i.root.join(', '))
+              .map((i) => someOf(i.root))
               .join('; ')}${added.length > 5 ? '; …' : ''})`,
           });
     const common = commonPlace(this.topology, draft.root);
     return {
       ...storm,
-      root: [...draft.root].slice(0, SUPPRESSED_LIMIT),
-      affectedServices: [...draft.services].sort(),
+      // Each list bounded in bytes too (ids are as long as their names): the storm is one KV value.
+      root: firstFitting([...draft.root], STORM_LIST_BYTES, SUPPRESSED_LIMIT),
+      affectedServices: firstFitting([...draft.services].sort(), STORM_LIST_BYTES),
       updatedAt: this.now,
       timeline,
-      storm: { ...withoutCommon(s), members: draft.members.slice(0, SUPPRESSED_LIMIT), memberCount, joinedAt: added.length > 0 ? this.now : s.joinedAt, ...(common ? { common } : {}) },
+      storm: { ...withoutCommon(s), members: firstFitting(draft.members, STORM_LIST_BYTES, SUPPRESSED_LIMIT), memberCount, joinedAt: added.length > 0 ? this.now : s.joinedAt, ...(common ? { common } : {}) },
     };
   }
 
@@ -260,15 +264,18 @@ function openMembers(draft: Draft, current: ReadonlyMap<string, Incident>): Inci
  */
 function withRisk(storm: Incident, members: readonly Incident[], now: number): Incident | undefined {
   const affected = new Set(storm.affectedServices);
-  const union = (pick: (i: Incident) => readonly string[] | undefined) => [...new Set(members.flatMap((i) => pick(i) ?? []))].sort().slice(0, SUPPRESSED_LIMIT);
-  const services = union((i) => i.servicesAtRisk).filter((id) => !affected.has(id));
-  const critical = union((i) => i.criticalAtRisk);
-  const groups = union((i) => i.groupsWithoutSpare);
-  const holding = union((i) => i.holdingUp);
-  const next: AtRiskIds = { servicesAtRisk: services, criticalAtRisk: critical, groupsWithoutSpare: groups, holdingUp: holding };
+  const union = (pick: (i: Incident) => readonly string[] | undefined) => [...new Set(members.flatMap((i) => pick(i) ?? []))];
+  // Of members whose own lists were cut, the union of what they list: the storm's counts are then at least.
+  const next = listAtRisk({
+    servicesAtRisk: union((i) => i.servicesAtRisk).filter((id) => !affected.has(id)),
+    criticalAtRisk: union((i) => i.criticalAtRisk),
+    groupsWithoutSpare: union((i) => i.groupsWithoutSpare),
+    holdingUp: union((i) => i.holdingUp),
+  });
   if (sameAtRisk(storm, next)) return undefined;
   const entry = newlyAtRisk(storm, next, now);
-  return { ...storm, ...next, updatedAt: now, timeline: entry ? extendTimeline(storm.timeline, entry) : storm.timeline };
+  const { atRiskCounts: _before, ...rest } = storm;
+  return { ...rest, ...next, updatedAt: now, timeline: entry ? extendTimeline(storm.timeline, entry) : storm.timeline };
 }
 
 /** What becomes of one storm after a run: the incident to write (and as what change), whom to tell, when to look again. */

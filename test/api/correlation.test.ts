@@ -564,8 +564,22 @@ describe('GraphQL correlation answers on a real correlator', () => {
 
     // db1's incident: no service down, but the greylisting database has no spare left, and mail needs it.
     await until('the db1 incident', () => openIncidents(p)[0]);
-    const [db1] = (await answer('{ incidents(status: OPEN) { affectedServices { id } servicesAtRisk { id } criticalAtRisk { id } groupsWithoutSpare { id } holdingUp { id } } }')).incidents;
-    expect(db1).toEqual({ affectedServices: [], servicesAtRisk: [{ id: 'service:mail' }], criticalAtRisk: [], groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }], holdingUp: [{ id: 'db2.example.com::Service[mysqld]' }] });
+    const [db1] = (
+      await answer(
+        '{ incidents(status: OPEN) { affectedServices { id } servicesAtRisk { id } criticalAtRisk { id } groupsWithoutSpare { id } holdingUp { id } servicesAtRiskCount criticalAtRiskCount groupsWithoutSpareCount holdingUpCount } }',
+      )
+    ).incidents;
+    expect(db1).toEqual({
+      affectedServices: [],
+      servicesAtRisk: [{ id: 'service:mail' }],
+      criticalAtRisk: [],
+      groupsWithoutSpare: [{ id: 'group:capability:mysql-greylist' }],
+      holdingUp: [{ id: 'db2.example.com::Service[mysqld]' }],
+      servicesAtRiskCount: 1,
+      criticalAtRiskCount: 0,
+      groupsWithoutSpareCount: 1,
+      holdingUpCount: 1,
+    });
     const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${VIEWER}` } })).text();
     expect(metrics).toMatch(/^faultline_services_at_risk 1$/m);
     // The same, for the whole estate now: what not to touch.

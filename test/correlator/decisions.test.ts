@@ -423,6 +423,65 @@ describe('decisions and incidents on the example estate', () => {
     expect(later.writes.find((w) => w.incident.id !== opened.id)!.incident).toMatchObject({ root: ['x.example.com::Service[app]'], servicesAtRisk: ['service:app'] });
     expect(later.notifications.filter((n) => n.incident.id === opened.id)).toEqual([]);
   });
+  it('a root that leaves thousands of groups without a spare: the incident stays one KV value, its lists cut and counted, and stable', () => {
+    // One storage host carries a replica of 3,000 volumes, each in a pair (either replica will do) that a service
+    // needs; every id is long, as real ones are. Its failure leaves 3,000 pairs on their last replica.
+    const n = 3_000;
+    const name = (i: number) => String(i).padStart(4, '0');
+    const long = 'x'.repeat(60);
+    const entities = [
+      { id: 'store1.example.com', kind: 'host' as const, name: 'store1', managed: true, owners: ['team:storage'] },
+      ...Array.from({ length: n }, (_, i) => [
+        { id: `store1.example.com::Volume[${long}-${name(i)}]`, kind: 'resource' as const, name: `a${i}`, host: 'store1.example.com', managed: true, owners: [] },
+        { id: `store2.example.com::Volume[${long}-${name(i)}]`, kind: 'resource' as const, name: `b${i}`, managed: true, owners: ['team:storage'] },
+        { id: `group:volume-${long}-${name(i)}`, kind: 'group' as const, name: `g${i}`, managed: true, owners: [], minHealthy: 1 },
+        { id: `service:${long}-${name(i)}`, kind: 'service' as const, name: `s${i}`, managed: true, owners: ['team:app'] },
+      ]).flat(),
+    ];
+    const storage = compileTopology({
+      entities,
+      dependencies: Array.from({ length: n }, (_, i) => ({ from: `service:${long}-${name(i)}`, to: `group:volume-${long}-${name(i)}`, kind: 'hard' as const })),
+      runsOn: Array.from({ length: n }, (_, i) => ({ resource: `store1.example.com::Volume[${long}-${name(i)}]`, host: 'store1.example.com' })),
+      members: Array.from({ length: n }, (_, i) => [
+        { group: `group:volume-${long}-${name(i)}`, member: `store1.example.com::Volume[${long}-${name(i)}]` },
+        { group: `group:volume-${long}-${name(i)}`, member: `store2.example.com::Volume[${long}-${name(i)}]` },
+      ]).flat(),
+      teams: [
+        { id: 'team:storage', name: 'storage', contacts: [] },
+        { id: 'team:app', name: 'app', contacts: [] },
+      ],
+    });
+    // And 8,000 alerts on the volumes it took down, with check names as long: more than 10,000 ids would not fit.
+    const root = alert('store1.example.com', 'ping');
+    const children = Array.from({ length: 8_000 }, (_, i) => ({
+      ...alert('store1.example.com', `volume-${long}-${name(i % n)}-${i}`),
+      entity: `store1.example.com::Volume[${long}-${name(i % n)}]`,
+    }));
+    const records = [root, ...children];
+    const analysis = attribute(analyse({ alerts: new PlacedAlerts(new AlertMapper(storage, []), 'critical', records) }));
+    const input = { analysis, alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(analysis.units.map((u) => [u.key, 0])), settleMs: 30_000 };
+    const plan = planIncidents({ ...input, open: [], now: 60_000 });
+    expect(plan.writes).toHaveLength(1);
+    const incident = plan.writes[0]!.incident;
+    expect(incident.root).toEqual(['store1.example.com']);
+    expect(incident.suppressedCount).toBe(8_000);
+    expect(incident.suppressed.length).toBeLessThan(8_000);
+    expect(incident.suppressed).toEqual(children.map((c) => c.id).sort().slice(0, incident.suppressed.length));
+    expect(incident.atRiskCounts).toEqual({ servicesAtRisk: n, criticalAtRisk: 0, groupsWithoutSpare: n, holdingUp: n });
+    expect(incident.holdingUp!.length).toBeLessThan(n);
+    expect(incident.holdingUp).toEqual(entities.filter((e) => e.id.startsWith('store2.')).map((e) => e.id).sort().slice(0, incident.holdingUp!.length));
+    // NATS's default max_payload is 1 MB: the incident fits with room for the KV headers, and so does its page.
+    expect(Buffer.byteLength(JSON.stringify(incident))).toBeLessThan(900_000);
+    const page = plan.notifications.find((n) => n.kind === 'page')!;
+    expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThan(500_000);
+    // The timeline says what it opened with in a sentence, not thousands of ids.
+    expect(incident.timeline.every((e) => e.text.length < 1_000)).toBe(true);
+    // Decided again on the same state, the cut lists compare equal: nothing to write, nobody told.
+    const again = planIncidents({ ...input, open: [incident], rootSeen: plan.rootSeen, now: 61_000 });
+    expect(again.writes).toEqual([]);
+    expect(again.notifications).toEqual([]);
+  });
+
   it('critical equipment left one failure from down is at risk in the incident and its page, marked critical', () => {
     const input = estateInput();
     input.entities = input.entities.map((e) => (e.id === 'mail2.example.com::Service[exim4]' ? { ...e, critical: true } : e));

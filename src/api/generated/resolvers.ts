@@ -275,12 +275,15 @@ export type Incident = {
   affectedServices: Array<Entity>;
   /** Hosts and resources marked critical, still up, that one more failure would take down (as servicesAtRisk). */
   criticalAtRisk: Array<Entity>;
+  criticalAtRiskCount: Scalars['Int']['output'];
   /** The redundancy groups with no spare left because of the root. */
   groupsWithoutSpare: Array<Entity>;
+  groupsWithoutSpareCount: Scalars['Int']['output'];
   /** The storms holding this incident's page to a team: that team was paged for the storm instead. */
   heldBy: Array<Incident>;
   /** Their members still up: each is now a single point of failure (do not touch them). */
   holdingUp: Array<Entity>;
+  holdingUpCount: Scalars['Int']['output'];
   id: Scalars['ID']['output'];
   /** The incident that took this one over when a later-arriving parent explained it. */
   mergedInto?: Maybe<Scalars['ID']['output']>;
@@ -303,6 +306,11 @@ export type Incident = {
    * of the root (mail1 down, and mail2 all that holds service:mail up). Kept current while the incident is open.
    */
   servicesAtRisk: Array<Entity>;
+  /**
+   * How many entries each at-risk list has in all. An incident keeps the first 48 KB of ids of each (sorted): a root
+   * that leaves thousands of groups on their last member would otherwise outgrow the one NATS message it is kept in.
+   */
+  servicesAtRiskCount: Scalars['Int']['output'];
   /** The worst status among the root alerts. */
   severity: Status;
   /** The silences covering every root alert now: it pages and reminds nobody while they last. */
@@ -312,7 +320,10 @@ export type Incident = {
   status: IncidentStatus;
   /** Set when this incident is a page storm: many root causes at once that would each have paged one team (notify.storm). */
   storm?: Maybe<Storm>;
-  /** Alerts the root explains: kept, shown, paging nobody (the first 10,000 by id; suppressedCount counts them all). */
+  /**
+   * Alerts the root explains: kept, shown, paging nobody (the first 10,000 by id, fewer when their ids are long: the
+   * incident is one NATS message; suppressedCount counts them all).
+   */
   suppressed: Array<Alert>;
   /** How many alerts the root explains. */
   suppressedCount: Scalars['Int']['output'];
@@ -1158,9 +1169,12 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   acknowledgedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   affectedServices?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   criticalAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  criticalAtRiskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  groupsWithoutSpareCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   heldBy?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
   holdingUp?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  holdingUpCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mergedInto?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   notes?: Resolver<Array<ResolversTypes['IncidentNote']>, ParentType, ContextType>;
@@ -1173,6 +1187,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   rootAlerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
   rootIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  servicesAtRiskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Status'], ParentType, ContextType>;
   silencedBy?: Resolver<Array<ResolversTypes['Silence']>, ParentType, ContextType>;
   stakeholders?: Resolver<Array<ResolversTypes['Team']>, ParentType, ContextType>;
