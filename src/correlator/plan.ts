@@ -528,6 +528,7 @@ function notification(
       servicesAtRisk: incident.servicesAtRisk ?? [],
       criticalAtRisk: incident.criticalAtRisk ?? [],
       holdingUp: incident.holdingUp ?? [],
+      ...(incident.atRiskCounts ? { atRiskCounts: incident.atRiskCounts } : {}),
       owners: incident.owners,
       stakeholders: incident.stakeholders,
       rootAlerts: incident.rootAlerts.map((id) => {

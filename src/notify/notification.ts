@@ -34,6 +34,10 @@ export const notificationSchema = z.object({
     criticalAtRisk: z.array(z.string()).optional(),
     /** What still holds those services up: each a single point of failure now (absent before it was added). */
     holdingUp: z.array(z.string()).optional(),
+    /** How many each at-risk list holds in all, when the incident keeps only the first of one of them. */
+    atRiskCounts: z
+      .object({ servicesAtRisk: z.number().int().nonnegative(), criticalAtRisk: z.number().int().nonnegative(), groupsWithoutSpare: z.number().int().nonnegative(), holdingUp: z.number().int().nonnegative() })
+      .optional(),
     owners: z.array(z.string()),
     stakeholders: z.array(z.string()),
     /** The root alerts as they are when it is sent; `runbook` when their newest event gave one. */

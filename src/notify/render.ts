@@ -81,14 +81,16 @@ export function facts(notification: Notification, link: string | undefined, max 
   const suppressed = suppressedCount(incident);
   const storm = incident.storm;
   const atRisk = notification.kind === 'resolved' ? [] : atRiskNames(incident.servicesAtRisk ?? [], incident.criticalAtRisk ?? []);
+  // The incident lists the first of a long at-risk list; "and N more" counts them all.
+  const counts = incident.atRiskCounts;
   const all: Fact[] = [
     { label: storm ? 'Root causes' : 'Root', items: cut(incident.root, max) },
     { label: 'Incidents in the storm', items: storm ? [`${storm.memberCount} (${cut(storm.members, 5).join(', ')})`] : [] },
     { label: 'Root alerts', items: cut(rootAlerts, max) },
     { label: 'Runbook', items: cut([...new Set(incident.rootAlerts.flatMap((a) => (a.runbook ? [a.runbook] : [])))], max) },
     { label: 'Affected services', items: cut(incident.affectedServices, max) },
-    { label: 'At risk (no spare left)', items: cut(atRisk, max) },
-    { label: 'Holding them up (do not touch)', items: atRisk.length === 0 ? [] : cut(incident.holdingUp ?? [], max) },
+    { label: 'At risk (no spare left)', items: cut(atRisk, max, counts && counts.servicesAtRisk + counts.criticalAtRisk) },
+    { label: 'Holding them up (do not touch)', items: atRisk.length === 0 ? [] : cut(incident.holdingUp ?? [], max, counts?.holdingUp) },
     { label: 'Owners', items: cut(incident.owners, max) },
     { label: 'Stakeholders', items: cut(incident.stakeholders, max) },
     { label: 'Suppressed alerts', items: suppressed === 0 ? [] : [`${suppressed} (${cut(incident.suppressed, 5).join(', ')})`] },
@@ -100,8 +102,9 @@ export function facts(notification: Notification, link: string | undefined, max 
   return all.filter((f) => f.items.length > 0);
 }
 
-/** The first `max` items, and "and N more" for the rest. */
-export function cut(items: readonly string[], max: number): string[] {
-  if (items.length <= max) return [...items];
-  return [...items.slice(0, max), `and ${items.length - max} more`];
+/** The first `max` items, and "and N more" for the rest (of `total`, when the list given is only the first of them). */
+export function cut(items: readonly string[], max: number, total = items.length): string[] {
+  if (items.length <= max && total <= items.length) return [...items];
+  const shown = Math.min(max, items.length);
+  return [...items.slice(0, shown), `and ${total - shown} more`];
 }

@@ -474,6 +474,8 @@ describe('decisions and incidents on the example estate', () => {
     expect(Buffer.byteLength(JSON.stringify(incident))).toBeLessThan(900_000);
     const page = plan.notifications.find((n) => n.kind === 'page')!;
     expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThan(500_000);
+    // The page counts what it does not list.
+    expect(facts(page, undefined).find((f) => f.label === 'Holding them up (do not touch)')!.items.at(-1)).toBe(`and ${n - 10} more`);
     // The timeline says what it opened with in a sentence, not thousands of ids.
     expect(incident.timeline.every((e) => e.text.length < 1_000)).toBe(true);
     // Decided again on the same state, the cut lists compare equal: nothing to write, nobody told.
