@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { CasWriter } from '../src/bus/cas-writer.ts';
@@ -12,7 +10,7 @@ import { STATUSES, type Status } from '../src/correlator/event.ts';
 import { KIND, type Topology } from '../src/engine/topology.ts';
 import { createLogger } from '../src/log.ts';
 import { benchEstate, percentile } from './engine.ts';
-import { benchServices, cpuMeter, publishAll, round3, rssMb, seconds, sleep, wipeBus } from './services.ts';
+import { benchServices, cpuMeter, publishAll, round3, rssMb, seconds, sleep, startCpuProfile, wipeBus } from './services.ts';
 import { prng } from '../test/support/random.ts';
 
 /**
@@ -112,13 +110,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     // ---- the correlator ----
     const correlatorNats = await connectNats(config.nats.url, 'faultline-bench-correlator');
     connections.push(correlatorNats);
-    const session = profile ? new Session() : undefined;
-    if (session) {
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: 500 });
-      await session.post('Profiler.start');
-    }
+    const profiler = profile ? await startCpuProfile(profile) : undefined;
     const started = performance.now();
     const meter = cpuMeter(natsPid);
     const correlator = await Correlator.start({ config, log, nats: correlatorNats, topology, recordLatencies: true });
@@ -147,10 +139,8 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const correlatorSeconds = seconds(started);
     const cpu = meter(events);
     takeLatencies();
-    if (session) {
-      const { profile: cpu } = await session.post('Profiler.stop');
-      writeFileSync(profile!, JSON.stringify(cpu));
-      session.disconnect();
+    if (profiler) {
+      await profiler.stop();
       progress(`CPU profile of the correlator's run written to ${profile}`);
     }
     const eventsPerSecond = Math.round(events / correlatorSeconds);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { ensureLayout, STREAMS, SUBJECTS } from '../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../src/bus/nats.ts';
@@ -10,13 +13,14 @@ import { createLogger } from '../src/log.ts';
 import { startNotifier } from '../src/notify/notifier.ts';
 import type { Notification } from '../src/notify/notification.ts';
 import { benchEstate } from './engine.ts';
-import { benchServices, cpuMeter, publishAll, round3, rssMb, seconds, sleep, wipeBus } from './services.ts';
+import { publishInChild } from './publisher.ts';
+import { benchServices, cpuMeter, round3, rssMb, seconds, sleep, startCpuProfile, wipeBus } from './services.ts';
 import { startCollector, type Collector } from '../test/notify/collector.ts';
 import { prng } from '../test/support/random.ts';
 
 /**
  * `npm run bench -- outage [--entities 100000] [--checks 1] [--alerts 20000] [--settle 5s] [--quiet 3s] [--seed 1]
- * [--reuse-estate]`: the worst hour, end to end. One host fails and takes down everything that stands on it; the
+ * [--reuse-estate] [--profile FILE.cpuprofile]`: the worst hour, end to end. One host fails and takes down everything that stands on it; the
  * alerts of what it took down arrive first, as fast as JetStream takes them, and its own alert last (the order that
  * tempts a correlator to page every child). Then it comes back, and its children after it.
  *
@@ -40,6 +44,7 @@ import { prng } from '../test/support/random.ts';
  * each team owning an affected service (as the engine's `impact` works them out) but not the host; the services the
  * incident names are those `impact` names; after the recovery no incident open, no page, and one `resolved` to
  * every team told. Each phase waits `--quiet` after its last expected notification for any that should not come.
+ * `--profile` writes a V8 CPU profile of the burst, from the first publish until every alert is stored.
  */
 export async function run(args: Record<string, string>): Promise<Record<string, unknown>> {
   const entities = Number(args.entities ?? 100_000);
@@ -57,6 +62,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
   const progress = (text: string) => process.stderr.write(`bench outage: ${text}\n`);
   const connections: NatsConnection[] = [];
   let hook: Collector | undefined;
+  let scratch: string | undefined;
   try {
     const setupStarted = performance.now();
     const estateConfig = configSchema.parse({ neo4j: services.neo4j, nats: services.nats });
@@ -86,6 +92,19 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const notifier = await startNotifier({ config, log, nats: pipelineNats });
     await waitFor('the correlator to lead', () => correlator.leader, 30_000);
     const received = () => hook!.received.map((r) => ({ at: r.at, n: JSON.parse(r.body) as Notification }));
+    // Each batch in order, from a process of its own; resolves with when each was acknowledged (ms since the epoch).
+    scratch = mkdtempSync(join(tmpdir(), 'faultline-bench-outage-'));
+    let batchNo = 0;
+    const publish = (...batches: [Uint8Array[], number][]) =>
+      publishInChild({
+        natsUrl: config.nats.url,
+        subject: SUBJECTS.events('bench'),
+        batches: batches.map(([payloads, inFlight]) => {
+          const file = join(scratch!, `batch-${++batchNo}.jsonl`);
+          writeFileSync(file, payloads.map((p) => decoder.decode(p)).join('\n'));
+          return { file, inFlight };
+        }),
+      });
 
     // ---- the outage ----
     // Milestones of the root's alert inside the correlator, polled: where the time to the page goes.
@@ -98,17 +117,21 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       if (milestones.written === undefined && correlator.view.incidents.size > 0) milestones.written = now;
     }, 2);
     const burst = [...outage.children, outage.rootAlert];
+    const profiler = args.profile ? await startCpuProfile(args.profile) : undefined;
     const meter = cpuMeter(natsPid);
-    const burstStarted = performance.now();
     const before = correlator.stats.events;
-    await publishAll(nats, SUBJECTS.events('bench'), outage.children.map(encode('critical')), 1_000);
-    await publishAll(nats, SUBJECTS.events('bench'), [encode('critical')(outage.rootAlert)], 1);
-    const rootAt = performance.now();
-    const rootAtEpoch = Date.now();
-    const publishSeconds = seconds(burstStarted);
+    const sent = await publish([outage.children.map(encode('critical')), 1_000], [[encode('critical')(outage.rootAlert)], 1]);
+    const burstStarted = sent.startedAt - performance.timeOrigin;
+    const rootAtEpoch = sent.acknowledgedAt[1]!;
+    const rootAt = rootAtEpoch - performance.timeOrigin;
+    const publishSeconds = seconds(burstStarted, rootAt);
     await drained(jsm, () => correlator.stats.events - before >= burst.length);
     const ingestSeconds = seconds(burstStarted);
     const cpu = meter(burst.length);
+    if (profiler) {
+      await profiler.stop();
+      progress(`CPU profile of the burst's ingest written to ${args.profile}`);
+    }
     progress(`${burst.length} alerts published in ${publishSeconds} s, stored and acknowledged in ${ingestSeconds} s (CPU per alert ${cpu.processUsPerEvent} µs here${cpu.natsUsPerEvent !== undefined ? `, ${cpu.natsUsPerEvent} in nats-server` : ''})`);
 
     const expectedTold = outage.expected.owners.length + outage.expected.stakeholders.length;
@@ -141,11 +164,10 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     );
 
     // ---- the recovery: the root first, then its children ----
-    const recoveryStarted = performance.now();
     const recoveredBefore = correlator.stats.events;
-    await publishAll(nats, SUBJECTS.events('bench'), [encode('ok')(outage.rootAlert)], 1);
-    await publishAll(nats, SUBJECTS.events('bench'), outage.children.map(encode('ok')), 1_000);
-    const lastOkAt = performance.now();
+    const recovered = await publish([[encode('ok')(outage.rootAlert)], 1], [outage.children.map(encode('ok')), 1_000]);
+    const rootOkAt = recovered.acknowledgedAt[0]! - performance.timeOrigin;
+    const lastOkAt = recovered.acknowledgedAt[1]! - performance.timeOrigin;
     await drained(jsm, () => correlator.stats.events - recoveredBefore >= burst.length);
     await waitFor('the resolutions', () => received().length >= failed.length + expectedTold, settleMs + 60_000);
     const resolvedPage = received()
@@ -155,7 +177,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     // window (from the root's recovery) has passed.
     await sleep(Math.max(quietMs, settleMs + quietMs - (performance.now() - lastOkAt)));
     const after = received().slice(failed.length).map((r) => r.n);
-    const resolvedMs = resolvedPage ? round3(resolvedPage.at - recoveryStarted) : NaN;
+    const resolvedMs = resolvedPage ? round3(resolvedPage.at - rootOkAt) : NaN;
     checkRecovery(outage, after, [...correlator.view.incidents.values()].map((e) => e.value));
     progress(`recovered: ${after.length} resolutions, the page's team told ${resolvedMs} ms after the root's ok`);
 
@@ -186,6 +208,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       seed,
     };
   } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     await hook?.close();
     for (const nc of connections) if (!nc.isClosed()) await nc.close();
     await nats.close();
@@ -264,6 +287,7 @@ function worstHost(t: Topology, maxAlerts: number, checks: number, random: () =>
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const encode = (status: 'critical' | 'ok') => (a: AlertSpec) =>
   encoder.encode(
     JSON.stringify({

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { KV_BUCKETS, STREAMS } from '../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../src/bus/nats.ts';
@@ -85,6 +86,22 @@ export async function publishAll(nc: NatsConnection, subject: string, payloads: 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Seconds since a `performance.now()`, to the hundredth. */
-export const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
+/** Seconds from a `performance.now()` to another (by default now), to the hundredth. */
+export const seconds = (since: number, until = performance.now()) => Math.round((until - since) / 10) / 100;
 export const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A V8 CPU profile of this process from now (sampled every 500 µs); `stop` writes it to `file` (Chrome DevTools, speedscope). */
+export async function startCpuProfile(file: string): Promise<{ stop(): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
