@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { failureComponents, impact, singleCauseComponents, spofCounts, spofs } from '../src/engine/index.ts';
@@ -8,7 +7,7 @@ import type { Config } from '../src/config/schema.ts';
 import { TopologyStore, type Snapshot } from '../src/engine/store.ts';
 import { connectNeo4j, type Driver, type Neo4jSettings } from '../src/graph/neo4j.ts';
 import type { Logger } from '../src/log.ts';
-import { benchServices, rssMb, wipe } from './services.ts';
+import { benchServices, rssMb, runChild, wipe } from './services.ts';
 import { prng } from '../test/support/random.ts';
 
 /**
@@ -406,19 +405,8 @@ export interface SetupRequest {
 const SETUP_ENV = 'FAULTLINE_BENCH_ENGINE_SETUP';
 
 /** Runs this file as a child (the same Node and tsx loader): it wipes, generates and writes, and prints the shape. */
-export async function setupInChild(request: SetupRequest): Promise<{ shape: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, [SETUP_ENV]: JSON.stringify(request) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (code !== 0) throw new Error(`the setup process failed (exit code ${code})`);
-  return JSON.parse(out.trim().split('\n').pop()!) as { shape: Record<string, unknown> };
+export function setupInChild(request: SetupRequest): Promise<{ shape: Record<string, unknown> }> {
+  return runChild(import.meta.url, SETUP_ENV, request, 'setup');
 }
 
 async function setup(request: SetupRequest): Promise<void> {

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { connectNats } from '../src/bus/nats.ts';
-import { publishAll } from './services.ts';
+import { publishAll, runChild } from './services.ts';
 
 /**
  * Publishes from a process of its own, as real senders do: in the benchmark's process the publishes' own CPU
@@ -11,19 +10,8 @@ import { publishAll } from './services.ts';
  * `inFlight` publishes outstanding, in order, and prints when it began publishing (connected, files read) and when
  * JetStream acknowledged the last of each batch, in ms since the epoch.
  */
-export async function publishInChild(request: { natsUrl: string; subject: string; batches: { file: string; inFlight: number }[] }): Promise<{ startedAt: number; acknowledgedAt: number[] }> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, [PUBLISH_ENV]: JSON.stringify(request) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (code !== 0) throw new Error(`the publishing process failed (exit code ${code})`);
-  return JSON.parse(out.trim().split('\n').pop()!) as { startedAt: number; acknowledgedAt: number[] };
+export function publishInChild(request: { natsUrl: string; subject: string; batches: { file: string; inFlight: number }[] }): Promise<{ startedAt: number; acknowledgedAt: number[] }> {
+  return runChild(import.meta.url, PUBLISH_ENV, request, 'publishing');
 }
 
 const PUBLISH_ENV = 'FAULTLINE_BENCH_PUBLISH';

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { KV_BUCKETS, STREAMS } from '../src/bus/layout.ts';
@@ -104,4 +106,23 @@ export async function startCpuProfile(file: string): Promise<{ stop(): Promise<v
       session.disconnect();
     },
   };
+}
+
+/**
+ * Runs a benchmark file as a child (the same Node and tsx loader) with `request` as JSON in the environment
+ * variable `env`, and returns the JSON of the last line it printed. `what` names it in the error when it fails.
+ */
+export async function runChild<T>(fileUrl: string, env: string, request: unknown, what: string): Promise<T> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(fileUrl)], {
+    env: { ...process.env, [env]: JSON.stringify(request) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0) throw new Error(`the ${what} process failed (exit code ${code})`);
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
