@@ -8,6 +8,9 @@ import { INCIDENT_CHANGES, type Incident } from './incident.ts';
  * checks the body first and skips what does not fit.
  */
 const ids = z.array(z.string());
+const count = z.number().int().nonnegative();
+/** An incident's `atRiskCounts` (incident.ts `listAtRisk`); notifications carry it too. */
+export const atRiskCountsSchema = z.object({ servicesAtRisk: count, criticalAtRisk: count, groupsWithoutSpare: count, holdingUp: count });
 export const publishedIncident = z.object({
   id: z.string().min(1),
   status: z.enum(['open', 'acknowledged', 'resolved']),
@@ -21,9 +24,7 @@ export const publishedIncident = z.object({
   criticalAtRisk: ids.optional(),
   groupsWithoutSpare: ids.optional(),
   holdingUp: ids.optional(),
-  atRiskCounts: z
-    .object({ servicesAtRisk: z.number().int().nonnegative(), criticalAtRisk: z.number().int().nonnegative(), groupsWithoutSpare: z.number().int().nonnegative(), holdingUp: z.number().int().nonnegative() })
-    .optional(),
+  atRiskCounts: atRiskCountsSchema.optional(),
   owners: ids,
   stakeholders: ids,
   tags: z.record(z.string(), z.string()),

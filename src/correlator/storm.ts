@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.ts';
-import { KIND, type AtRiskIds, type Place, type Topology } from '../engine/index.ts';
+import { KIND, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
 import { extendTimeline, firstFitting, firstFive, incidentId, listAtRisk, newlyAtRisk, pagedTeams, sameAtRisk, someOf, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
 

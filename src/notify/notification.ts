@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STATUSES } from '../correlator/event.ts';
+import { atRiskCountsSchema } from '../correlator/published.ts';
 
 /**
  * One notification (design section 7): what the correlator decides to tell one team about one incident.
@@ -35,9 +36,7 @@ export const notificationSchema = z.object({
     /** What still holds those services up: each a single point of failure now (absent before it was added). */
     holdingUp: z.array(z.string()).optional(),
     /** How many each at-risk list holds in all, when the incident keeps only the first of one of them. */
-    atRiskCounts: z
-      .object({ servicesAtRisk: z.number().int().nonnegative(), criticalAtRisk: z.number().int().nonnegative(), groupsWithoutSpare: z.number().int().nonnegative(), holdingUp: z.number().int().nonnegative() })
-      .optional(),
+    atRiskCounts: atRiskCountsSchema.optional(),
     owners: z.array(z.string()),
     stakeholders: z.array(z.string()),
     /** The root alerts as they are when it is sent; `runbook` when their newest event gave one. */

@@ -25,6 +25,17 @@ import { CorrelationView } from '../../src/correlator/view.ts';
  * correlator killed (SIGKILL) in a burst loses no event, repeats no notification, and decides nothing before its
  * state and topology are loaded.
  */
+/** `promise`, or an error naming the step when it takes longer than `ms`: a step that hangs says which it was. */
+async function within<T>(ms: number, step: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${step}: not done within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const dedupKeys = (hook: Collector) => (hook.bodies() as unknown as Notification[]).map((n) => n.dedupKey);
 const duplicates = (keys: string[]) => keys.filter((k, i) => keys.indexOf(k) !== i);
 
@@ -169,13 +180,15 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
     try {
       await publishEvent(nats, { host: 'log1.example.com', check: 'dns', status: 'critical' }, { source: 'test' });
       let window: { unit: string; at: number } | undefined;
+      const seenBy = Date.now() + 10_000;
       while (!window) {
+        if (Date.now() > seenBy) throw new Error(`no settle window for log1's unbound within 10 s: ${JSON.stringify(await windows())}; leader ${a.leader}`);
         window = (await windows()).find((w) => w.unit.includes('log1.example.com::Service[unbound]'));
         await sleep(25);
       }
       await sleep(4_000);
-      await a.stop();
-      b = await Correlator.start({ config, log: silentLog, nats, topology, instance: 'b' });
+      await within(5_000, 'stopping the first leader', a.stop());
+      b = await within(5_000, 'starting the second correlator', Correlator.start({ config, log: silentLog, nats, topology, instance: 'b' }));
       const page = await until('the DNS page', () => (hook.bodies() as unknown as Notification[]).find((n) => n.kind === 'page'), 15_000);
       // From when the first leader saw the root (6 s), not from when the second one started (10 s at the earliest):
       // 2.5 s of slack for a busy machine either way.
