@@ -10,7 +10,7 @@ import { STATUSES, type Status } from '../src/correlator/event.ts';
 import { KIND, type Topology } from '../src/engine/topology.ts';
 import { createLogger } from '../src/log.ts';
 import { benchEstate, percentile } from './engine.ts';
-import { benchServices, cpuMeter, publishAll, round3, rssMb, seconds, sleep, startCpuProfile, wipeBus } from './services.ts';
+import { benchServices, cpuMeter, drained, publishAll, round3, rssMb, seconds, sleep, startCpuProfile, wipeBus } from './services.ts';
 import { prng } from '../test/support/random.ts';
 
 /**
@@ -433,18 +433,6 @@ async function storingConsume(nc: NatsConnection, jsm: JetStreamManager, n: numb
 }
 
 /** Resolves once `allReceived()` holds and consumer `name` has nothing pending or unacknowledged. */
-async function drained(jsm: JetStreamManager, name: string, allReceived: () => boolean): Promise<void> {
-  for (;;) {
-    if (allReceived()) {
-      const info = await jsm.consumers.info(STREAMS.events.name, name);
-      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-      await sleep(5);
-      continue;
-    }
-    await sleep(50);
-  }
-}
-
 /**
  * One alert record per identity, and on a sample the last generated status: else throws. A stored time older than
  * the last event's (a refresh not written yet) is counted, not refused.

@@ -1,20 +1,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { ensureLayout, STREAMS, SUBJECTS } from '../src/bus/layout.ts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ensureLayout, SUBJECTS } from '../src/bus/layout.ts';
 import { connectNats, type NatsConnection } from '../src/bus/nats.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { parseDuration } from '../src/config/duration.ts';
 import { CONSUMER, Correlator } from '../src/correlator/correlator.ts';
-import type { Incident } from '../src/correlator/incident.ts';
+import { suppressedTotal, type Incident } from '../src/correlator/incident.ts';
 import { impact, impliedIndexes, KIND, ownerIds, type Topology } from '../src/engine/index.ts';
 import { createLogger } from '../src/log.ts';
 import { startNotifier } from '../src/notify/notifier.ts';
 import type { Notification } from '../src/notify/notification.ts';
 import { benchEstate } from './engine.ts';
 import { publishInChild } from './publisher.ts';
-import { benchServices, cpuMeter, round3, rssMb, seconds, sleep, startCpuProfile, wipeBus } from './services.ts';
+import { benchServices, cpuMeter, drained, round3, rssMb, seconds, sleep, startCpuProfile, wipeBus } from './services.ts';
 import { startCollector, type Collector } from '../test/notify/collector.ts';
 import { prng } from '../test/support/random.ts';
 
@@ -125,7 +125,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const rootAtEpoch = sent.acknowledgedAt[1]!;
     const rootAt = rootAtEpoch - performance.timeOrigin;
     const publishSeconds = seconds(burstStarted, rootAt);
-    await drained(jsm, () => correlator.stats.events - before >= burst.length);
+    await drained(jsm, CONSUMER, () => correlator.stats.events - before >= burst.length, 120_000);
     const ingestSeconds = seconds(burstStarted);
     const cpu = meter(burst.length);
     if (profiler) {
@@ -160,7 +160,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const largestNotificationBytes = Math.max(...hook.received.map((r) => Buffer.byteLength(r.body)));
     const incidentBytes = Buffer.byteLength(JSON.stringify(incident));
     progress(
-      `${incident.id}: ${incident.suppressedCount ?? incident.suppressed.length} suppressed; ${failed.length} notifications (largest ${largestNotificationBytes} bytes); the incident takes ${incidentBytes} bytes`,
+      `${incident.id}: ${suppressedTotal(incident)} suppressed; ${failed.length} notifications (largest ${largestNotificationBytes} bytes); the incident takes ${incidentBytes} bytes`,
     );
 
     // ---- the recovery: the root first, then its children ----
@@ -168,7 +168,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
     const recovered = await publish([[encode('ok')(outage.rootAlert)], 1], [outage.children.map(encode('ok')), 1_000]);
     const rootOkAt = recovered.acknowledgedAt[0]! - performance.timeOrigin;
     const lastOkAt = recovered.acknowledgedAt[1]! - performance.timeOrigin;
-    await drained(jsm, () => correlator.stats.events - recoveredBefore >= burst.length);
+    await drained(jsm, CONSUMER, () => correlator.stats.events - recoveredBefore >= burst.length, 120_000);
     await waitFor('the resolutions', () => received().length >= failed.length + expectedTold, settleMs + 60_000);
     const resolvedPage = received()
       .slice(failed.length)
@@ -189,7 +189,7 @@ export async function run(args: Record<string, string>): Promise<Record<string, 
       root: outage.root,
       down: outage.down,
       alerts: burst.length,
-      suppressed: incident.suppressedCount ?? incident.suppressed.length,
+      suppressed: suppressedTotal(incident),
       affectedServices: incident.affectedServices.length,
       pages: failed.filter((r) => r.n.kind === 'page').length,
       stakeholderNotices: failed.filter((r) => r.n.kind === 'stakeholder').length,
@@ -307,9 +307,9 @@ function checkOutage(outage: Outage, told: Notification[], incidents: Incident[]
   const incident = incidents.find((i) => i.root.includes(outage.root));
   if (!incident) problems.push(`no incident rooted at ${outage.root}`);
   else {
-    const count = incident.suppressedCount ?? incident.suppressed.length;
+    const count = suppressedTotal(incident);
     if (count !== outage.children.length) problems.push(`the incident suppresses ${count} alerts, expected ${outage.children.length}`);
-    // An incident lists the first SUPPRESSED_LIMIT ids only: all of them are checked when it lists them all.
+    // An incident lists only the first ids of a long list: all of them are checked when it lists them all.
     const listed = new Set(incident.suppressed);
     const missing = listed.size === count ? outage.children.filter((a) => !listed.has(alertId(a))) : [];
     if (missing.length > 0) problems.push(`not listed as suppressed: ${missing.slice(0, 5).map(alertId).join(', ')}`);
@@ -349,19 +349,6 @@ async function waitFor(what: string, probe: () => boolean, timeoutMs: number): P
   const deadline = performance.now() + timeoutMs;
   while (!probe()) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** Until `counted()` holds and the correlator's consumer has nothing pending or unacknowledged. */
-async function drained(jsm: JetStreamManager, counted: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (performance.now() > deadline) throw new Error(`the correlator did not take every alert within ${timeoutMs} ms`);
-    if (counted()) {
-      const info = await jsm.consumers.info(STREAMS.events.name, CONSUMER);
-      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    }
     await sleep(5);
   }
 }

@@ -87,6 +87,22 @@ export async function publishAll(nc: NatsConnection, subject: string, payloads: 
   await Promise.all(Array.from({ length: inFlight }, worker));
 }
 
+/**
+ * Until `counted()` holds and the durable `consumer` on FAULTLINE_EVENTS has nothing pending or unacknowledged
+ * (the last message may be counted before its acknowledgement lands); throws after `timeoutMs`.
+ */
+export async function drained(jsm: JetStreamManager, consumer: string, counted: () => boolean, timeoutMs = Infinity): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (performance.now() > deadline) throw new Error(`${consumer} did not take every message within ${timeoutMs} ms`);
+    if (counted()) {
+      const info = await jsm.consumers.info(STREAMS.events.name, consumer);
+      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    }
+    await sleep(5);
+  }
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Seconds from a `performance.now()` to another (by default now), to the hundredth. */
 export const seconds = (since: number, until = performance.now()) => Math.round((until - since) / 10) / 100;

@@ -154,7 +154,7 @@ export function firstFitting(ids: readonly string[], bytes: number, limit = Infi
     used += cost;
     n++;
   }
-  return n === ids.length ? [...ids] : ids.slice(0, n);
+  return ids.slice(0, n);
 }
 
 /** What an incident says of the alerts its root explains: the ids (sorted, the first that fit) and how many. */
