@@ -43,8 +43,10 @@ export interface Incident extends Partial<AtRiskIds> {
   suppressedCount?: number;
   /** How many ids each at-risk list holds in all, when one of them is cut short (`listAtRisk`). */
   atRiskCounts?: AtRiskCounts;
-  /** Services down or degraded because of the root. */
+  /** Services down or degraded because of the root, sorted: the first that fit in AFFECTED_BYTES (`listAffected`). */
   affectedServices: string[];
+  /** How many services it affects, listed or not; present only when `affectedServices` is cut short. */
+  affectedServiceCount?: number;
   /** Team ids owning the root: they get the page. */
   owners: string[];
   /** Team ids owning affected services and not the root: one stakeholder notice each. */
@@ -143,6 +145,19 @@ export const SUPPRESSED_BYTES = 512 * 1024;
  */
 export const AT_RISK_BYTES = 48 * 1024;
 
+/**
+ * The services an incident lists, in bytes: a core switch or a storage array can take down tens of thousands, and
+ * the list would not fit in the KV value beside the others; nobody reads past the first screen of it anyway, and
+ * `impact` answers for the rest.
+ */
+export const AFFECTED_BYTES = 96 * 1024;
+
+/**
+ * The most an incident takes as one KV value (JSON), the last bound after each list's: NATS's default max_payload
+ * is 1 MiB, and the KV headers and the outbox's envelope need a little of it. See `fitIncident`.
+ */
+export const INCIDENT_BYTES = 1_000_000;
+
 /** The first ids of `ids` that fit in `bytes` as a JSON array (and at most `limit` of them). */
 export function firstFitting(ids: readonly string[], bytes: number, limit = Infinity): string[] {
   let used = 2;
@@ -162,6 +177,19 @@ export function listSuppressed(ids: Iterable<string>): { suppressed: string[]; s
   const all = [...new Set(ids)].sort();
   return { suppressed: firstFitting(all, SUPPRESSED_BYTES, SUPPRESSED_LIMIT), suppressedCount: all.length };
 }
+
+/**
+ * What an incident says of the services it affects: the first of `sorted` that fit, and how many there are when
+ * that is not all of them (`total`, when the caller knows of more than it lists).
+ */
+export function listAffected(sorted: readonly string[], total = sorted.length): { affectedServices: string[]; affectedServiceCount?: number } {
+  const affectedServices = firstFitting(sorted, AFFECTED_BYTES);
+  const count = Math.max(total, sorted.length);
+  return count > affectedServices.length ? { affectedServices, affectedServiceCount: count } : { affectedServices };
+}
+
+/** How many services an incident affects, listed or not. */
+export const affectedTotal = (incident: Pick<Incident, 'affectedServices' | 'affectedServiceCount'>): number => incident.affectedServiceCount ?? incident.affectedServices.length;
 
 /**
  * An incident's at-risk lists, each sorted and cut to AT_RISK_BYTES; `atRiskCounts` says how many each holds in
@@ -188,6 +216,32 @@ export const suppressedTotal = (incident: Incident): number => incident.suppress
 
 /** Whether the incident lists only the first SUPPRESSED_LIMIT of the alerts it suppresses. */
 export const listsPart = (incident: Incident): boolean => suppressedTotal(incident) > incident.suppressed.length;
+
+/** Whether `list` begins with every id of `prefix`, in order. */
+export function startsWith(list: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= list.length && prefix.every((x, i) => x === list[i]);
+}
+
+/**
+ * The incident as it can be stored: within `limit` bytes of JSON, the KV value's bound. Each list is bounded on its
+ * own, but notes, a long timeline and thousands of root alerts add up; when they do, the suppressed list gives way
+ * first (it is counted, and only its start is listed anyway), then the timeline's middle (its first entry and the
+ * newest stay), then the oldest notes. An incident that cannot be stored would be planned again and again, and the
+ * outage it stands for would page nobody. Cutting a sorted list keeps its start, so planning the same state again
+ * finds what is stored (plan.ts compares the suppressed list as a prefix) and writes nothing.
+ */
+export function fitIncident(incident: Incident, limit = INCIDENT_BYTES): Incident {
+  const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  const whole = bytesOf(incident);
+  if (whole <= limit) return incident;
+  let next: Incident = { ...incident, suppressedCount: suppressedTotal(incident) };
+  next.suppressed = firstFitting(next.suppressed, Math.max(2, bytesOf(next.suppressed) - (whole - limit)));
+  while (bytesOf(next) > limit && next.timeline.length > 2) next = { ...next, timeline: [next.timeline[0]!, ...next.timeline.slice(Math.max(2, Math.ceil(next.timeline.length / 4)))] };
+  while (bytesOf(next) > limit && next.notes?.length) next = { ...next, notes: next.notes.slice(Math.ceil(next.notes.length / 4)) };
+  const size = bytesOf(next);
+  if (size > limit) throw new Error(`incident ${incident.id} takes ${size} bytes of JSON with its lists cut (${incident.root.length} root entities, ${incident.rootAlerts.length} root alerts); a KV value takes ${limit}`);
+  return next;
+}
 
 /** Two lists with the same ids in the same order. */
 export function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -220,8 +274,8 @@ function atRiskText(services: readonly string[], groups: readonly string[]): str
   return `${firstFive(services)} at risk: no spare left in ${firstFive(groups)}`;
 }
 
-/** "a, b, c, d, e and 475 more": a list in a sentence of a timeline or a reason, which must stay short. */
-export const someOf = (ids: readonly string[]): string => (ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more`);
+/** "a, b, c, d, e and 475 more": a list in a sentence of a timeline or a reason, which must stay short (`total`: how many there are, when `ids` lists only the first). */
+export const someOf = (ids: readonly string[], total = ids.length): string => (total <= 5 && ids.length === total ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${total - Math.min(5, ids.length)} more`);
 
 /** "a, b, c, d, e, …": the first five ids of a list. */
 export const firstFive = (ids: readonly string[]): string => ids.slice(0, 5).join(', ') + (ids.length > 5 ? ', …' : '');

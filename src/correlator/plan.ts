@@ -1,9 +1,9 @@
 import { atRisk, atRiskIds, degradedIndexes, ownerIds, type AtRiskIds } from '../engine/index.ts';
 import { formatDuration } from '../config/duration.ts';
-import type { Notification, NotificationKind, UpdateChange } from '../notify/notification.ts';
+import { suppressedCount, type Notification, type NotificationKind, type UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { atRiskNames, extendTimeline, firstFive, incidentId, listAtRisk, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { affectedTotal, atRiskNames, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, listAffected, listAtRisk, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { describeSilence, Silences, type Silence } from './silence.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
@@ -48,6 +48,11 @@ export interface PlanInput {
   storm?: StormPolicy | undefined;
   /** Silences, in force or not (those in force at `now` count). */
   silences?: Iterable<Silence> | undefined;
+  /**
+   * The most one message may carry as JSON: the server's max_payload less room for headers. Incidents and
+   * notifications are bounded by it too, below their own bounds (INCIDENT_BYTES, NOTIFICATION_BYTES).
+   */
+  messageBytes?: number | undefined;
 }
 
 export interface IncidentWrite {
@@ -84,8 +89,36 @@ export function planIncidents(input: PlanInput): Plan {
     const t = team === null ? undefined : analysis.topology.teamIndexOf(team);
     return t === undefined ? [] : [...analysis.topology.teams[t]!.contacts];
   };
+  // The services each incident affects now, in full (its own list may be cut), and of those, which each team owns:
+  // a stakeholder is told which of its services the root takes down.
+  const affectedNow = new Map<string, readonly number[]>();
+  const ownedByTeam = new Map<string, Map<string, string[]>>();
+  const blastOf = (incidentId: string, unit: RootUnit): Blast => {
+    const b = blast(analysis, unit);
+    affectedNow.set(incidentId, b.serviceIndexes);
+    return b;
+  };
+  const teamServices = (incident: Incident, team: string | null): string[] => {
+    if (team === null) return [];
+    let owned = ownedByTeam.get(incident.id);
+    if (!owned) {
+      const t = analysis.topology;
+      const services = affectedNow.get(incident.id) ?? incident.affectedServices.flatMap((id) => t.indexOf(id) ?? []);
+      ownedByTeam.set(incident.id, (owned = servicesByTeam(analysis, services)));
+    }
+    return owned.get(team) ?? [];
+  };
+  const noticeBytes = Math.min(NOTIFICATION_BYTES, input.messageBytes ?? Infinity);
+  // What notifications say of an incident, once per incident as it is when told and per bound (the same for every
+  // team told alike).
+  const bodies = new Map<Incident, Map<number, Notification['incident']>>();
   const tell = (incident: Incident, kind: NotificationKind, teams: (string | null)[], about: About = {}) => {
-    for (const team of teams) notifications.push({ ...notification(incident, kind, team, input.alerts, now, about), contacts: contactsOf(team) });
+    const limit = Math.min(kind === 'stakeholder' ? STAKEHOLDER_INCIDENT_BYTES : Infinity, noticeBytes - NOTIFICATION_ROOM);
+    let byLimit = bodies.get(incident);
+    if (!byLimit) bodies.set(incident, (byLimit = new Map()));
+    let body = byLimit.get(limit);
+    if (!body) byLimit.set(limit, (body = notifiedIncident(incident, input.alerts, limit)));
+    for (const team of teams) notifications.push({ ...notification(incident, kind, team, teamServices(incident, team), body, now, about), contacts: contactsOf(team) });
   };
   const wake = (at: number) => {
     wakeAt = Math.min(wakeAt ?? Infinity, at);
@@ -119,7 +152,7 @@ export function planIncidents(input: PlanInput): Plan {
     if (unit.maintenance) return;
     const existing = matched[u];
     if (existing) {
-      const next = refresh(existing, unit, suppressedOf(u), analysis, input.alerts, now);
+      const next = refresh(existing, unit, blastOf(existing.id, unit), suppressedOf(u), input.alerts, now);
       if (next) {
         write(next, 'updated');
         // Teams that were not concerned before hear of it once (their dedup keys are the incident's); an incident
@@ -143,7 +176,8 @@ export function planIncidents(input: PlanInput): Plan {
       wake(calm);
       return;
     }
-    const incident = open(unit, suppressedOf(u), analysis, input.alerts, now, taken);
+    const id = incidentId(unit, taken);
+    const incident = open(id, unit, blastOf(id, unit), suppressedOf(u), input.alerts, now);
     const silencedBy = silences.covering(incident.rootAlerts, input.alerts);
     if (silencedBy) {
       Object.assign(incident, { silencedBy, untold: true });
@@ -307,7 +341,8 @@ export function planIncidents(input: PlanInput): Plan {
     }
   }
 
-  return { writes: [...writes.values()], notifications: byUrgency(notifications), rootSeen, wakeAt };
+  const incidentBytes = Math.min(INCIDENT_BYTES, input.messageBytes ?? Infinity);
+  return { writes: [...writes.values()].map((w) => ({ ...w, incident: fitIncident(w.incident, incidentBytes) })), notifications: byUrgency(notifications), rootSeen, wakeAt };
 }
 
 /**
@@ -390,14 +425,16 @@ function byUrgency(notifications: Notification[]): Notification[] {
 
 interface Blast extends AtRiskIds {
   atRiskCounts?: AtRiskCounts;
-  affectedServices: string[];
+  /** Every affected service, sorted (the incident lists the first of them), and their indexes. */
+  services: string[];
+  serviceIndexes: number[];
   owners: string[];
   stakeholders: string[];
 }
 
 /** Affected services (down because of the unit, or degraded by a soft need of something that is) and teams. */
 function blast(analysis: Analysis, unit: RootUnit): Blast {
-  if (!unit.mapped) return { affectedServices: [], servicesAtRisk: [], criticalAtRisk: [], groupsWithoutSpare: [], holdingUp: [], owners: [], stakeholders: [] };
+  if (!unit.mapped) return { services: [], serviceIndexes: [], servicesAtRisk: [], criticalAtRisk: [], groupsWithoutSpare: [], holdingUp: [], owners: [], stakeholders: [] };
   const t = analysis.topology;
   const down = downBecauseOf(analysis, unit);
   const services = new Set<number>();
@@ -407,12 +444,28 @@ function blast(analysis: Analysis, unit: RootUnit): Blast {
   const owners = ownerIds(t, unit.indexes);
   const stakeholders = ownerIds(t, [...services]).filter((team) => !owners.includes(team));
   return {
-    affectedServices: t.idsOf(services).sort(),
+    services: t.idsOf(services).sort(),
+    serviceIndexes: [...services],
     // A degraded service listed as affected is not listed again as at risk.
     ...listAtRisk(atRiskIds(t, risk, services)),
     owners: owners.sort(),
     stakeholders: stakeholders.sort(),
   };
+}
+
+/** Team id → the ids of `services` it owns, sorted. */
+function servicesByTeam(analysis: Analysis, services: readonly number[]): Map<string, string[]> {
+  const t = analysis.topology;
+  const out = new Map<string, string[]>();
+  for (const v of services) {
+    for (const team of ownerIds(t, [v])) {
+      const list = out.get(team);
+      if (list) list.push(t.ids[v]!);
+      else out.set(team, [t.ids[v]!]);
+    }
+  }
+  for (const list of out.values()) list.sort();
+  return out;
 }
 
 function rootTags(unit: RootUnit, alerts: ReadonlyMap<string, AlertRecord>): Record<string, string> {
@@ -421,16 +474,17 @@ function rootTags(unit: RootUnit, alerts: ReadonlyMap<string, AlertRecord>): Rec
   return tags;
 }
 
-function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: ReadonlyMap<string, AlertRecord>, now: number, taken: (id: string) => boolean): Incident {
-  const b = blast(analysis, unit);
+function open(id: string, unit: RootUnit, b: Blast, suppressed: string[], alerts: ReadonlyMap<string, AlertRecord>, now: number): Incident {
+  const { services, serviceIndexes: _indexes, ...lists } = b;
   const incident: Incident = {
-    id: incidentId(unit, taken),
+    id,
     status: 'open',
     root: unit.entities,
     rootAlerts: unit.alerts,
     severity: unit.severity,
     ...listSuppressed(suppressed),
-    ...b,
+    ...listAffected(services),
+    ...lists,
     tags: rootTags(unit, alerts),
     openedAt: now,
     updatedAt: now,
@@ -442,10 +496,9 @@ function open(unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: 
 }
 
 /** The incident brought up to date with its unit, or undefined when nothing changed. */
-function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analysis: Analysis, alerts: ReadonlyMap<string, AlertRecord>, now: number): Incident | undefined {
+function refresh(incident: Incident, unit: RootUnit, b: Blast, suppressed: string[], alerts: ReadonlyMap<string, AlertRecord>, now: number): Incident | undefined {
   const rootChanged = !sameList(incident.root, unit.entities) || !sameList(incident.rootAlerts, unit.alerts);
-  const b = blast(analysis, unit);
-  const affectedGrew = b.affectedServices.some((s) => !incident.affectedServices.includes(s));
+  const affected = grownAffected(incident, b.services);
   // Alerts folded in from an earlier incident stay listed while they still fail.
   // Sets: in an outage at its worst an incident suppresses tens of thousands of alerts, and a list scan per alert
   // would block the event loop for seconds.
@@ -453,9 +506,11 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   const onRoot = new Set(unit.alerts);
   const kept = incident.suppressed.filter((id) => !suppressedNow.has(id) && !onRoot.has(id) && alerts.get(id) !== undefined);
   const listed = listSuppressed([...suppressed, ...kept]);
-  const sameSuppressed = sameList(incident.suppressed, listed.suppressed) && suppressedTotal(incident) === listed.suppressedCount;
+  // A prefix: when the whole incident outgrew its KV value, the stored list was cut shorter still (fitIncident).
+  const sameSuppressed = startsWith(listed.suppressed, incident.suppressed) && suppressedTotal(incident) === listed.suppressedCount;
   const sameRisk = sameAtRisk(incident, b);
-  if (!rootChanged && !affectedGrew && sameSuppressed && sameRisk && incident.severity === unit.severity) return undefined;
+  const newTeams = b.stakeholders.some((team) => !incident.stakeholders.includes(team) && !incident.owners.includes(team));
+  if (!rootChanged && !affected && !newTeams && sameSuppressed && sameRisk && incident.severity === unit.severity) return undefined;
   const next: Incident = { ...incident, ...listed, severity: unit.severity, updatedAt: now };
   if (!sameRisk) {
     // What is at risk is what is true now: a spare that came back takes its services off the list.
@@ -472,13 +527,33 @@ function refresh(incident: Incident, unit: RootUnit, suppressed: string[], analy
   // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed, and a
   // team that owned the root before is a stakeholder now, so it hears how the incident ends (and its page closes).
   next.owners = rootChanged ? b.owners : incident.owners;
-  next.stakeholders = [...new Set([...incident.stakeholders, ...incident.owners, ...(affectedGrew ? b.stakeholders : [])])].filter((t) => !next.owners.includes(t)).sort();
-  if (affectedGrew) {
-    next.affectedServices = [...new Set([...incident.affectedServices, ...b.affectedServices])].sort();
-    const added = b.affectedServices.filter((s) => !incident.affectedServices.includes(s));
-    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `now also affects ${someOf(added)}` });
+  next.stakeholders = [...new Set([...incident.stakeholders, ...incident.owners, ...b.stakeholders])].filter((t) => !next.owners.includes(t)).sort();
+  if (affected) {
+    const { text, ...listed } = affected;
+    delete next.affectedServiceCount;
+    Object.assign(next, listed);
+    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text });
   }
   return next;
+}
+
+/**
+ * What the incident lists of its affected services once `services` (what the root takes down now) joins them, or
+ * undefined when that adds none. They only grow while it is open. Sets, not list scans: a core switch takes down
+ * tens of thousands of services, and the planner runs every few hundred milliseconds. Of an incident whose list is
+ * cut, a service past the cut is not known to be new; it counts only when the total grows.
+ */
+function grownAffected(incident: Incident, services: readonly string[]): { affectedServices: string[]; affectedServiceCount?: number; text: string } | undefined {
+  const listed = new Set(incident.affectedServices);
+  const before = affectedTotal(incident);
+  const cutAt = before > incident.affectedServices.length ? incident.affectedServices.at(-1)! : undefined;
+  const unlisted = services.filter((id) => !listed.has(id));
+  // Past the cut, what was listed before is not known: the count is then at least what both lists hold.
+  const total = Math.max(before, listed.size + unlisted.length);
+  const added = cutAt === undefined ? unlisted : unlisted.filter((id) => id < cutAt);
+  if (added.length === 0 && total === before) return undefined;
+  const text = added.length > 0 ? `now also affects ${someOf(added)}` : `now affects ${total} services`;
+  return { ...listAffected([...incident.affectedServices, ...unlisted].sort(), total), text };
 }
 
 function close(incident: Incident, now: number, change: IncidentChange, text: string): Incident {
@@ -492,6 +567,74 @@ function close(incident: Incident, now: number, change: IncidentChange, text: st
  */
 export const NOTIFIED_SUPPRESSED = 1_000;
 
+/** A notification's `teamServices`, in bytes (the summary counts them all). */
+const TEAM_SERVICES_BYTES = 16 * 1024;
+
+/**
+ * The most one notification takes as JSON. Every list on it is bounded, but together they can pass what is worth
+ * sending: an outage of the whole estate tells two hundred teams, and each notice is encoded, stored and delivered.
+ * What it says of the incident is the same for every team told (`notifiedIncident`) and takes all but
+ * NOTIFICATION_ROOM, which holds the rest: the team's services, summary, reason and note, each bounded.
+ */
+export const NOTIFICATION_BYTES = 256 * 1024;
+const NOTIFICATION_ROOM = 32 * 1024;
+
+/**
+ * What a stakeholder notice says of the incident, in bytes: the team's own services are listed beside it, and
+ * every list is counted; the long lists are for those who act on the root. A large outage tells dozens of teams,
+ * and their notices are stored and delivered after the pages.
+ */
+const STAKEHOLDER_INCIDENT_BYTES = 32 * 1024;
+
+/**
+ * The incident as notifications tell it, within `limit` bytes of JSON. The longest lists give way, each counted:
+ * suppressed alerts, then what is at risk, then affected services.
+ */
+export function notifiedIncident(incident: Incident, alerts: ReadonlyMap<string, AlertRecord>, limit = NOTIFICATION_BYTES - NOTIFICATION_ROOM): Notification['incident'] {
+  const body: Notification['incident'] = {
+    id: incident.id,
+    status: incident.status,
+    root: incident.root,
+    suppressed: incident.suppressed.slice(0, NOTIFIED_SUPPRESSED),
+    suppressedCount: suppressedTotal(incident),
+    affectedServices: incident.affectedServices,
+    ...(incident.affectedServiceCount !== undefined ? { affectedServiceCount: incident.affectedServiceCount } : {}),
+    servicesAtRisk: incident.servicesAtRisk ?? [],
+    criticalAtRisk: incident.criticalAtRisk ?? [],
+    holdingUp: incident.holdingUp ?? [],
+    ...(incident.atRiskCounts ? { atRiskCounts: incident.atRiskCounts } : {}),
+    owners: incident.owners,
+    stakeholders: incident.stakeholders,
+    rootAlerts: incident.rootAlerts.map((id) => {
+      const a = alerts.get(id);
+      return { id, status: a?.status ?? 'ok', ...(a?.text !== undefined ? { text: a.text } : {}), ...(a?.runbook !== undefined ? { runbook: a.runbook } : {}) };
+    }),
+    openedAt: new Date(incident.openedAt).toISOString(),
+    updatedAt: new Date(incident.updatedAt).toISOString(),
+    ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
+    ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
+    ...(incident.storm ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount } } : {}),
+  };
+  const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  let excess = bytesOf(body) - limit;
+  if (excess <= 0) return body;
+  const shorten = (ids: readonly string[]): string[] => {
+    const kept = firstFitting(ids, Math.max(2, bytesOf(ids) - excess));
+    excess -= bytesOf(ids) - bytesOf(kept);
+    return kept;
+  };
+  body.suppressed = shorten(body.suppressed);
+  if (excess > 0) {
+    body.atRiskCounts ??= { servicesAtRisk: body.servicesAtRisk!.length, criticalAtRisk: body.criticalAtRisk!.length, groupsWithoutSpare: incident.groupsWithoutSpare?.length ?? 0, holdingUp: body.holdingUp!.length };
+    for (const list of ['holdingUp', 'criticalAtRisk', 'servicesAtRisk'] as const) if (excess > 0) body[list] = shorten(body[list]!);
+  }
+  if (excess > 0) {
+    body.affectedServiceCount ??= body.affectedServices.length;
+    body.affectedServices = shorten(body.affectedServices);
+  }
+  return body;
+}
+
 /** What a notification says beyond its kind: why, which change an update tells, and which reminder it is. */
 interface About {
   reason?: string;
@@ -504,43 +647,31 @@ function notification(
   incident: Incident,
   kind: NotificationKind,
   team: string | null,
-  alerts: ReadonlyMap<string, AlertRecord>,
+  mine: readonly string[],
+  body: Notification['incident'],
   now: number,
   { reason, change, nth, note }: About,
 ): Notification {
   const services = incident.affectedServices;
+  const total = affectedTotal(incident);
   const verb = kind === 'resolved' ? 'recovered' : 'is failing';
   const atRiskNow = kind === 'resolved' ? [] : atRiskNames(incident.servicesAtRisk ?? [], incident.criticalAtRisk ?? []);
   const atRiskPart = atRiskNow.length === 0 ? '' : `; ${firstFive(atRiskNow)} at risk (no spare left)`;
-  const affected = (services.length === 0 ? 'no service affected' : `${services.length} service${services.length > 1 ? 's' : ''} affected (${firstFive(services)})`) + atRiskPart;
+  // A stakeholder hears first which of its own services the root takes down: that is why it is told.
+  const inAll = total > mine.length ? `; ${total} services in all` : '';
+  const affected =
+    (kind === 'stakeholder' && mine.length > 0
+      ? `${mine.length === 1 ? `your ${mine[0]} is affected` : `${mine.length} of your services affected (${firstFive(mine)})`}${inAll}`
+      : total === 0
+        ? 'no service affected'
+        : `${total} service${total > 1 ? 's' : ''} affected (${firstFive(services)})`) + atRiskPart;
   const n: Notification = {
     kind,
     team,
     contacts: [],
+    teamServices: firstFitting(mine, TEAM_SERVICES_BYTES),
     severity: incident.severity,
-    incident: {
-      id: incident.id,
-      status: incident.status,
-      root: incident.root,
-      suppressed: incident.suppressed.slice(0, NOTIFIED_SUPPRESSED),
-      suppressedCount: suppressedTotal(incident),
-      affectedServices: services,
-      servicesAtRisk: incident.servicesAtRisk ?? [],
-      criticalAtRisk: incident.criticalAtRisk ?? [],
-      holdingUp: incident.holdingUp ?? [],
-      ...(incident.atRiskCounts ? { atRiskCounts: incident.atRiskCounts } : {}),
-      owners: incident.owners,
-      stakeholders: incident.stakeholders,
-      rootAlerts: incident.rootAlerts.map((id) => {
-        const a = alerts.get(id);
-        return { id, status: a?.status ?? 'ok', ...(a?.text !== undefined ? { text: a.text } : {}), ...(a?.runbook !== undefined ? { runbook: a.runbook } : {}) };
-      }),
-      openedAt: new Date(incident.openedAt).toISOString(),
-      updatedAt: new Date(incident.updatedAt).toISOString(),
-      ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
-      ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
-      ...(incident.storm ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount } } : {}),
-    },
+    incident: body,
     summary: incident.storm ? describeStorm(incident, kind === 'resolved' ? 'recovered' : 'failing') + atRiskPart : `${someOf(incident.root)} ${verb}: ${affected}`,
     tags: incident.tags,
     dedupKey: [incident.id, kind, team ?? 'unowned', change, nth].filter(Boolean).join('/'),

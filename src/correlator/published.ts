@@ -20,6 +20,7 @@ export const publishedIncident = z.object({
   suppressed: ids,
   suppressedCount: z.number().int().nonnegative().optional(),
   affectedServices: ids,
+  affectedServiceCount: count.optional(),
   servicesAtRisk: ids.optional(),
   criticalAtRisk: ids.optional(),
   groupsWithoutSpare: ids.optional(),

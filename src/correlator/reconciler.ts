@@ -11,7 +11,7 @@ import type { Notification } from '../notify/notification.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
-import { extendTimeline, NOTES_LIMIT, publishIncidentChange, type Incident } from './incident.ts';
+import { extendTimeline, firstFitting, NOTES_LIMIT, publishIncidentChange, type Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
 
@@ -142,6 +142,7 @@ export class Reconciler {
       remindMs: this.config.notify.remind === false ? undefined : this.config.notify.remind,
       storm: this.config.notify.storm === false ? undefined : { pages: this.config.notify.storm.pages, windowMs: this.config.notify.storm.window },
       silences: this.view.silenceList(),
+      messageBytes: this.maxMessageBytes() - MESSAGE_ROOM,
     });
     this.keepRootSeen(plan.rootSeen);
 
@@ -187,6 +188,11 @@ export class Reconciler {
     this.log.info({ incident: next.id, change: write.change, root: next.root }, `incident ${write.change}`);
   }
 
+  /** The largest message the server takes (its max_payload; 1 MiB, NATS's default, before it said). */
+  private maxMessageBytes(): number {
+    return this.nats.info?.max_payload ?? 1024 * 1024;
+  }
+
   /**
    * The configured actions whose `when.root` matches a root entity of a newly opened incident: published on
    * `faultline.actions.<name>` with the incident and the matching entities it takes down, once per incident
@@ -201,9 +207,14 @@ export class Reconciler {
       const selector = glob(action.dependents);
       const taken = downBecauseOf(analysis, { indexes });
       const dependents = t.idsOf(taken).filter((id) => !incident.root.includes(id) && selector.test(id)).sort();
-      const body = { action: action.name, incident, dependents };
-      await jetstream(this.nats).publish(SUBJECTS.action(action.name), JSON.stringify(body), { msgID: `${incident.id}/${action.name}` });
-      this.log.info({ action: action.name, incident: incident.id, dependents: dependents.length }, 'action published');
+      // Automation acts on every dependent: a list too long for one message goes in parts, each once.
+      const room = this.maxMessageBytes() - MESSAGE_ROOM - Buffer.byteLength(JSON.stringify(incident));
+      const parts = inParts(dependents, Math.max(room, 4 * 1024));
+      for (const [i, part] of parts.entries()) {
+        const body = { action: action.name, incident, dependents: part, ...(parts.length > 1 ? { part: i + 1, parts: parts.length } : {}) };
+        await jetstream(this.nats).publish(SUBJECTS.action(action.name), JSON.stringify(body), { msgID: `${incident.id}/${action.name}${parts.length > 1 ? `/${i + 1}` : ''}` });
+      }
+      this.log.info({ action: action.name, incident: incident.id, dependents: dependents.length, parts: parts.length }, 'action published');
     }
   }
 
@@ -268,7 +279,22 @@ export function merge(ours: Incident, theirs: Incident): Incident {
   return next;
 }
 
+/** Ids in order, in lists that each fit in `bytes` as JSON (at least one list, and one id in each). */
+export function inParts(ids: readonly string[], bytes: number): string[][] {
+  const parts: string[][] = [];
+  let at = 0;
+  do {
+    const part = firstFitting(ids.slice(at), bytes);
+    const taken = part.length > 0 ? part : ids.slice(at, at + 1);
+    parts.push(taken);
+    at += taken.length;
+  } while (at < ids.length);
+  return parts;
+}
+
 const MIN_GAP_MS = 100;
+/** What a message needs beside its body: headers (message id, KV's) and the outbox's envelope. */
+const MESSAGE_ROOM = 4 * 1024;
 /** Notifications other than pages stored in the outbox at once. */
 const ENQUEUE_LANES = 4;
 /** The longest the reconciler sleeps before it plans again, whatever is due later. */

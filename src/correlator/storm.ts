@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
 import { KIND, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
-import { extendTimeline, firstFitting, firstFive, incidentId, listAtRisk, newlyAtRisk, pagedTeams, sameAtRisk, someOf, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+import { affectedTotal, extendTimeline, firstFitting, firstFive, incidentId, listAffected, listAtRisk, newlyAtRisk, pagedTeams, sameAtRisk, someOf, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
 
 /** The most bytes a storm's root, member and affected-service lists take each. */
 const STORM_LIST_BYTES = 160 * 1024;
@@ -230,7 +230,8 @@ export class Storms {
       ...storm,
       // Each list bounded in bytes too (ids are as long as their names): the storm is one KV value.
       root: firstFitting([...draft.root], STORM_LIST_BYTES, SUPPRESSED_LIMIT),
-      affectedServices: firstFitting([...draft.services].sort(), STORM_LIST_BYTES),
+      // Of members whose own lists were cut, what they list: the count is then at least.
+      ...listAffected([...draft.services].sort(), Math.max(affectedTotal(storm), ...draft.joined.map(affectedTotal))),
       updatedAt: this.now,
       timeline,
       storm: { ...withoutCommon(s), members: firstFitting(draft.members, STORM_LIST_BYTES, SUPPRESSED_LIMIT), memberCount, joinedAt: added.length > 0 ? this.now : s.joinedAt, ...(common ? { common } : {}) },

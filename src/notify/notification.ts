@@ -19,6 +19,8 @@ export const notificationSchema = z.object({
   team: z.string().nullable(),
   /** The team's contacts from the graph (`email:…`, `slack:…`, `pagerduty:…`): channels may address them. */
   contacts: z.array(z.string()).default([]),
+  /** The affected services the team owns (the first of them): why a stakeholder is told. */
+  teamServices: z.array(z.string()).default([]),
   severity: z.enum(STATUSES),
   incident: z.object({
     id: z.string(),
@@ -29,6 +31,8 @@ export const notificationSchema = z.object({
     /** How many alerts the incident suppresses (absent in notifications enqueued before it was added). */
     suppressedCount: z.number().int().nonnegative().optional(),
     affectedServices: z.array(z.string()),
+    /** How many services the incident affects, when `affectedServices` lists only the first of them. */
+    affectedServiceCount: z.number().int().nonnegative().optional(),
     /** Services still up with no spare left because of the root: one more failure takes them down (absent before it was added). */
     servicesAtRisk: z.array(z.string()).optional(),
     /** Hosts and resources marked critical that one more failure would take down, as servicesAtRisk (absent before it was added). */
@@ -67,6 +71,9 @@ export const notificationSchema = z.object({
 });
 
 export type Notification = z.infer<typeof notificationSchema>;
+
+/** How many services the notification's incident affects, listed or not. */
+export const affectedCount = (incident: Notification['incident']): number => incident.affectedServiceCount ?? incident.affectedServices.length;
 
 /** How many alerts the notification's incident suppresses, listed or not. */
 export const suppressedCount = (incident: Notification['incident']): number => incident.suppressedCount ?? incident.suppressed.length;

@@ -1,5 +1,5 @@
 import { atRiskNames } from '../correlator/incident.ts';
-import { suppressedCount, type Notification, type NotificationKind } from './notification.ts';
+import { affectedCount, suppressedCount, type Notification, type NotificationKind } from './notification.ts';
 
 /**
  * What the human-facing channels (Slack, email) say about a notification, in one place so they say the same:
@@ -88,12 +88,13 @@ export function facts(notification: Notification, link: string | undefined, max 
     { label: 'Incidents in the storm', items: storm ? [`${storm.memberCount} (${cut(storm.members, 5).join(', ')})`] : [] },
     { label: 'Root alerts', items: cut(rootAlerts, max) },
     { label: 'Runbook', items: cut([...new Set(incident.rootAlerts.flatMap((a) => (a.runbook ? [a.runbook] : [])))], max) },
-    { label: 'Affected services', items: cut(incident.affectedServices, max) },
+    { label: 'Your services affected', items: cut(notification.teamServices, max) },
+    { label: 'Affected services', items: cut(incident.affectedServices, max, affectedCount(incident)) },
     { label: 'At risk (no spare left)', items: cut(atRisk, max, counts && counts.servicesAtRisk + counts.criticalAtRisk) },
     { label: 'Holding them up (do not touch)', items: atRisk.length === 0 ? [] : cut(incident.holdingUp ?? [], max, counts?.holdingUp) },
     { label: 'Owners', items: cut(incident.owners, max) },
     { label: 'Stakeholders', items: cut(incident.stakeholders, max) },
-    { label: 'Suppressed alerts', items: suppressed === 0 ? [] : [`${suppressed} (${cut(incident.suppressed, 5).join(', ')})`] },
+    { label: 'Suppressed alerts', items: suppressed === 0 ? [] : [incident.suppressed.length === 0 ? String(suppressed) : `${suppressed} (${cut(incident.suppressed, 5, suppressed).join(', ')})`] },
     { label: notification.change === 'note' ? 'Note' : 'Reason', items: notification.reason ? [notification.reason] : [] },
     { label: 'Merged into', items: incident.mergedInto ? [incident.mergedInto] : [] },
     { label: 'Incident', items: [`${incident.id} (${incident.status}, opened ${incident.openedAt})`] },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { natsAnswers } from '../bus/nats.ts';
 import { isAlive, readPid, startDaemon, stopDaemon, waitUntilReady } from './process.ts';
@@ -12,15 +12,22 @@ export interface LocalNats {
   started: boolean;
 }
 
-export async function ensureNats(dir: string, host: string, port: number): Promise<LocalNats> {
+/** `maxPayload`: the largest message it takes (NATS's default is 1 MiB), for a server set up smaller than most. */
+export async function ensureNats(dir: string, host: string, port: number, options: { maxPayload?: number } = {}): Promise<LocalNats> {
   const url = `nats://${host}:${port}`;
   if (await natsAnswers(url)) return { url, started: false };
 
   const store = join(dir, 'nats');
   mkdirSync(store, { recursive: true });
+  const config: string[] = [];
+  if (options.maxPayload !== undefined) {
+    const file = join(dir, 'nats.conf');
+    writeFileSync(file, `max_payload: ${options.maxPayload}\n`);
+    config.push('-c', file);
+  }
   const daemon = startDaemon(
     natsServerBinary(),
-    ['-a', host, '-p', String(port), '-js', '-sd', store],
+    [...config, '-a', host, '-p', String(port), '-js', '-sd', store],
     join(dir, 'nats.log'),
     pidFile(dir),
   );

@@ -292,7 +292,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
     const stored = await until('the DNS incident', () => openIncidents(p).find((i) => i.suppressed.length === 2));
 
     const fields = `id status root { id kind } rootIds rootAlerts { id status } suppressed { id suppressedBy { id } } suppressedCount
-      affectedServices { id } servicesAtRisk { id } groupsWithoutSpare { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy reminders remindedAt timeline { change text }`;
+      affectedServices { id } affectedServicesCount servicesAtRisk { id } groupsWithoutSpare { id } owners { id } stakeholders { id } severity openedAt acknowledgedAt acknowledgedBy reminders remindedAt timeline { change text }`;
     const open = await answer(`{ incidents(status: OPEN) { ${fields} } }`, {}, VIEWER);
     expect(open.incidents).toHaveLength(1);
     const incident = open.incidents[0];
@@ -318,6 +318,7 @@ describe('GraphQL correlation answers on a real correlator', () => {
       remindedAt: null,
     });
     expect(ids(incident.affectedServices)).toContain('service:mail');
+    expect(incident.affectedServicesCount).toBe(incident.affectedServices.length);
     expect(ids(incident.stakeholders)).toContain('team:mail-team');
     expect(incident.timeline[0].change).toBe('OPENED');
     expect((await answer('query($id: ID!) { incident(id: $id) { id } }', { id: stored.id }, VIEWER)).incident).toEqual({ id: stored.id });

@@ -4,10 +4,11 @@ import { alertKey, applyEvent, takeRefresh, type AlertRecord } from '../../src/c
 import { analyse, attribute } from '../../src/correlator/analysis.ts';
 import { parseEvent, type AlertEvent } from '../../src/correlator/event.ts';
 import { AlertMapper } from '../../src/correlator/mapping.ts';
-import { SUPPRESSED_LIMIT, TIMELINE_LIMIT, type Incident } from '../../src/correlator/incident.ts';
-import { NOTIFIED_SUPPRESSED, planIncidents } from '../../src/correlator/plan.ts';
+import { fitIncident, INCIDENT_BYTES, SUPPRESSED_LIMIT, TIMELINE_LIMIT, type Incident } from '../../src/correlator/incident.ts';
+import { NOTIFICATION_BYTES, NOTIFIED_SUPPRESSED, planIncidents } from '../../src/correlator/plan.ts';
 import { facts } from '../../src/notify/render.ts';
 import { PlacedAlerts } from '../../src/correlator/placed.ts';
+import { inParts } from '../../src/correlator/reconciler.ts';
 import { maintenanceMask } from '../../src/correlator/maintenance.ts';
 import { alertRef } from '../../src/api/correlation/refs.ts';
 import { incidentIndex, incidentOf } from '../../src/correlator/incident-index.ts';
@@ -89,6 +90,19 @@ describe('alert state', () => {
         expect(alertKey(id) === id).toBe(plain);
       }),
     );
+  });
+});
+
+describe('an action too long for one message', () => {
+  it('goes in parts that each fit, in order, every dependent once', () => {
+    const ids = Array.from({ length: 5_000 }, (_, i) => `web${i}.example.com::Service[nginx]`);
+    const parts = inParts(ids, 20_000);
+    expect(parts.length).toBeGreaterThan(5);
+    expect(parts.flat()).toEqual(ids);
+    expect(parts.every((part) => Buffer.byteLength(JSON.stringify(part)) <= 20_000)).toBe(true);
+    expect(inParts([], 20_000)).toEqual([[]]);
+    // An id longer than a part still goes, alone.
+    expect(inParts(['x'.repeat(100), 'y'], 50)).toEqual([['x'.repeat(100)], ['y']]);
   });
 });
 
@@ -482,6 +496,97 @@ describe('decisions and incidents on the example estate', () => {
     const again = planIncidents({ ...input, open: [incident], rootSeen: plan.rootSeen, now: 61_000 });
     expect(again.writes).toEqual([]);
     expect(again.notifications).toEqual([]);
+  });
+
+  it('a core switch that takes down 15,000 services of 200 teams: the incident lists what fits, counts all, tells each team which are its own, and grows', () => {
+    const pad = (i: number) => String(i).padStart(5, '0');
+    const service = (i: number) => `service:customer-portal-eu-west-${pad(i)}`;
+    // `n` services, each needing core1; service i is owned by team t(i % 200), and those from 15,000 by new teams.
+    const estate = (n: number) =>
+      compileTopology({
+        entities: [
+          { id: 'core1.example.com', kind: 'host' as const, name: 'core1', managed: true, owners: ['team:net'] },
+          ...Array.from({ length: n }, (_, i) => ({ id: service(i), kind: 'service' as const, name: `s${i}`, managed: true, owners: [`team:t${i < 15_000 ? i % 200 : 200 + (i % 50)}`] })),
+        ],
+        dependencies: Array.from({ length: n }, (_, i) => ({ from: service(i), to: 'core1.example.com', kind: 'hard' as const })),
+        runsOn: [],
+        members: [],
+        teams: [{ id: 'team:net', name: 'net', contacts: [] }, ...Array.from({ length: 250 }, (_, i) => ({ id: `team:t${i}`, name: `t${i}`, contacts: [] }))],
+      });
+    const records = [alert('core1.example.com', 'ping')];
+    const decide = (n: number, open: Incident[], rootSeen?: Map<string, number>) => {
+      const analysis = attribute(analyse({ alerts: new PlacedAlerts(new AlertMapper(estate(n), []), 'critical', records) }));
+      return planIncidents({ analysis, open, alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: rootSeen ?? new Map(analysis.units.map((u) => [u.key, 0])), now: 60_000 + open.length, settleMs: 30_000 });
+    };
+    const plan = decide(15_000, []);
+    const incident = plan.writes[0]!.incident;
+    const all = Array.from({ length: 15_000 }, (_, i) => service(i)).sort();
+    expect(incident.affectedServiceCount).toBe(15_000);
+    expect(incident.affectedServices.length).toBeGreaterThan(1_000);
+    expect(incident.affectedServices).toEqual(all.slice(0, incident.affectedServices.length));
+    expect(Buffer.byteLength(JSON.stringify(incident))).toBeLessThanOrEqual(INCIDENT_BYTES);
+    const page = plan.notifications.find((n) => n.kind === 'page')!;
+    expect(page.summary).toMatch(/^core1\.example\.com is failing: 15000 services affected \(service:customer-portal-eu-west-00000, /);
+    expect(facts(page, undefined).find((f) => f.label === 'Affected services')!.items.at(-1)).toBe('and 14990 more');
+    expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThanOrEqual(NOTIFICATION_BYTES);
+    // Each of the 200 teams hears which of its services are down, in a notice a fraction of the page's size.
+    const notices = plan.notifications.filter((n) => n.kind === 'stakeholder');
+    expect(notices.map((n) => n.team).sort()).toEqual(Array.from({ length: 200 }, (_, i) => `team:t${i}`).sort());
+    const t7 = notices.find((n) => n.team === 'team:t7')!;
+    expect(t7.teamServices).toEqual(Array.from({ length: 75 }, (_, k) => service(7 + 200 * k)));
+    expect(t7.summary).toBe(`core1.example.com is failing: 75 of your services affected (${[0, 1, 2, 3, 4].map((k) => service(7 + 200 * k)).join(', ')}, …); 15000 services in all`);
+    expect(t7.incident.affectedServiceCount).toBe(15_000);
+    expect(facts(t7, undefined).find((f) => f.label === 'Your services affected')!.items.at(-1)).toBe('and 65 more');
+    expect(Math.max(...notices.map((n) => Buffer.byteLength(JSON.stringify(n))))).toBeLessThan(64 * 1024);
+    // Decided again on the same state: nothing to write, nobody told.
+    const again = decide(15_000, [incident], plan.rootSeen);
+    expect(again.writes).toEqual([]);
+    expect(again.notifications).toEqual([]);
+    // An import adds 5,000 services behind the switch, owned by 50 teams not told yet: they sort past the list's
+    // cut, so the count says it grew, and only the new teams hear of it, each of its own 100.
+    const grown = decide(20_000, [incident], plan.rootSeen);
+    expect(grown.writes).toHaveLength(1);
+    const bigger = grown.writes[0]!.incident;
+    expect(bigger.affectedServiceCount).toBe(20_000);
+    expect(bigger.affectedServices).toEqual(incident.affectedServices);
+    expect(bigger.timeline.at(-1)!.text).toBe('now affects 20000 services');
+    expect(grown.notifications.map((n) => `${n.kind} ${n.team}`).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `stakeholder team:t${200 + i}`).sort());
+    expect(grown.notifications.find((n) => n.team === 'team:t201')!.teamServices).toHaveLength(100);
+    expect(decide(20_000, [bigger], plan.rootSeen).writes).toEqual([]);
+  });
+
+  it('an incident that outgrows its KV value gives way: suppressed ids first, then the timeline\'s middle, then old notes, and stays stable', () => {
+    const mailq = alert('mail1.example.com', 'mailq');
+    const [exim] = topology.idsOf([mapper.map(mailq).entity]);
+    const children = Array.from({ length: 3_000 }, (_, i) => ({ ...alert('mail1.example.com', `queue-${String(i).padStart(5, '0')}`), entity: exim }));
+    const records = [alert('db1.example.com', 'mysql'), alert('db2.example.com', 'mysql'), ...children];
+    const a = attributed({ mapper, threshold: 'critical', alerts: records });
+    // A server whose max_payload is smaller than NATS's default: the planner is given less room.
+    const input = { analysis: a, alerts: new Map(records.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(a.units.map((u) => [u.key, 0])), settleMs: 30_000, messageBytes: 40_000 };
+    const plan = planIncidents({ ...input, open: [], now: 60_000 });
+    const incident = plan.writes.map((w) => w.incident).find((i) => i.suppressed.length > 0)!;
+    expect(Buffer.byteLength(JSON.stringify(incident))).toBeLessThanOrEqual(40_000);
+    expect(incident.suppressedCount).toBe(3_000);
+    expect(incident.suppressed.length).toBeGreaterThan(100);
+    expect(incident.suppressed).toEqual(children.map((c) => c.id).slice(0, incident.suppressed.length));
+    const again = planIncidents({ ...input, open: plan.writes.map((w) => w.incident), rootSeen: plan.rootSeen, now: 61_000 });
+    expect(again.writes).toEqual([]);
+
+    // Notes and a long timeline: the suppressed list goes first, then the middle of the timeline, then the oldest notes.
+    const talkative: Incident = {
+      ...incident,
+      timeline: Array.from({ length: 200 }, (_, i) => ({ at: i, change: 'updated' as const, text: `entry ${i} `.padEnd(400, '.') })),
+      notes: Array.from({ length: 50 }, (_, i) => ({ n: i + 1, at: i, by: 'ops', text: 'x'.repeat(1_000), tell: false })),
+    };
+    const fitted = fitIncident(talkative, 60_000);
+    expect(Buffer.byteLength(JSON.stringify(fitted))).toBeLessThanOrEqual(60_000);
+    expect(fitted.suppressed).toEqual([]);
+    expect(fitted.suppressedCount).toBe(3_000);
+    expect(fitted.timeline[0]!.text).toMatch(/^entry 0 /);
+    expect(fitted.timeline.at(-1)!.text).toMatch(/^entry 199 /);
+    expect(fitted.notes!.at(-1)!.n).toBe(50);
+    expect(fitIncident(incident, 60_000)).toBe(incident);
+    expect(() => fitIncident({ ...incident, root: Array.from({ length: 5_000 }, (_, i) => `host-${i}.example.com`) }, 60_000)).toThrow(/inc-\w+ takes \d+ bytes of JSON with its lists cut \(5000 root entities/);
   });
 
   it('critical equipment left one failure from down is at risk in the incident and its page, marked critical', () => {

@@ -8,6 +8,7 @@ export function aNotification(overrides: Partial<Notification> = {}): Notificati
     kind: 'page',
     team: 'team:dba',
     contacts: ['email:dba@example.com', 'slack:#dba'],
+    teamServices: [],
     severity: 'critical',
     incident: {
       id: 'inc-00000000000000d1',

@@ -1,6 +1,6 @@
 import { acknowledge } from '../../correlator/acknowledge.ts';
 import { addNote, noteText } from '../../correlator/notes.ts';
-import { suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
+import { affectedTotal, suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentNoteResolvers, IncidentResolvers, MutationResolvers, QueryResolvers, StormResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
@@ -65,6 +65,7 @@ export const Incident: IncidentResolvers = {
   suppressed: (i, _a, ctx) => alertRefs(ctx.correlation, i.suppressed),
   suppressedCount: (i) => suppressedTotal(i),
   affectedServices: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.affectedServices),
+  affectedServicesCount: (i) => affectedTotal(i),
   servicesAtRisk: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.servicesAtRisk ?? []),
   criticalAtRisk: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.criticalAtRisk ?? []),
   groupsWithoutSpare: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.groupsWithoutSpare ?? []),

@@ -272,7 +272,13 @@ export type Incident = {
   __typename?: 'Incident';
   acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
   acknowledgedBy?: Maybe<Scalars['String']['output']>;
+  /**
+   * Services down or degraded because of the root, by id (the first 96 KB of ids: a core switch takes down tens of
+   * thousands; affectedServicesCount counts them all, and `impact` lists them).
+   */
   affectedServices: Array<Entity>;
+  /** How many services the root takes down or degrades. */
+  affectedServicesCount: Scalars['Int']['output'];
   /** Hosts and resources marked critical, still up, that one more failure would take down (as servicesAtRisk). */
   criticalAtRisk: Array<Entity>;
   criticalAtRiskCount: Scalars['Int']['output'];
@@ -1168,6 +1174,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   acknowledgedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   affectedServices?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
+  affectedServicesCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   criticalAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   criticalAtRiskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   groupsWithoutSpare?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;

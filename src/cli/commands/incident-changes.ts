@@ -2,7 +2,7 @@ import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { STREAMS, SUBJECTS } from '../../bus/layout.ts';
 import { connectNats } from '../../bus/nats.ts';
 import { formatDuration } from '../../config/duration.ts';
-import { INCIDENT_CHANGES, type Incident, type IncidentChange } from '../../correlator/incident.ts';
+import { affectedTotal, INCIDENT_CHANGES, someOf, type Incident, type IncidentChange } from '../../correlator/incident.ts';
 import { publishedIncident } from '../../correlator/published.ts';
 import { loadRuntime, type GlobalOptions } from '../runtime.ts';
 import { rootCell } from './incidents.ts';
@@ -60,7 +60,7 @@ export async function incidentChangesCommand(options: ChangesOptions, global: Gl
 export function changeLine(incident: Incident, change: IncidentChange): string {
   const entries = incident.timeline.filter((e) => e.at === incident.updatedAt).map((e) => e.text);
   // A change that wrote no timeline entry (a spare back, a suppressed alert more) says what the incident is now.
-  const what = entries.length > 0 ? entries.join('; ') : `${incident.status}, ${incident.affectedServices.length === 0 ? 'no service affected' : `affects ${incident.affectedServices.join(', ')}`}`;
+  const what = entries.length > 0 ? entries.join('; ') : `${incident.status}, ${affectedTotal(incident) === 0 ? 'no service affected' : `affects ${someOf(incident.affectedServices, affectedTotal(incident))}`}`;
   return `${new Date(incident.updatedAt).toISOString().replace(/\.\d+Z$/, 'Z')}  ${incident.id}  ${change.padEnd(CHANGE_WIDTH)}  ${rootCell(incident)}  ${what}`;
 }
 

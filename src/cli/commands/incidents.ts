@@ -7,7 +7,7 @@ import { addNote, noteText } from '../../correlator/notes.ts';
 import { toldTeams } from '../../correlator/storm.ts';
 import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
 import type { NatsConnection } from '../../bus/nats.ts';
-import { atRiskNames, suppressedTotal, type Incident } from '../../correlator/incident.ts';
+import { affectedTotal, atRiskNames, suppressedTotal, type Incident } from '../../correlator/incident.ts';
 import { table } from '../../compliance/table.ts';
 import { loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
@@ -91,7 +91,8 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
     rows.push([alertId === i.rootAlerts[0] ? 'Root alerts' : '', a ? `${alertId}  ${a.status} for ${formatDuration(now - a.since)}${a.text ? `: ${a.text}` : ''}` : `${alertId}  (no longer kept)`]);
     if (a?.runbook) rows.push(['', `  runbook: ${a.runbook}`]);
   }
-  rows.push(['Affected', i.affectedServices.length > 0 ? i.affectedServices.join(', ') : 'no service']);
+  const unlisted = affectedTotal(i) - i.affectedServices.length;
+  rows.push(['Affected', i.affectedServices.length > 0 ? i.affectedServices.join(', ') + (unlisted > 0 ? `, … (${unlisted} more)` : '') : 'no service']);
   // What one more failure takes down is a question while it is open.
   const atRisk = atRiskNames(i.servicesAtRisk ?? [], i.criticalAtRisk ?? []);
   if (i.status !== 'resolved' && atRisk.length > 0) rows.push(['At risk', `${atRisk.join(', ')} (no spare left in ${(i.groupsWithoutSpare ?? []).join(', ')}${(i.holdingUp ?? []).length > 0 ? `; held up by ${i.holdingUp!.join(', ')}` : ''})`]);

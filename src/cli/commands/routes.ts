@@ -80,6 +80,7 @@ function testNotification(o: { kind: NotificationKind; team: string | null; seve
     kind: o.kind,
     team: o.team,
     contacts: [],
+    teamServices: [],
     severity: o.severity,
     incident: {
       id,
