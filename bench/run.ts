@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(args: Record<string, string>):
   engine: () => import('./engine.ts'),
   correlator: () => import('./correlator.ts'),
   outage: () => import('./outage.ts'),
+  planner: () => import('./planner.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

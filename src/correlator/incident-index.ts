@@ -1,7 +1,7 @@
 import type { AlertRecord } from './alert.ts';
 import type { AlertDecision, Analysis } from './analysis.ts';
-import { listsPart, type Incident } from './incident.ts';
-import { byOpening, matchUnits } from './plan.ts';
+import { byOpening, listsPart, type Incident } from './incident.ts';
+import { matchUnits } from './plan.ts';
 
 /**
  * Which open or acknowledged incident an alert belongs to, built once per request: a list of alerts each asking for

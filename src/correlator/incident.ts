@@ -129,6 +129,12 @@ export function incidentId(unit: { key: string; since: number }, taken: (id: str
 }
 
 /** Whom an incident pages: its owners, or nobody in particular (team null, the routes without a team) when the root has none. */
+/**
+ * Incidents in the order they opened (then by id): the older one is the one a unit keeps. Ids are `inc-` and hex
+ * digits, compared by code unit: the order a collation gives them, at a fraction of its cost.
+ */
+export const byOpening = (a: Incident, b: Incident) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 export const pagedTeams = (incident: Incident): (string | null)[] => (incident.owners.length > 0 ? incident.owners : [null]);
 
 /**

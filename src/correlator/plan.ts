@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import { suppressedCount, type Notification, type NotificationKind, type UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { affectedTotal, atRiskNames, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, listAffected, listAtRisk, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { affectedTotal, atRiskNames, byOpening, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, listAffected, listAtRisk, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { describeSilence, Silences, type Silence } from './silence.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
@@ -378,8 +378,6 @@ function flappingUntil(ids: readonly string[], input: PlanInput, now: number): n
   return until;
 }
 
-/** Incidents in the order they opened (then by id): the older one is the one a unit keeps. */
-export const byOpening = (a: Incident, b: Incident) => a.openedAt - b.openedAt || a.id.localeCompare(b.id);
 
 /**
  * Each unit's incident among `open`: the oldest not resolved whose root overlaps the unit's entities and that no

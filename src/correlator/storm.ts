@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
 import { KIND, type Place, type Topology } from '../engine/index.ts';
 import { SEVERITY_RANK } from './event.ts';
-import { affectedTotal, extendTimeline, firstFitting, firstFive, incidentId, listAffected, listAtRisk, newlyAtRisk, pagedTeams, sameAtRisk, someOf, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
+import { affectedTotal, byOpening, extendTimeline, firstFitting, firstFive, incidentId, listAffected, listAtRisk, newlyAtRisk, pagedTeams, sameAtRisk, someOf, SUPPRESSED_LIMIT, type Incident } from './incident.ts';
 
 /** The most bytes a storm's root, member and affected-service lists take each. */
 const STORM_LIST_BYTES = 160 * 1024;
@@ -93,7 +93,7 @@ export class Storms {
     private readonly now: number,
     private readonly topology: Topology,
   ) {
-    for (const incident of [...open].sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id))) {
+    for (const incident of [...open].sort(byOpening)) {
       if (incident.status === 'resolved') continue;
       if (incident.storm) {
         if (now - incident.storm.joinedAt < policy.windowMs) this.active.set(teamKey(incident.storm.team), this.draft(incident));
@@ -147,10 +147,11 @@ export class Storms {
    */
   settle(current: ReadonlyMap<string, Incident>): StormOutcome[] {
     const out: StormOutcome[] = [];
+    const held = heldByStorm(current);
     for (const draft of this.drafts) {
       let storm = draft.changed ? this.materialise(draft) : draft.storm;
       const s = storm.storm!;
-      const members = openMembers(draft, current);
+      const members = openMembers(draft, current, held.get(draft.storm.id) ?? []);
       if (members.length === 0 && s.toldMembers > 0) {
         const text = `all ${s.memberCount} of its root causes recovered`;
         out.push({ storm: close(storm, this.now, text), change: 'resolved', tell: { kind: 'resolved', reason: text } });
@@ -246,15 +247,31 @@ export class Storms {
   }
 }
 
+/**
+ * Storm id → the open incidents whose page it holds, in one pass: a site that loses power opens tens of thousands
+ * of incidents, and a scan of them all per storm took seconds of every planner run.
+ */
+function heldByStorm(current: ReadonlyMap<string, Incident>): Map<string, Incident[]> {
+  const out = new Map<string, Incident[]>();
+  for (const i of current.values()) {
+    if (i.status === 'resolved' || i.storm || !i.heldBy) continue;
+    for (const storm of new Set(i.heldBy.map((h) => h.storm))) {
+      const list = out.get(storm);
+      if (list) list.push(i);
+      else out.set(storm, [i]);
+    }
+  }
+  return out;
+}
+
 /** The storm's members still open: those it lists, and those past the list's cut that it holds the page of. */
-function openMembers(draft: Draft, current: ReadonlyMap<string, Incident>): Incident[] {
+function openMembers(draft: Draft, current: ReadonlyMap<string, Incident>, held: readonly Incident[]): Incident[] {
   const out = new Map<string, Incident>();
-  const isOpen = (member: Incident | undefined): member is Incident => member !== undefined && member.status !== 'resolved';
   for (const id of draft.members) {
     const member = current.get(id);
-    if (isOpen(member)) out.set(id, member);
+    if (member !== undefined && member.status !== 'resolved') out.set(id, member);
   }
-  for (const i of current.values()) if (isOpen(i) && !i.storm && i.heldBy?.some((h) => h.storm === draft.storm.id)) out.set(i.id, i);
+  for (const i of held) out.set(i.id, i);
   return [...out.values()];
 }
 

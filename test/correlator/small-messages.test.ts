@@ -55,7 +55,11 @@ describe('the correlator on a NATS server that takes small messages', () => {
     const notifications = () => hook.bodies() as unknown as Notification[];
     const incidents = (): Incident[] => [...correlator.view.incidents.values()].map((e) => e.value);
     const announced: Incident[] = [];
-    const sub = nats.subscribe('faultline.incidents.>', { callback: (_, m) => announced.push(m.json() as Incident) });
+    const sub = nats.subscribe('faultline.incidents.>', {
+      callback: (_, m) => {
+        announced.push(m.json() as Incident);
+      },
+    });
     try {
       // Exim's queue checks, one per queue, named as long as real ones get: their ids alone take about 90 KB.
       const checks = Array.from({ length: 600 }, (_, i) => `exim-queue-${String(i).padStart(4, '0')}-${'deferred-messages-older-than-one-hour-'.repeat(3)}`);
