@@ -76,8 +76,11 @@ export interface Incident extends Partial<AtRiskIds> {
   mergedInto?: string;
   /** A page storm (storm.ts): this incident stands for many root causes that each would have paged one team. */
   storm?: StormState;
-  /** The storms that hold this incident's page to a team: that team heard of it through the storm alone. */
-  heldBy?: { team: string | null; storm: string }[];
+  /**
+   * The storms that hold this incident's page (or, `notice: stakeholder`, its stakeholder notice) to a team: that
+   * team heard of it through the storm alone.
+   */
+  heldBy?: { team: string | null; storm: string; notice?: 'stakeholder' }[];
   timeline: TimelineEntry[];
 }
 
@@ -104,6 +107,11 @@ export const NOTE_CHARS = 1_000;
 export interface StormState {
   /** The team whose pages it holds; null for roots that have no owner. */
   team: string | null;
+  /**
+   * `stakeholder`: it holds the team's stakeholder notices, not its pages (the team owns services the root causes
+   * take down, not the roots). Such a storm pages nobody: its team hears of it with one stakeholder notice.
+   */
+  holds?: 'stakeholder';
   /** Ids of the incidents in it in the order they joined, those that paged before it began first (at most SUPPRESSED_LIMIT). */
   members: string[];
   memberCount: number;
@@ -128,14 +136,14 @@ export function incidentId(unit: { key: string; since: number }, taken: (id: str
   }
 }
 
-/** Whom an incident pages: its owners, or nobody in particular (team null, the routes without a team) when the root has none. */
 /**
  * Incidents in the order they opened (then by id): the older one is the one a unit keeps. Ids are `inc-` and hex
  * digits, compared by code unit: the order a collation gives them, at a fraction of its cost.
  */
 export const byOpening = (a: Incident, b: Incident) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export const pagedTeams = (incident: Incident): (string | null)[] => (incident.owners.length > 0 ? incident.owners : [null]);
+/** Whom an incident pages: its owners, or nobody in particular (team null, the routes without a team) when the root has none. */
+export const pagedTeams = (incident: Incident): (string | null)[] => (incident.storm?.holds === 'stakeholder' ? [] : incident.owners.length > 0 ? incident.owners : [null]);
 
 /**
  * Suppressed alert ids an incident lists. The incident is one KV value and must fit in NATS's max_payload (1 MB by

@@ -6,7 +6,7 @@ import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit }
 import { affectedTotal, atRiskNames, byOpening, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, listAffected, listAtRisk, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { describeSilence, Silences, type Silence } from './silence.ts';
-import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, Storms, toldTeams, type StormPolicy } from './storm.ts';
+import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, stormTeams, Storms, toldTeams, type Held, type StormPolicy } from './storm.ts';
 
 /**
  * From an analysis to incidents and notifications (design sections 5 and 7), as a pure function: what to
@@ -133,12 +133,13 @@ export function planIncidents(input: PlanInput): Plan {
         return `${id} (${describeSilence(s)}, until ${new Date(s.end).toISOString()}, ${s.createdBy}: ${s.comment})`;
       })
       .join('; ')}`;
-  // The pages of the run are decided together, after its incidents: forty hosts failing at once are one storm page,
-  // not ten pages and then a storm.
-  const pages: { incident: string; team: string | null; about?: About }[] = [];
-  const page = (incident: Incident, teams: (string | null)[], about?: About) => {
-    for (const team of teams) pages.push({ incident: incident.id, team, ...(about ? { about } : {}) });
+  // The pages and stakeholder notices of the run are decided together, after its incidents: forty hosts failing at
+  // once are one storm page, not ten pages and then a storm (and one notice for the teams whose services they ran).
+  const pages: { incident: string; team: string | null; kind: Held; about?: About }[] = [];
+  const page = (incident: Incident, teams: (string | null)[], about?: About, kind: Held = 'page') => {
+    for (const team of teams) pages.push({ incident: incident.id, team, kind, ...(about ? { about } : {}) });
   };
+  const notice = (incident: Incident, teams: (string | null)[], about?: About) => page(incident, teams, about, 'stakeholder');
 
   // Who suppresses what (`attribute`) is read on first need: while every root is still settling (a burst, or the
   // first seconds of an outage), the planner only keeps time and the attribution is not paid for.
@@ -159,7 +160,7 @@ export function planIncidents(input: PlanInput): Plan {
         // nobody was told of tells them all when its silence ends.
         if (!next.untold) {
           page(next, next.owners.filter((team) => !existing.owners.includes(team)));
-          tell(next, 'stakeholder', next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
+          notice(next, next.stakeholders.filter((team) => !existing.stakeholders.includes(team) && !existing.owners.includes(team)));
         }
       }
       unitIncident.set(u, current.get(existing.id)!);
@@ -187,7 +188,7 @@ export function planIncidents(input: PlanInput): Plan {
     unitIncident.set(u, incident);
     if (silencedBy) return;
     page(incident, pagedTeams(incident));
-    tell(incident, 'stakeholder', incident.stakeholders);
+    notice(incident, incident.stakeholders);
   });
 
   // Silences that began or ended: an incident opened silenced pages when its silence ends while it is still open.
@@ -213,19 +214,19 @@ export function planIncidents(input: PlanInput): Plan {
       // Late by the length of the silence: the page says why, and since when it has been failing.
       const about = { reason: `silenced until now (${incident.silencedBy!.join(', ')}); open since ${new Date(incident.openedAt).toISOString()}` };
       page(next, pagedTeams(next), about);
-      tell(next, 'stakeholder', next.stakeholders, about);
+      notice(next, next.stakeholders, about);
     }
   }
 
   const storming = storms?.hold(
-    pages.map((p) => ({ team: p.team, incident: current.get(p.incident)! })),
+    pages.map((p) => ({ team: p.team, incident: current.get(p.incident)!, kind: p.kind })),
     taken,
   );
-  pages.forEach(({ incident: id, team, about }, i) => {
+  pages.forEach(({ incident: id, team, kind, about }, i) => {
     const incident = current.get(id)!;
     const storm = storming?.[i];
-    if (storm) write({ ...incident, heldBy: [...(incident.heldBy ?? []), { team, storm }] }, 'updated');
-    else tell(incident, 'page', [team], about);
+    if (storm) write({ ...incident, heldBy: [...(incident.heldBy ?? []), { team, storm, ...(kind === 'stakeholder' ? { notice: kind } : {}) }] }, 'updated');
+    else tell(incident, kind, [team], about);
   });
 
   for (const incident of [...current.values()]) {
@@ -282,7 +283,7 @@ export function planIncidents(input: PlanInput): Plan {
   for (const outcome of storms?.settle(current) ?? []) {
     const { storm, change, tell: told } = outcome;
     if (change) write(storm, change);
-    if (told) tell(storm, told.kind, pagedTeams(storm), told.kind === 'update' ? { reason: told.reason, change: 'storm', nth: told.nth } : { reason: told.reason });
+    if (told) tell(storm, told.kind, stormTeams(storm), told.kind === 'update' ? { reason: told.reason, change: 'storm', nth: told.nth } : { reason: told.reason });
     if (outcome.wakeAt !== undefined) wake(outcome.wakeAt);
   }
 
@@ -611,7 +612,9 @@ export function notifiedIncident(incident: Incident, alerts: ReadonlyMap<string,
     updatedAt: new Date(incident.updatedAt).toISOString(),
     ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
     ...(incident.acknowledgedBy !== undefined ? { acknowledgedBy: incident.acknowledgedBy } : {}),
-    ...(incident.storm ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount } } : {}),
+    ...(incident.storm
+      ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount, ...(incident.storm.holds ? { holds: incident.storm.holds } : {}) } }
+      : {}),
   };
   const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
   let excess = bytesOf(body) - limit;

@@ -43,6 +43,7 @@ export const publishedIncident = z.object({
   storm: z
     .object({
       team: z.string().nullable(),
+      holds: z.literal('stakeholder').optional(),
       members: ids,
       memberCount: z.number().int().nonnegative(),
       joinedAt: z.number(),
@@ -52,7 +53,7 @@ export const publishedIncident = z.object({
       common: z.string().optional(),
     })
     .optional(),
-  heldBy: z.array(z.object({ team: z.string().nullable(), storm: z.string() })).optional(),
+  heldBy: z.array(z.object({ team: z.string().nullable(), storm: z.string(), notice: z.literal('stakeholder').optional() })).optional(),
   notes: z
     .array(z.object({ n: z.number().int().positive(), at: z.number(), by: z.string(), text: z.string(), tell: z.boolean(), told: z.boolean().optional() }))
     .optional(),

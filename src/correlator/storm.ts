@@ -15,6 +15,11 @@ const STORM_LIST_BYTES = 160 * 1024;
  *
  * A storm is an incident too (with `storm` set), so it is stored, published, acknowledged and reminded of like one.
  * It takes new members while one joined within the window, and resolves when none of its members is still open.
+ *
+ * Stakeholder notices storm the same way, in storms of their own (`holds: stakeholder`): when a site loses power,
+ * a team whose services ran there is told of each of hundreds of root causes, none of which it owns. Past `pages`
+ * notices within the window it gets one stakeholder notice for the storm, then an update at most once a minute,
+ * and its resolution; such a storm pages nobody, and nobody acknowledges it for the roots' owners.
  */
 export interface StormPolicy {
   pages: number;
@@ -24,19 +29,28 @@ export interface StormPolicy {
 /** How often a growing storm tells its team how many root causes it holds now. */
 export const STORM_UPDATE_EVERY = 60_000;
 
-/** The teams an incident paged itself: whom it pages, but those whose page a storm holds. */
-export function pagedDirectly(incident: Incident): (string | null)[] {
+/** What a storm holds of its team's notifications. */
+export type Held = 'page' | 'stakeholder';
+const heldOf = (h: { notice?: 'stakeholder' }): Held => h.notice ?? 'page';
+
+/** The teams `kind` told of the incident itself: of `teams`, those whose notice of that kind no storm holds. */
+function notHeld<T extends string | null>(incident: Incident, teams: readonly T[], kind: Held): T[] {
   if (incident.untold) return [];
-  const teams = pagedTeams(incident);
-  if (!incident.heldBy?.length) return teams;
-  const held = new Set(incident.heldBy.map((h) => h.team));
+  if (!incident.heldBy?.length) return [...teams];
+  const held = new Set(incident.heldBy.filter((h) => heldOf(h) === kind).map((h) => h.team));
   return teams.filter((team) => !held.has(team));
 }
 
-/** Everyone who heard of an incident: whom it paged (not through a storm), and its stakeholders. */
+/** The teams an incident paged itself: whom it pages, but those whose page a storm holds. */
+export const pagedDirectly = (incident: Incident): (string | null)[] => notHeld(incident, pagedTeams(incident), 'page');
+
+/** Everyone who heard of an incident itself: whom it paged and its stakeholders, not through a storm. */
 export function toldTeams(incident: Incident): (string | null)[] {
-  return incident.untold ? [] : [...pagedDirectly(incident), ...incident.stakeholders];
+  return [...pagedDirectly(incident), ...notHeld(incident, incident.stakeholders, 'stakeholder')];
 }
+
+/** The teams a storm tells: its team, paged, or told as a stakeholder when it holds stakeholder notices. */
+export const stormTeams = (storm: Incident): (string | null)[] => (storm.storm?.holds === 'stakeholder' ? storm.stakeholders : pagedTeams(storm));
 
 /**
  * The open incidents acknowledged storms cover, each with the storm that acknowledges it: those every one of whose
@@ -47,7 +61,8 @@ export function toldTeams(incident: Incident): (string | null)[] {
 export function coveredByAcknowledgedStorms(incidents: Iterable<Incident>): { incident: Incident; storm: Incident }[] {
   const all = [...incidents];
   const acknowledged = new Map<string, Incident>();
-  for (const i of all) if (i.storm && i.status === 'acknowledged') acknowledged.set(i.id, i);
+  // A storm of stakeholder notices acknowledges nothing: its team does not own the roots.
+  for (const i of all) if (i.storm && !i.storm.holds && i.status === 'acknowledged') acknowledged.set(i.id, i);
   if (acknowledged.size === 0) return [];
   // Member id → team → the acknowledged storm of that team holding it.
   const holding = new Map<string, Map<string, Incident>>();
@@ -57,7 +72,7 @@ export function coveredByAcknowledgedStorms(incidents: Iterable<Incident>): { in
     teams.set(teamKey(storm.storm!.team), storm);
   };
   for (const storm of acknowledged.values()) for (const member of storm.storm!.members) hold(member, storm);
-  for (const i of all) for (const h of i.heldBy ?? []) if (acknowledged.has(h.storm)) hold(i.id, acknowledged.get(h.storm)!);
+  for (const i of all) for (const h of i.heldBy ?? []) if (heldOf(h) === 'page' && acknowledged.has(h.storm)) hold(i.id, acknowledged.get(h.storm)!);
   const out: { incident: Incident; storm: Incident }[] = [];
   for (const incident of all) {
     if (incident.status !== 'open' || incident.storm) continue;
@@ -81,9 +96,9 @@ interface Draft {
 }
 
 export class Storms {
-  /** Team (`''` for no owner) → its storm that still takes members. */
+  /** What it holds and the team (`page:` for no owner) → its storm that still takes members. */
   private readonly active = new Map<string, Draft>();
-  /** Team → the open incidents that paged it within the window, oldest first. */
+  /** What and the team → the open incidents that paged it (or told it as a stakeholder) within the window, oldest first. */
   private readonly recent = new Map<string, Incident[]>();
   private readonly drafts: Draft[] = [];
 
@@ -96,44 +111,46 @@ export class Storms {
     for (const incident of [...open].sort(byOpening)) {
       if (incident.status === 'resolved') continue;
       if (incident.storm) {
-        if (now - incident.storm.joinedAt < policy.windowMs) this.active.set(teamKey(incident.storm.team), this.draft(incident));
+        if (now - incident.storm.joinedAt < policy.windowMs) this.active.set(stormKey(incident.storm.holds ?? 'page', incident.storm.team), this.draft(incident));
         else this.draft(incident);
         continue;
       }
       if (now - incident.openedAt >= policy.windowMs) continue;
-      for (const team of pagedDirectly(incident)) this.recentOf(team).push(incident);
+      for (const team of pagedDirectly(incident)) this.recentOf('page', team).push(incident);
+      for (const team of notHeld(incident, incident.stakeholders, 'stakeholder')) this.recentOf('stakeholder', team).push(incident);
     }
   }
 
   /**
-   * Which of the run's pages (a team, and the incident opening now or newly its) go to a storm instead, by index:
-   * all of a team's when it has a storm taking members, or when they would make more than `pages` pages within the
-   * window (a storm begins, with the earlier ones as members); undefined for a page to be sent.
+   * Which of the run's pages and stakeholder notices (a team, and the incident opening now or newly its) go to a
+   * storm instead, by index: all of a team's of that kind when it has a storm of them taking members, or when they
+   * would make more than `pages` within the window (a storm begins, with the earlier ones as members); undefined
+   * for one to be sent.
    */
-  hold(pages: readonly { team: string | null; incident: Incident }[], taken: (id: string) => boolean): (string | undefined)[] {
+  hold(notices: readonly { team: string | null; incident: Incident; kind: Held }[], taken: (id: string) => boolean): (string | undefined)[] {
     const byTeam = new Map<string, number[]>();
-    pages.forEach((p, i) => {
-      const key = teamKey(p.team);
+    notices.forEach((p, i) => {
+      const key = stormKey(p.kind, p.team);
       const list = byTeam.get(key);
       if (list) list.push(i);
       else byTeam.set(key, [i]);
     });
-    const out: (string | undefined)[] = pages.map(() => undefined);
+    const out: (string | undefined)[] = notices.map(() => undefined);
     for (const [key, indexes] of byTeam) {
-      const team = pages[indexes[0]!]!.team;
+      const { team, kind } = notices[indexes[0]!]!;
       let draft = this.active.get(key);
       if (!draft) {
-        const recent = this.recentOf(team);
+        const recent = this.recentOf(kind, team);
         if (recent.length + indexes.length <= this.policy.pages) {
-          for (const i of indexes) recent.push(pages[i]!.incident);
+          for (const i of indexes) recent.push(notices[i]!.incident);
           continue;
         }
-        draft = this.draft(begin(team, [...recent, ...indexes.map((i) => pages[i]!.incident)], this.now, taken));
+        draft = this.draft(begin(team, kind, [...recent, ...indexes.map((i) => notices[i]!.incident)], this.now, taken));
         for (const earlier of recent) this.join(draft, earlier);
         this.active.set(key, draft);
       }
       for (const i of indexes) {
-        this.join(draft, pages[i]!.incident);
+        this.join(draft, notices[i]!.incident);
         out[i] = draft.storm.id;
       }
     }
@@ -162,7 +179,7 @@ export class Storms {
       const changed = draft.changed || risked !== undefined;
       if (s.toldMembers === 0) {
         storm = { ...storm, storm: { ...s, toldMembers: s.memberCount, toldAt: this.now } };
-        out.push({ storm, change: 'opened', tell: { kind: 'page' } });
+        out.push({ storm, change: 'opened', tell: { kind: s.holds === 'stakeholder' ? 'stakeholder' : 'page' } });
         continue;
       }
       if (s.memberCount > s.toldMembers) {
@@ -239,8 +256,8 @@ export class Storms {
     };
   }
 
-  private recentOf(team: string | null): Incident[] {
-    const key = teamKey(team);
+  private recentOf(kind: Held, team: string | null): Incident[] {
+    const key = stormKey(kind, team);
     let list = this.recent.get(key);
     if (!list) this.recent.set(key, (list = []));
     return list;
@@ -300,7 +317,7 @@ function withRisk(storm: Incident, members: readonly Incident[], now: number): I
 export interface StormOutcome {
   storm: Incident;
   change?: 'opened' | 'updated' | 'resolved';
-  tell?: { kind: 'page' | 'update' | 'resolved'; reason?: string; nth?: number };
+  tell?: { kind: 'page' | 'stakeholder' | 'update' | 'resolved'; reason?: string; nth?: number };
   wakeAt?: number;
 }
 
@@ -309,7 +326,8 @@ export function describeStorm(storm: Incident, verb: string): string {
   const s = storm.storm!;
   const team = s.team ?? 'nobody in particular';
   const roots = firstFive(storm.root);
-  return `storm for ${team}: ${s.memberCount} root causes ${verb} (${roots})${s.common ? `; ${s.common}` : ''}`;
+  const whose = s.holds === 'stakeholder' ? `${team} (services affected)` : team;
+  return `storm for ${whose}: ${s.memberCount} root causes ${verb} (${roots})${s.common ? `; ${s.common}` : ''}`;
 }
 
 /**
@@ -349,13 +367,15 @@ const PLACE_KEYS: [name: (p: Place) => string, key: (p: Place) => string | undef
 const withoutCommon = ({ common: _, ...s }: NonNullable<Incident['storm']>) => s;
 
 const teamKey = (team: string | null): string => team ?? '';
+const stormKey = (kind: Held, team: string | null): string => `${kind}:${teamKey(team)}`;
 
 
 /** A new storm for `team`, named after the first of the incidents it begins with, so every leader names it alike. */
-function begin(team: string | null, members: readonly Incident[], now: number, taken: (id: string) => boolean): Incident {
+function begin(team: string | null, kind: Held, members: readonly Incident[], now: number, taken: (id: string) => boolean): Incident {
   const first = members[0];
+  const stakeholder = kind === 'stakeholder';
   return {
-    id: incidentId({ key: `storm:${teamKey(team)}:${first?.id ?? now}`, since: 0 }, taken),
+    id: incidentId({ key: `storm:${stakeholder ? 'stakeholder:' : ''}${teamKey(team)}:${first?.id ?? now}`, since: 0 }, taken),
     status: 'open',
     root: [],
     rootAlerts: [],
@@ -363,13 +383,14 @@ function begin(team: string | null, members: readonly Incident[], now: number, t
     suppressed: [],
     suppressedCount: 0,
     affectedServices: [],
-    owners: team === null ? [] : [team],
-    stakeholders: [],
+    // Its team is its owner when it holds pages (it is paged, reminded, acknowledges), else a stakeholder of it.
+    owners: team === null || stakeholder ? [] : [team],
+    stakeholders: team !== null && stakeholder ? [team] : [],
     tags: {},
     openedAt: now,
     updatedAt: now,
     timeline: [],
-    storm: { team, members: [], memberCount: 0, joinedAt: now, toldMembers: 0, toldAt: now, updates: 0 },
+    storm: { team, ...(stakeholder ? { holds: 'stakeholder' as const } : {}), members: [], memberCount: 0, joinedAt: now, toldMembers: 0, toldAt: now, updates: 0 },
   };
 }
 

@@ -50,8 +50,8 @@ export const notificationSchema = z.object({
     mergedInto: z.string().optional(),
     /** Who acknowledged the incident (the API token's name), once someone did. */
     acknowledgedBy: z.string().optional(),
-    /** A page storm (root causes that would each have paged the team): the first thousand of its incidents, and how many. */
-    storm: z.object({ members: z.array(z.string()), memberCount: z.number().int().nonnegative() }).optional(),
+    /** A storm (root causes that would each have paged the team, or with `holds: stakeholder` told it as a stakeholder): the first thousand of its incidents, and how many. */
+    storm: z.object({ members: z.array(z.string()), memberCount: z.number().int().nonnegative(), holds: z.literal('stakeholder').optional() }).optional(),
   }),
   /** One line for humans: "db1.example.com is failing: 2 services affected (service:mail, ...)". */
   summary: z.string(),

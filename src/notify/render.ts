@@ -54,11 +54,14 @@ export function addressee(notification: Notification): string {
 
 /** What a storm's page, growth, reminder and resolution say; anything else (an acknowledgement) as any incident's. */
 function stormAddressee(notification: Notification, team: string): string | undefined {
+  const one = notification.incident.storm?.holds === 'stakeholder' ? 'notice' : 'page';
   switch (notification.kind) {
     case 'page':
       return `Page for ${team}: a storm of root causes you own, one page for all of them; each has its own incident.`;
+    case 'stakeholder':
+      return `Notice for ${team}: a storm of root causes takes down services of yours, one notice for all of them; their owners have been paged.`;
     case 'update':
-      if (notification.change === 'storm') return `Update for ${team}: the storm has grown, still one page for all of it.`;
+      if (notification.change === 'storm') return `Update for ${team}: the storm has grown, still one ${one} for all of it.`;
       if (notification.change === 'reminder') return `Reminder for ${team}: the storm is still open, and nobody has acknowledged it.`;
       return undefined;
     case 'resolved':

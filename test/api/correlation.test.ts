@@ -640,12 +640,13 @@ describe('GraphQL correlation answers on a real correlator', () => {
     await p.send('mail2.example.com', 'ping', 'critical');
     const storm = await until('a storm of both mail hosts', () => p.incidents().find((i) => i.storm?.memberCount === 2));
     const data = await answer(
-      `query ($id: ID!) { incident(id: $id) { id status rootIds owners { id } storm { team { id } memberCount common members { id rootIds heldBy { id } } } } }`,
+      `query ($id: ID!) { incident(id: $id) { id status rootIds owners { id } storm { team { id } holds memberCount common members { id rootIds heldBy { id } } } } }`,
       { id: storm.id },
     );
     const { incident } = data;
     expect(incident).toMatchObject({ id: storm.id, status: 'OPEN', rootIds: expect.arrayContaining(['mail1.example.com', 'mail2.example.com']) });
     expect(incident.storm.team).toEqual({ id: storm.storm!.team });
+    expect(incident.storm.holds).toBe('PAGES');
     expect(incident.owners).toEqual([{ id: storm.storm!.team }]);
     expect(incident.storm.memberCount).toBe(2);
     // The fixture estate's facts name no rack, zone or location the two hosts share.

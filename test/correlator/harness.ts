@@ -1,10 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { expect } from 'vitest';
 import { puppetSource } from '../../importers/puppet/index.ts';
 import { runImport } from '../../importers/run.ts';
 import { ensureLayout, KV_BUCKETS, STREAMS } from '../../src/bus/layout.ts';
-import type { NatsConnection } from '../../src/bus/nats.ts';
+import { connectNats, type NatsConnection } from '../../src/bus/nats.ts';
 import { publishEvent } from '../../src/bus/publish-event.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { Correlator, type CorrelatorOptions } from '../../src/correlator/correlator.ts';
@@ -13,8 +15,9 @@ import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { startNotifier, type Notifier } from '../../src/notify/notifier.ts';
 import type { Notification } from '../../src/notify/notification.ts';
+import { ensureNats, stopNats } from '../../src/stack/nats.ts';
 import { PROJECT_ROOT } from '../../src/stack/process.ts';
-import { startCollector, type Collector } from '../notify/collector.ts';
+import { closedPort, startCollector, type Collector } from '../notify/collector.ts';
 import { freshGraph, freshNats, loadedTopology, silentLog, testConfig } from '../support/services.ts';
 
 export const CATALOGS = join(PROJECT_ROOT, 'test', 'fixtures', 'puppet', 'catalogs');
@@ -48,12 +51,18 @@ export function correlatorConfig(hookUrl: string, overrides: Record<string, unkn
   });
 }
 
-/** A correlator and a notifier delivering to a real HTTP collector, on one NATS connection. */
-export async function pipeline(topology: TopologyStore, overrides: Record<string, unknown> = {}, options: Pick<CorrelatorOptions, 'recordLatencies' | 'clock'> = {}) {
-  const nats = await freshBus();
+/**
+ * A correlator and a notifier delivering to a real HTTP collector, on one NATS connection: the test stack's,
+ * emptied, or with `natsUrl` a server of the suite's own (`ownNats`).
+ */
+export async function pipeline(topology: TopologyStore, overrides: Record<string, unknown> = {}, options: Pick<CorrelatorOptions, 'recordLatencies' | 'clock'> & { natsUrl?: string } = {}) {
+  const { natsUrl, ...correlatorOptions } = options;
+  const nats = natsUrl ? await connectNats(natsUrl, 'test-pipeline') : await freshBus();
+  if (natsUrl) await ensureLayout(nats);
   const hook = await startCollector();
-  const config = correlatorConfig(hook.url, overrides);
-  const correlator = await Correlator.start({ config, log: silentLog, nats, topology, refreshPersistMs: 300, ...options });
+  const base = correlatorConfig(hook.url, overrides);
+  const config = natsUrl ? { ...base, nats: { ...base.nats, url: natsUrl } } : base;
+  const correlator = await Correlator.start({ config, log: silentLog, nats, topology, refreshPersistMs: 300, ...correlatorOptions });
   const notifier: Notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
   return {
     nats,
@@ -75,6 +84,26 @@ export async function pipeline(topology: TopologyStore, overrides: Record<string
 }
 
 export type Pipeline = Awaited<ReturnType<typeof pipeline>>;
+
+/**
+ * A nats-server of the suite's own on a free port, with JetStream and its store in a temporary directory (the shared
+ * one stays up for the other suites): to restart it, or to give it settings of its own.
+ */
+export async function ownNats(options: { maxPayload?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-own-nats-'));
+  const port = await closedPort();
+  const start = () => ensureNats(dir, '127.0.0.1', port, options);
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    start,
+    stop: () => stopNats(dir),
+    async remove() {
+      await stopNats(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,20 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLayout } from '../../src/bus/layout.ts';
-import { connectNats, natsAnswers, type NatsConnection } from '../../src/bus/nats.ts';
+import { natsAnswers, type NatsConnection } from '../../src/bus/nats.ts';
 import { publishEvent } from '../../src/bus/publish-event.ts';
-import { Correlator } from '../../src/correlator/correlator.ts';
-import type { Incident } from '../../src/correlator/incident.ts';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
-import type { Notification } from '../../src/notify/notification.ts';
-import { startNotifier } from '../../src/notify/notifier.ts';
-import { ensureNats, stopNats } from '../../src/stack/nats.ts';
-import { closedPort, startCollector } from '../notify/collector.ts';
-import { silentLog } from '../support/services.ts';
-import { correlatorConfig, estate, sleep, until } from './harness.ts';
+import { estate, ownNats, pipeline, sleep, until } from './harness.ts';
 
 /**
  * NATS itself restarting (an upgrade, a crash) in the middle of an outage, on a nats-server of this suite's own
@@ -26,18 +15,14 @@ const UNBOUND = 'log1.example.com::Service[unbound]';
 describe('the correlator through a NATS restart', () => {
   let driver: Driver;
   let topology: TopologyStore;
-  let dir: string;
-  let port: number;
+  let server: Awaited<ReturnType<typeof ownNats>>;
 
   beforeAll(async () => {
     ({ driver, topology } = await estate());
-    dir = mkdtempSync(join(tmpdir(), 'faultline-nats-restart-'));
-    port = await closedPort();
-    await ensureNats(dir, '127.0.0.1', port);
+    server = await ownNats();
   });
   afterAll(async () => {
-    await stopNats(dir);
-    rmSync(dir, { recursive: true, force: true });
+    await server?.remove();
     await driver?.close();
   });
 
@@ -56,16 +41,8 @@ describe('the correlator through a NATS restart', () => {
   }
 
   it('an outage that spans the restart: paged once before, the child suppressed after, recovery resolves and pages the child', async () => {
-    const url = `nats://127.0.0.1:${port}`;
-    const nats = await connectNats(url, 'restart-test');
-    await ensureLayout(nats);
-    const hook = await startCollector();
-    const base = correlatorConfig(hook.url);
-    const config = { ...base, nats: { ...base.nats, url } };
-    const correlator = await Correlator.start({ config, log: silentLog, nats, topology, refreshPersistMs: 300 });
-    const notifier = await startNotifier({ config, log: silentLog, nats, retryBaseMs: 50 });
-    const notifications = () => hook.bodies() as unknown as Notification[];
-    const incidents = (): Incident[] => [...correlator.view.incidents.values()].map((e) => e.value);
+    const p = await pipeline(topology, {}, { natsUrl: server.url });
+    const { nats, correlator, notifications, incidents } = p;
     try {
       await send(nats, 'log1.example.com', 'dns', 'critical');
       const dns = await until('the DNS incident', () => incidents().find((i) => i.root.includes(UNBOUND) && i.status === 'open'));
@@ -75,11 +52,11 @@ describe('the correlator through a NATS restart', () => {
       // back) is stored as alert state, none lost on the way through the correlator.
       const burst = Array.from({ length: 1_000 }, (_, i) => `burst${i}.example.com`);
       const confirmed = burst.map((host) => publishEvent(nats, { host, check: 'ping', status: 'ok' }, { source: 'test' }).then(() => true, () => false));
-      await stopNats(dir);
-      expect(await natsAnswers(url)).toBe(false);
+      await server.stop();
+      expect(await natsAnswers(server.url)).toBe(false);
       const lost = (await Promise.all(confirmed)).flatMap((ok, i) => (ok ? [] : [burst[i]!]));
       await sleep(1_000);
-      await ensureNats(dir, '127.0.0.1', port);
+      await server.start();
       for (const host of lost) await send(nats, host, 'ping', 'ok');
       await until('the whole burst stored', () => burst.every((host) => correlator.view.records().has(`${host}/ping`)), 30_000);
 
@@ -104,10 +81,7 @@ describe('the correlator through a NATS restart', () => {
       const keys = notifications().map((n) => n.dedupKey);
       expect(new Set(keys).size).toBe(keys.length);
     } finally {
-      await correlator.stop();
-      await notifier.stop();
-      await hook.close();
-      await nats.close();
+      await p.close();
     }
   });
 });

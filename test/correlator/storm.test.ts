@@ -271,6 +271,56 @@ describe('page storms', () => {
     expect(plan(pool.slice(1, 4), minute + 11_000).writes).toEqual([]);
   });
 
+  it('a team whose services the storm takes down is told once for it, as a stakeholder: no page, no acknowledging, its resolution once', () => {
+    // The same twelve hosts, each running one of team:app's services, which needs it.
+    const apps = hosts.map((h) => `service:app-${h.slice(3, 5)}`);
+    const withApps = compileTopology({
+      entities: [
+        ...hosts.map((h) => host(h, ['team:web'])),
+        ...apps.map((id): EntityInput => ({ id, kind: 'service', name: id, managed: true, owners: ['team:app'] })),
+      ],
+      dependencies: apps.map((from, i) => ({ from, to: hosts[i]!, kind: 'hard' as const })),
+      runsOn: [],
+      members: [],
+      teams: [
+        { id: 'team:web', name: 'web', contacts: [] },
+        { id: 'team:app', name: 'app', contacts: [] },
+      ],
+    });
+    const e = estate({ remindMs: 60 * minute }, new AlertMapper(withApps, []));
+    expect(told(e.plan(hosts.slice(0, 3), minute)).sort()).toEqual([...hosts.slice(0, 3).map((h) => `page team:web ${h}`), ...hosts.slice(0, 3).map((h) => `stakeholder team:app ${h}`)].sort());
+    // Two more: one page for team:web's storm, one notice for team:app's, each holding what would have followed.
+    const plan = e.plan(hosts.slice(0, 5), minute + 1_000);
+    expect(told(plan)).toEqual(['page team:web storm', 'stakeholder team:app storm']);
+    const pageStorm = e.storms().find((i) => !i.storm!.holds)!;
+    const noticeStorm = e.storms().find((i) => i.storm!.holds === 'stakeholder')!;
+    expect(noticeStorm).toMatchObject({ owners: [], stakeholders: ['team:app'], storm: { team: 'team:app', memberCount: 5, toldMembers: 5 } });
+    expect(noticeStorm.id).not.toBe(pageStorm.id);
+    expect(hosts.slice(3, 5).map((h) => e.byRoot(h).heldBy)).toEqual(
+      hosts.slice(3, 5).map(() => [
+        { team: 'team:web', storm: pageStorm.id },
+        { team: 'team:app', storm: noticeStorm.id, notice: 'stakeholder' },
+      ]),
+    );
+    const notice = plan.notifications.find((n) => n.team === 'team:app')!;
+    expect(notice).toMatchObject({ kind: 'stakeholder', dedupKey: `${noticeStorm.id}/stakeholder/team:app`, teamServices: apps.slice(0, 5) });
+    expect(notice.incident.storm).toMatchObject({ memberCount: 5, holds: 'stakeholder' });
+    expect(notice.summary).toBe(`storm for team:app (services affected): 5 root causes failing (${noticeStorm.root.join(', ')})`);
+    expect([...noticeStorm.root].sort()).toEqual(hosts.slice(0, 5));
+    expect(addressee(notice)).toBe('Notice for team:app: a storm of root causes takes down services of yours, one notice for all of them; their owners have been paged.');
+    // Acknowledging the notice storm acknowledges none of its members: team:app owns none of the roots.
+    e.stored.set(noticeStorm.id, { ...noticeStorm, status: 'acknowledged', acknowledgedBy: 'app-oncall' });
+    const acked = e.plan(hosts.slice(0, 5), minute + 2_000);
+    expect(told(acked)).toEqual(['update/acknowledged team:app storm']);
+    expect(hosts.slice(0, 5).map((h) => e.byRoot(h).status)).toEqual(hosts.slice(0, 5).map(() => 'open'));
+    // Reminders go to the roots' owners, never to a stakeholder storm.
+    expect(told(e.plan(hosts.slice(0, 5), 62 * minute)).filter((t) => t.includes('team:app'))).toEqual([]);
+    // Recovery: team:app hears of the three it was told of itself, and of the storm once, not of the two it holds.
+    const recovered = e.plan([], 63 * minute);
+    expect(told(recovered).filter((t) => t.includes('team:app')).sort()).toEqual([...hosts.slice(0, 3).map((h) => `resolved team:app ${h}`), 'resolved team:app storm'].sort());
+    expect(e.plan([], 64 * minute).notifications).toEqual([]);
+  });
+
   it('off (notify.storm: false), every root cause pages', () => {
     const e = estate({ storm: undefined });
     expect(told(e.plan(hosts, minute))).toEqual(hosts.map((h) => `page team:web ${h}`));

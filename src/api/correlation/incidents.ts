@@ -102,6 +102,7 @@ export const IncidentNote: IncidentNoteResolvers = {
 /** A storm resolves from its incident (the one with `storm` set). */
 export const Storm: StormResolvers = {
   team: (i, _a, ctx) => (i.storm!.team === null ? null : (teamsOf(ctx.topology.current.topology, [i.storm!.team])[0] ?? null)),
+  holds: (i) => (i.storm!.holds === 'stakeholder' ? 'STAKEHOLDER_NOTICES' : 'PAGES'),
   members: (i, _a, ctx) => incidentsOf(ctx, i.storm!.members),
   memberCount: (i) => i.storm!.memberCount,
   common: (i) => i.storm!.common ?? null,

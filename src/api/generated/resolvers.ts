@@ -795,12 +795,20 @@ export type Storm = {
   __typename?: 'Storm';
   /** What the hosts of its root causes share, when every one does: "all 12 of their hosts in rack r7 in dc1, which holds 17". */
   common?: Maybe<Scalars['String']['output']>;
+  /** What it holds of its team's notifications: the pages of root causes it owns, or its stakeholder notices. */
+  holds: StormHolds;
   memberCount: Scalars['Int']['output'];
   /** Its incidents, in the order they joined (the first 10,000; memberCount counts them all). */
   members: Array<Incident>;
-  /** The team paged for the storm (null: the roots have no owner). */
+  /** The team paged for the storm (null: the roots have no owner), or told of it as a stakeholder. */
   team?: Maybe<Team>;
 };
+
+export type StormHolds =
+  /** Pages: the team owns the root causes; it is paged once for the storm, and acknowledging the storm acknowledges them. */
+  | 'PAGES'
+  /** Stakeholder notices: the root causes take down services the team owns; it is told once, and pages nobody. */
+  | 'STAKEHOLDER_NOTICES';
 
 export type Subscription = {
   __typename?: 'Subscription';
@@ -979,6 +987,7 @@ export type ResolversTypes = {
   Spof: ResolverTypeWrapper<Omit<Spof, 'critical' | 'entity' | 'services' | 'teams'> & { critical: Array<ResolversTypes['Entity']>, entity: ResolversTypes['Entity'], services: Array<ResolversTypes['Entity']>, teams: Array<ResolversTypes['Team']> }>;
   Status: Status;
   Storm: ResolverTypeWrapper<StoredStormIncident>;
+  StormHolds: StormHolds;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SuppressionReason: SuppressionReason;
@@ -1330,6 +1339,7 @@ export type SpofResolvers<ContextType = ApiContext, ParentType extends Resolvers
 
 export type StormResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Storm'] = ResolversParentTypes['Storm']> = {
   common?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  holds?: Resolver<ResolversTypes['StormHolds'], ParentType, ContextType>;
   memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;

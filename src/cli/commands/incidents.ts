@@ -48,7 +48,7 @@ export async function incidentsCommand(options: { all?: boolean; json?: boolean 
 /** A storm's root causes are many: how many, and the first three; a member whose page it holds says by which. */
 export function rootCell(i: Incident): string {
   if (i.storm) return `storm of ${i.storm.memberCount}: ${i.root.slice(0, 3).join(', ')}${i.root.length > 3 ? ', …' : ''}`;
-  const held = i.heldBy?.map((h) => h.storm) ?? [];
+  const held = i.heldBy?.flatMap((h) => (h.notice ? [] : [h.storm])) ?? [];
   return i.root.join(', ') + (held.length > 0 ? ` (paged in ${[...new Set(held)].join(', ')})` : '');
 }
 
@@ -82,7 +82,8 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
   const rows: [string, string][] = [['Status', `${state} (${i.severity})`]];
   if (i.storm) {
     const s = i.storm;
-    rows.push(['Storm', `${s.memberCount} root causes that would each have paged ${s.team ?? 'nobody in particular'}${s.common ? `; ${s.common}` : ''}`]);
+    const would = s.holds === 'stakeholder' ? `told ${s.team} as a stakeholder` : `paged ${s.team ?? 'nobody in particular'}`;
+    rows.push(['Storm', `${s.memberCount} root causes that would each have ${would}${s.common ? `; ${s.common}` : ''}`]);
     rows.push(['Members', s.members.join(', ') + (s.memberCount > s.members.length ? `, … (${s.memberCount - s.members.length} more)` : '')]);
   }
   rows.push(['Root', i.root.join(', ') || '-']);
@@ -96,14 +97,15 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
   // What one more failure takes down is a question while it is open.
   const atRisk = atRiskNames(i.servicesAtRisk ?? [], i.criticalAtRisk ?? []);
   if (i.status !== 'resolved' && atRisk.length > 0) rows.push(['At risk', `${atRisk.join(', ')} (no spare left in ${(i.groupsWithoutSpare ?? []).join(', ')}${(i.holdingUp ?? []).length > 0 ? `; held up by ${i.holdingUp!.join(', ')}` : ''})`]);
-  const held = new Map((i.heldBy ?? []).map((h) => [h.team, h.storm]));
+  const held = new Map((i.heldBy ?? []).flatMap((h) => (h.notice ? [] : [[h.team, h.storm] as const])));
+  const toldIn = new Map((i.heldBy ?? []).flatMap((h) => (h.notice ? [[h.team, h.storm] as const] : [])));
   const owners = i.owners.map((team) => (held.has(team) ? `${team} (paged in ${held.get(team)})` : team));
   rows.push(['Owners', owners.join(', ') || 'nobody (the routes without a team were paged)']);
   if (i.status !== 'resolved' && i.silencedBy) {
     const what = i.untold ? 'nobody told yet: its owners are paged when the silence ends, if it still fails' : 'paged before; no reminders while silenced';
     rows.push(['Silenced', `by ${i.silencedBy.join(', ')} (${what}; faultline silence list)`]);
   } else if (i.untold) rows.push(['Told', 'nobody: it was silenced while it lasted']);
-  if (i.stakeholders.length > 0) rows.push(['Stakeholders', i.stakeholders.join(', ')]);
+  if (i.stakeholders.length > 0) rows.push(['Stakeholders', i.stakeholders.map((team) => (toldIn.has(team) ? `${team} (told in ${toldIn.get(team)})` : team)).join(', ')]);
   const count = suppressedTotal(i);
   if (count > 0) {
     const named = i.suppressed.slice(0, SHOWN_SUPPRESSED).join(', ');
