@@ -27,12 +27,17 @@ export function incidentIndex(incidents: Iterable<Incident>): IncidentIndex {
 }
 
 /**
- * The incident of an alert. An alert past an incident's listed suppressed ones is found through the units that
- * suppress it, matched to incidents as the planner matches them (`matchUnits`).
+ * The incident of an alert. An alert past an incident's listed ones is found through its unit (a root alert) or the
+ * units that suppress it, matched to incidents as the planner matches them (`matchUnits`).
  */
 export function incidentOf(index: IncidentIndex, { record, decision, analysis }: { record: AlertRecord; decision: AlertDecision | undefined; analysis: Analysis }): Incident | undefined {
   const listed = index.byAlert.get(record.id);
-  if (listed || !index.truncated || decision?.verdict !== 'suppressed') return listed;
+  if (listed || !index.truncated) return listed;
+  if (decision?.verdict === 'root' && decision.unit !== undefined) {
+    const incident = unitIncidents(index, analysis)[decision.unit];
+    return incident && listsPart(incident) ? incident : undefined;
+  }
+  if (decision?.verdict !== 'suppressed') return undefined;
   const ofUnit = unitIncidents(index, analysis);
   let found: Incident | undefined;
   for (const u of decision.suppressedBy) {

@@ -31,10 +31,13 @@ export interface Incident extends Partial<AtRiskIds> {
   /** `inc-` and 16 hex digits, derived from the root and when it began, so every correlator names it alike. */
   id: string;
   status: IncidentStatus;
-  /** Entity ids of the root cause (the host name as given for an alert on an unknown host). */
+  /** Entity ids of the root cause (the host name as given for an alert on an unknown host); the first ROOT_BYTES. */
   root: string[];
-  /** Alert ids (`<host>/<check>`) on the root. */
+  /** Alert ids (`<host>/<check>`) on the root, sorted; the first ROOT_BYTES. */
   rootAlerts: string[];
+  /** How many root entities and root alerts there are, present only when the list is cut short (`listRoot`). */
+  rootCount?: number;
+  rootAlertCount?: number;
   /** The worst status among the root alerts. */
   severity: Status;
   /** Alert ids the root explains: kept, shown, paging nobody. Sorted; at most SUPPRESSED_LIMIT (see `listSuppressed`). */
@@ -167,6 +170,12 @@ export const AT_RISK_BYTES = 48 * 1024;
 export const AFFECTED_BYTES = 96 * 1024;
 
 /**
+ * The root's entities and its alerts an incident lists, each in bytes. A node whose every pod's check maps to the
+ * host has thousands of root alerts; a failing dependency cycle, as many root entities.
+ */
+export const ROOT_BYTES = 128 * 1024;
+
+/**
  * The most an incident takes as one KV value (JSON), the last bound after each list's: NATS's default max_payload
  * is 1 MiB, and the KV headers and the outbox's envelope need a little of it. See `fitIncident`.
  */
@@ -202,6 +211,21 @@ export function listAffected(sorted: readonly string[], total = sorted.length): 
   return count > affectedServices.length ? { affectedServices, affectedServiceCount: count } : { affectedServices };
 }
 
+/** What an incident lists of its root unit: its entities and alerts (sorted), the first that fit, and how many when cut. */
+export function listRoot(unit: { entities: readonly string[]; alerts: readonly string[] }): Pick<Incident, 'root' | 'rootAlerts' | 'rootCount' | 'rootAlertCount'> {
+  const root = firstFitting(unit.entities, ROOT_BYTES);
+  const rootAlerts = firstFitting(unit.alerts, ROOT_BYTES);
+  return {
+    root,
+    rootAlerts,
+    ...(root.length < unit.entities.length ? { rootCount: unit.entities.length } : {}),
+    ...(rootAlerts.length < unit.alerts.length ? { rootAlertCount: unit.alerts.length } : {}),
+  };
+}
+
+/** How many alerts fail on an incident's root, listed or not. */
+export const rootAlertTotal = (incident: Pick<Incident, 'rootAlerts' | 'rootAlertCount'>): number => incident.rootAlertCount ?? incident.rootAlerts.length;
+
 /** How many services an incident affects, listed or not. */
 export const affectedTotal = (incident: Pick<Incident, 'affectedServices' | 'affectedServiceCount'>): number => incident.affectedServiceCount ?? incident.affectedServices.length;
 
@@ -228,8 +252,8 @@ export type AtRiskCounts = Record<(typeof AT_RISK_LISTS)[number], number>;
 /** How many alerts an incident suppresses, listed or not. */
 export const suppressedTotal = (incident: Incident): number => incident.suppressedCount ?? incident.suppressed.length;
 
-/** Whether the incident lists only the first SUPPRESSED_LIMIT of the alerts it suppresses. */
-export const listsPart = (incident: Incident): boolean => suppressedTotal(incident) > incident.suppressed.length;
+/** Whether the incident lists only the first of the alerts it suppresses, or of those on its root. */
+export const listsPart = (incident: Incident): boolean => suppressedTotal(incident) > incident.suppressed.length || rootAlertTotal(incident) > incident.rootAlerts.length;
 
 /** Whether `list` begins with every id of `prefix`, in order. */
 export function startsWith(list: readonly string[], prefix: readonly string[]): boolean {

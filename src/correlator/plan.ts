@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import { suppressedCount, type Notification, type NotificationKind, type UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { affectedTotal, atRiskNames, byOpening, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, listAffected, listAtRisk, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { affectedTotal, atRiskNames, byOpening, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, listAffected, listAtRisk, listRoot, rootAlertTotal, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { describeSilence, Silences, type Silence } from './silence.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, stormTeams, Storms, toldTeams, type Held, type StormPolicy } from './storm.ts';
@@ -478,8 +478,7 @@ function open(id: string, unit: RootUnit, b: Blast, suppressed: string[], alerts
   const incident: Incident = {
     id,
     status: 'open',
-    root: unit.entities,
-    rootAlerts: unit.alerts,
+    ...listRoot(unit),
     severity: unit.severity,
     ...listSuppressed(suppressed),
     ...listAffected(services),
@@ -496,7 +495,8 @@ function open(id: string, unit: RootUnit, b: Blast, suppressed: string[], alerts
 
 /** The incident brought up to date with its unit, or undefined when nothing changed. */
 function refresh(incident: Incident, unit: RootUnit, b: Blast, suppressed: string[], alerts: ReadonlyMap<string, AlertRecord>, now: number): Incident | undefined {
-  const rootChanged = !sameList(incident.root, unit.entities) || !sameList(incident.rootAlerts, unit.alerts);
+  const root = listRoot(unit);
+  const rootChanged = !sameList(incident.root, root.root) || !sameList(incident.rootAlerts, root.rootAlerts) || incident.rootCount !== root.rootCount || incident.rootAlertCount !== root.rootAlertCount;
   const affected = grownAffected(incident, b.services);
   // Alerts folded in from an earlier incident stay listed while they still fail.
   // Sets: in an outage at its worst an incident suppresses tens of thousands of alerts, and a list scan per alert
@@ -520,8 +520,12 @@ function refresh(incident: Incident, unit: RootUnit, b: Blast, suppressed: strin
     if (entry) next.timeline = extendTimeline(next.timeline, entry);
   }
   if (rootChanged) {
-    Object.assign(next, { root: unit.entities, rootAlerts: unit.alerts, tags: rootTags(unit, alerts) });
-    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text: `root is now ${someOf(unit.entities)}` });
+    delete next.rootCount;
+    delete next.rootAlertCount;
+    Object.assign(next, { ...root, tags: rootTags(unit, alerts) });
+    // The same entities with other alerts failing on them (a check more, or fewer) say which alerts fail now.
+    const text = sameList(incident.root, root.root) && incident.rootCount === root.rootCount ? `failing on the root now: ${someOf(unit.alerts)}` : `root is now ${someOf(unit.entities)}`;
+    next.timeline = extendTimeline(next.timeline, { at: now, change: 'updated', text });
   }
   // Affected services and stakeholders only grow while the incident is open: whoever was told stays listed, and a
   // team that owned the root before is a stakeholder now, so it hears how the incident ends (and its page closes).
@@ -587,7 +591,7 @@ const STAKEHOLDER_INCIDENT_BYTES = 32 * 1024;
 
 /**
  * The incident as notifications tell it, within `limit` bytes of JSON. The longest lists give way, each counted:
- * suppressed alerts, then what is at risk, then affected services.
+ * suppressed alerts, then what is at risk, then affected services, then root alerts.
  */
 export function notifiedIncident(incident: Incident, alerts: ReadonlyMap<string, AlertRecord>, limit = NOTIFICATION_BYTES - NOTIFICATION_ROOM): Notification['incident'] {
   const body: Notification['incident'] = {
@@ -608,6 +612,7 @@ export function notifiedIncident(incident: Incident, alerts: ReadonlyMap<string,
       const a = alerts.get(id);
       return { id, status: a?.status ?? 'ok', ...(a?.text !== undefined ? { text: a.text } : {}), ...(a?.runbook !== undefined ? { runbook: a.runbook } : {}) };
     }),
+    ...(incident.rootAlertCount !== undefined ? { rootAlertCount: incident.rootAlertCount } : {}),
     openedAt: new Date(incident.openedAt).toISOString(),
     updatedAt: new Date(incident.updatedAt).toISOString(),
     ...(incident.mergedInto ? { mergedInto: incident.mergedInto } : {}),
@@ -632,6 +637,13 @@ export function notifiedIncident(incident: Incident, alerts: ReadonlyMap<string,
   if (excess > 0) {
     body.affectedServiceCount ??= body.affectedServices.length;
     body.affectedServices = shorten(body.affectedServices);
+  }
+  if (excess > 0) {
+    // Root alerts last, each with its text: the first stays, whatever it takes.
+    body.rootAlertCount = rootAlertTotal(incident);
+    let keep = body.rootAlerts.length;
+    while (keep > 1 && excess > 0) excess -= bytesOf(body.rootAlerts[--keep]) + 1;
+    body.rootAlerts = body.rootAlerts.slice(0, keep);
   }
   return body;
 }

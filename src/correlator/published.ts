@@ -16,6 +16,8 @@ export const publishedIncident = z.object({
   status: z.enum(['open', 'acknowledged', 'resolved']),
   root: ids,
   rootAlerts: ids,
+  rootCount: count.optional(),
+  rootAlertCount: count.optional(),
   severity: z.enum(STATUSES),
   suppressed: ids,
   suppressedCount: z.number().int().nonnegative().optional(),

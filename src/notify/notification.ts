@@ -45,6 +45,8 @@ export const notificationSchema = z.object({
     stakeholders: z.array(z.string()),
     /** The root alerts as they are when it is sent; `runbook` when their newest event gave one. */
     rootAlerts: z.array(z.object({ id: z.string(), status: z.enum(STATUSES), text: z.string().optional(), runbook: z.string().optional() })),
+    /** How many alerts fail on the root, when `rootAlerts` lists only the first of them. */
+    rootAlertCount: z.number().int().nonnegative().optional(),
     openedAt: z.string(),
     updatedAt: z.string(),
     mergedInto: z.string().optional(),

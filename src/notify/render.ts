@@ -89,7 +89,7 @@ export function facts(notification: Notification, link: string | undefined, max 
   const all: Fact[] = [
     { label: storm ? 'Root causes' : 'Root', items: cut(incident.root, max) },
     { label: 'Incidents in the storm', items: storm ? [`${storm.memberCount} (${cut(storm.members, 5).join(', ')})`] : [] },
-    { label: 'Root alerts', items: cut(rootAlerts, max) },
+    { label: 'Root alerts', items: cut(rootAlerts, max, incident.rootAlertCount) },
     { label: 'Runbook', items: cut([...new Set(incident.rootAlerts.flatMap((a) => (a.runbook ? [a.runbook] : [])))], max) },
     { label: 'Your services affected', items: cut(notification.teamServices, max) },
     { label: 'Affected services', items: cut(incident.affectedServices, max, affectedCount(incident)) },

@@ -432,7 +432,7 @@ describe('decisions and incidents on the example estate', () => {
       groupsWithoutSpare: ['group:app'],
       holdingUp: ['y.example.com::Service[app]'],
     });
-    expect(updated.timeline.slice(1).map((e) => e.text)).toEqual(['service:app at risk: no spare left in group:app', 'root is now a.example.com::Service[app]']);
+    expect(updated.timeline.slice(1).map((e) => e.text)).toEqual(['service:app at risk: no spare left in group:app', 'failing on the root now: a.example.com/app, a.example.com/ping']);
     // x's own incident sees the same risk; the update tells nobody again (a has been paged, app is not down).
     expect(later.writes.find((w) => w.incident.id !== opened.id)!.incident).toMatchObject({ root: ['x.example.com::Service[app]'], servicesAtRisk: ['service:app'] });
     expect(later.notifications.filter((n) => n.incident.id === opened.id)).toEqual([]);
@@ -553,6 +553,37 @@ describe('decisions and incidents on the example estate', () => {
     expect(grown.notifications.map((n) => `${n.kind} ${n.team}`).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `stakeholder team:t${200 + i}`).sort());
     expect(grown.notifications.find((n) => n.team === 'team:t201')!.teamServices).toHaveLength(100);
     expect(decide(20_000, [bigger], plan.rootSeen).writes).toEqual([]);
+  });
+
+  it('a node whose 20,000 pod checks all map to the host: the incident lists the first root alerts, counts all, and finds its incident for any', () => {
+    const checks = Array.from({ length: 20_000 }, (_, i) => `kube-pod-ready-payments-${String(i).padStart(5, '0')}`);
+    const records = checks.map((check) => alert('db1.example.com', check));
+    const decide = (failing: AlertRecord[], open: Incident[], rootSeen?: Map<string, number>) => {
+      const a = attributed({ mapper, threshold: 'critical', alerts: failing });
+      const input = { analysis: a, alerts: new Map(failing.map((r) => [r.id, r])), known: () => false, rootSeen: rootSeen ?? new Map(a.units.map((u) => [u.key, 0])), settleMs: 30_000 };
+      return { a, input, plan: planIncidents({ ...input, open, now: 60_000 + open.length }) };
+    };
+    const { a, input, plan } = decide(records, []);
+    const incident = plan.writes[0]!.incident;
+    expect(incident.root).toEqual(['db1.example.com']);
+    expect(incident.rootAlertCount).toBe(20_000);
+    expect(incident.rootAlerts.length).toBeGreaterThan(1_000);
+    expect(incident.rootAlerts).toEqual(records.map((r) => r.id).slice(0, incident.rootAlerts.length));
+    expect(Buffer.byteLength(JSON.stringify(incident))).toBeLessThanOrEqual(INCIDENT_BYTES);
+    const page = plan.notifications.find((n) => n.kind === 'page')!;
+    expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThanOrEqual(NOTIFICATION_BYTES);
+    expect(page.incident.rootAlertCount).toBe(20_000);
+    expect(facts(page, undefined).find((f) => f.label === 'Root alerts')!.items.at(-1)).toBe('and 19990 more');
+    // An alert past the list still names its incident.
+    const last = records.at(-1)!;
+    expect(incidentOf(incidentIndex([incident]), alertRef(input.alerts.get(last.id)!, a))?.id).toBe(incident.id);
+    // Decided again: nothing to write. A quarter recovers: the count says so.
+    expect(decide(records, [incident], plan.rootSeen).plan.writes).toEqual([]);
+    const fewer = decide(records.slice(5_000), [incident], plan.rootSeen).plan;
+    expect(fewer.writes).toHaveLength(1);
+    expect(fewer.writes[0]!.incident).toMatchObject({ id: incident.id, rootAlertCount: 15_000 });
+    expect(fewer.writes[0]!.incident.timeline.at(-1)!.text).toBe(`failing on the root now: ${records.slice(5_000, 5_005).map((r) => r.id).join(', ')} and 14995 more`);
+    expect(fewer.notifications).toEqual([]);
   });
 
   it('an incident that outgrows its KV value gives way: suppressed ids first, then the timeline\'s middle, then old notes, and stays stable', () => {

@@ -1,6 +1,6 @@
 import { acknowledge } from '../../correlator/acknowledge.ts';
 import { addNote, noteText } from '../../correlator/notes.ts';
-import { affectedTotal, suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
+import { affectedTotal, rootAlertTotal, suppressedTotal, type Incident as StoredIncident } from '../../correlator/incident.ts';
 import type { IncidentNoteResolvers, IncidentResolvers, MutationResolvers, QueryResolvers, StormResolvers, TimelineEntryResolvers } from '../generated/resolvers.ts';
 import type { ApiContext } from '../context.ts';
 import { refsOf } from '../topology/refs.ts';
@@ -62,6 +62,7 @@ export const Incident: IncidentResolvers = {
   root: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.root),
   rootIds: (i) => i.root,
   rootAlerts: (i, _a, ctx) => alertRefs(ctx.correlation, i.rootAlerts),
+  rootAlertsCount: (i) => rootAlertTotal(i),
   suppressed: (i, _a, ctx) => alertRefs(ctx.correlation, i.suppressed),
   suppressedCount: (i) => suppressedTotal(i),
   affectedServices: (i, _a, ctx) => refsOf(ctx.topology.current.topology, i.affectedServices),

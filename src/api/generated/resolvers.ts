@@ -304,7 +304,9 @@ export type Incident = {
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The root cause's entities (empty for an alert on an unknown host: see rootIds). */
   root: Array<Entity>;
+  /** The alerts failing on the root (the first 128 KB of ids; rootAlertsCount counts them all). */
   rootAlerts: Array<Alert>;
+  rootAlertsCount: Scalars['Int']['output'];
   /** The root cause as stored: entity ids, or the host name of an unmapped alert. */
   rootIds: Array<Scalars['ID']['output']>;
   /**
@@ -1201,6 +1203,7 @@ export type IncidentResolvers<ContextType = ApiContext, ParentType extends Resol
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   root?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   rootAlerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  rootAlertsCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rootIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   servicesAtRisk?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType>;
   servicesAtRiskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

@@ -7,7 +7,7 @@ import { addNote, noteText } from '../../correlator/notes.ts';
 import { toldTeams } from '../../correlator/storm.ts';
 import { alertKey, type AlertRecord } from '../../correlator/alert.ts';
 import type { NatsConnection } from '../../bus/nats.ts';
-import { affectedTotal, atRiskNames, suppressedTotal, type Incident } from '../../correlator/incident.ts';
+import { affectedTotal, atRiskNames, rootAlertTotal, suppressedTotal, type Incident } from '../../correlator/incident.ts';
 import { table } from '../../compliance/table.ts';
 import { loadRuntime, operatorName, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 
@@ -92,6 +92,8 @@ export async function incidentCommand(id: string, options: { json?: boolean }, g
     rows.push([alertId === i.rootAlerts[0] ? 'Root alerts' : '', a ? `${alertId}  ${a.status} for ${formatDuration(now - a.since)}${a.text ? `: ${a.text}` : ''}` : `${alertId}  (no longer kept)`]);
     if (a?.runbook) rows.push(['', `  runbook: ${a.runbook}`]);
   }
+  const unlistedAlerts = rootAlertTotal(i) - i.rootAlerts.length;
+  if (unlistedAlerts > 0) rows.push(['', `… and ${unlistedAlerts} more (faultline alerts --host ${i.rootAlerts[0]?.split('/')[0] ?? ''})`]);
   const unlisted = affectedTotal(i) - i.affectedServices.length;
   rows.push(['Affected', i.affectedServices.length > 0 ? i.affectedServices.join(', ') + (unlisted > 0 ? `, … (${unlisted} more)` : '') : 'no service']);
   // What one more failure takes down is a question while it is open.
