@@ -185,8 +185,9 @@ maintenance
 const silence = program.command('silence').description("silences: alerts whose incidents page nobody while they last (\"we know\")");
 silence
   .command('add')
-  .description('silence the alerts matching HOST[/CHECK] (globs: web*, web3.example.com/disk-*, */ntp)')
-  .argument('<matcher>', 'host glob, optionally /check glob')
+  .description('silence the alerts matching HOST[/CHECK] (globs: web*, web3.example.com/disk-*, */ntp), or an incident\'s root alerts')
+  .argument('[matcher]', 'host glob, optionally /check glob')
+  .option('--incident <id>', 'instead: the root alerts of this open incident, as they are now (inc-...)')
   .requiredOption('-m, --comment <text>', 'why, for whoever is on call next (required)')
   .option('--for <duration>', 'how long: 30m, 2h, 1h30m')
   .option('--until <time>', 'or until when (ISO 8601)')
@@ -194,7 +195,7 @@ silence
   .option('--tag <key=value>', 'the alert must have this tag (repeatable)', collect)
   .option('--by <name>', 'who, as shown with the silence (default user@host)')
   .option('--json', 'the silence and the alerts it matches as JSON')
-  .action(async (matcher: string, options: import('./commands/silence.ts').AddOptions) => (await commands.silence()).silenceAddCommand(matcher, options, global()));
+  .action(async (matcher: string | undefined, options: import('./commands/silence.ts').AddOptions) => (await commands.silence()).silenceAddCommand(matcher, options, global()));
 silence
   .command('list')
   .description('silences in force or planned')

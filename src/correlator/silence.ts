@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AlertRecord } from './alert.ts';
+import type { Incident } from './incident.ts';
 import { spanProblem } from './maintenance.ts';
 import { glob } from './mapping.ts';
 
@@ -28,12 +29,22 @@ export interface Silence {
   createdAt: number;
   /** Ended early by someone (`end` moved to that time). */
   expiredBy?: string;
+  /**
+   * A silence of one incident (`incidentSilence`): exactly these alert ids, its root alerts when it was made, not
+   * globs (host and check are `*`). A check added to the host later is news and pages.
+   */
+  alertIds?: string[];
+  incident?: string;
 }
 
 export const isSilenceActive = (s: Silence, now: number) => s.start <= now && now < s.end;
 
 /** Whether an alert is one the silence names, in force or not (its globs compiled once). */
-export function silenceMatcher(s: Pick<Silence, 'host' | 'check' | 'tags'>): (alert: Pick<AlertRecord, 'host' | 'check' | 'tags'>) => boolean {
+export function silenceMatcher(s: Pick<Silence, 'host' | 'check' | 'tags' | 'alertIds'>): (alert: Pick<AlertRecord, 'id' | 'host' | 'check' | 'tags'>) => boolean {
+  if (s.alertIds) {
+    const ids = new Set(s.alertIds);
+    return (alert) => ids.has(alert.id);
+  }
   const host = glob(s.host);
   const check = glob(s.check);
   const tags = Object.entries(s.tags);
@@ -58,7 +69,7 @@ export class Silences {
   }
 
   /** Ids of the active silences matching the alert, sorted. */
-  of(alert: Pick<AlertRecord, 'host' | 'check' | 'tags'>): string[] {
+  of(alert: Pick<AlertRecord, 'id' | 'host' | 'check' | 'tags'>): string[] {
     const ids: string[] = [];
     for (const { silence, matches } of this.active) if (matches(alert)) ids.push(silence.id);
     return ids.sort();
@@ -96,6 +107,8 @@ export interface SilenceRequest {
   start: number;
   end: number;
   comment: string;
+  /** Exact alert ids (incidentSilence) instead of globs. */
+  alertIds?: readonly string[];
 }
 
 /**
@@ -111,7 +124,7 @@ export function newSilence(request: SilenceRequest, now: number, by: string): Si
   // As long as a maintenance window at most: longer is a decommission or a broken check to fix.
   const problem = spanProblem(start, end, now, 'silence');
   if (problem) throw new SilenceError(problem);
-  if (/^\**$/.test(host) && /^\**$/.test(check)) throw new SilenceError('a silence must name a host or a check (a glob like web* or disk-*): one of everything would silence the outage too');
+  if (!request.alertIds?.length && /^\**$/.test(host) && /^\**$/.test(check)) throw new SilenceError('a silence must name a host or a check (a glob like web* or disk-*): one of everything would silence the outage too');
   for (const [name, pattern] of [['host', host], ['check', check]] as const) {
     if (pattern.length > MAX_PATTERN) throw new SilenceError(`${name} is longer than ${MAX_PATTERN} characters`);
   }
@@ -121,13 +134,38 @@ export function newSilence(request: SilenceRequest, now: number, by: string): Si
   return { id: `sil-${randomBytes(8).toString('hex')}`, host, check, tags: { ...tags }, start, end, comment, createdBy: by, createdAt: now };
 }
 
+/** The most root alerts a silence of one incident names: one of more is better said with a glob. */
+export const INCIDENT_SILENCE_ALERTS = 1_000;
+
+/**
+ * A silence of an incident's root alerts, as they are now: "we know db1 is flapping, stop paging it for two hours",
+ * without writing the globs. Checked as `newSilence` checks (span, comment); refused for an incident that is
+ * resolved, is a storm (its root causes are many incidents: silence their hosts with a glob), or lists only part
+ * of its root alerts.
+ */
+export function incidentSilence(
+  incident: Pick<Incident, 'id' | 'status' | 'rootAlerts' | 'rootAlertCount' | 'storm'>,
+  request: Omit<SilenceRequest, 'host' | 'check' | 'tags'>,
+  now: number,
+  by: string,
+): Silence {
+  if (incident.status === 'resolved') throw new SilenceError(`${incident.id} is resolved: nothing of it pages`);
+  if (incident.storm) throw new SilenceError(`${incident.id} is a storm of ${incident.storm.memberCount} root causes: silence their hosts with a glob (faultline silence add 'web*')`);
+  const total = incident.rootAlertCount ?? incident.rootAlerts.length;
+  if (total === 0) throw new SilenceError(`${incident.id} has no root alert to silence`);
+  if (total > INCIDENT_SILENCE_ALERTS || total > incident.rootAlerts.length) throw new SilenceError(`${incident.id} has ${total} root alerts: silence them with a glob over their host instead`);
+  const silence = newSilence({ ...request, host: '*', check: '*', tags: {}, alertIds: incident.rootAlerts }, now, by);
+  return { ...silence, alertIds: [...incident.rootAlerts], incident: incident.id };
+}
+
 /** The silence ended now by `by`; one that has not started yet ends before it begins. */
 export function expired(silence: Silence, now: number, by: string): Silence {
   return { ...silence, end: Math.max(silence.start, Math.min(silence.end, now)), expiredBy: by };
 }
 
-/** What a silence matches ("web* / disk-*", then its tags), for logs, timelines and tables. */
-export function describeSilence(s: Pick<Silence, 'host' | 'check' | 'tags'>): string {
+/** What a silence matches ("web* / disk-*", then its tags; the root alerts of an incident), for logs, timelines and tables. */
+export function describeSilence(s: Pick<Silence, 'host' | 'check' | 'tags' | 'alertIds' | 'incident'>): string {
+  if (s.alertIds) return `${s.alertIds.slice(0, 3).join(', ')}${s.alertIds.length > 3 ? ` and ${s.alertIds.length - 3} more` : ''}${s.incident ? ` (the root of ${s.incident})` : ''}`;
   const tags = Object.entries(s.tags).map(([k, v]) => `${k}=${v}`);
   return `${s.host}/${s.check}${tags.length ? ` (${tags.join(', ')})` : ''}`;
 }

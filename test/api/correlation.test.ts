@@ -523,6 +523,30 @@ describe('GraphQL correlation answers on a real correlator', () => {
     expect((await answer('{ silences(active: false) { id expiredBy } }')).silences).toEqual([{ id: silence.id, expiredBy: 'noc-operator' }]);
   });
 
+  it('silenceIncident silences an incident\'s root alerts by id, for those with the write scope', async () => {
+    await start();
+    const mutation = `mutation($id: ID!, $duration: String, $comment: String!) {
+      silenceIncident(id: $id, duration: $duration, comment: $comment) { id host check alertIds incident { id } active comment createdBy alerts { id } } }`;
+    expect((await ask(mutation, { id: 'inc-0000000000000000', duration: '1h', comment: 'why' })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await p.send('log1.example.com', 'dns', 'critical');
+    const incident = await until('the DNS incident', () => openIncidents(p)[0]);
+    expect((await ask(mutation, { id: incident.id, duration: '1h', comment: 'why' }, VIEWER)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await ask(mutation, { id: incident.id, comment: 'forever' })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const silence = (await answer(mutation, { id: incident.id, duration: '2h', comment: 'unbound rebuild, ticket 42' })).silenceIncident;
+    expect(silence).toEqual({
+      id: expect.stringMatching(/^sil-[0-9a-f]{16}$/),
+      host: '*',
+      check: '*',
+      alertIds: ['log1.example.com/dns'],
+      incident: { id: incident.id },
+      active: true,
+      comment: 'unbound rebuild, ticket 42',
+      createdBy: 'noc-operator',
+      alerts: [{ id: 'log1.example.com/dns' }],
+    });
+    await until('the incident silenced', () => openIncidents(p).find((i) => i.silencedBy?.includes(silence.id)));
+  });
+
   it('a maintenance plan and a new window say what else is down then, and what goes down only with the two together', async () => {
     await start();
     const now = Date.now();

@@ -3,6 +3,7 @@ import { ensureLayout, KV_BUCKETS } from '../../src/bus/layout.ts';
 import { KvMirror } from '../../src/bus/kv-mirror.ts';
 import type { NatsConnection } from '../../src/bus/nats.ts';
 import { alertKey, type AlertRecord } from '../../src/correlator/alert.ts';
+import type { Incident } from '../../src/correlator/incident.ts';
 import type { Silence } from '../../src/correlator/silence.ts';
 import { parseMatcher } from '../../src/cli/commands/silence.ts';
 import { runCli } from '../support/cli.ts';
@@ -78,6 +79,33 @@ describe('faultline silence add, list and expire', () => {
     const json = JSON.parse(stdout);
     expect(json).toMatchObject({ host: '*', check: 'ntp', tags: { dc: 'dc1' }, start: from, end: until, matching: [] });
     expect((await cli('list')).stdout).toMatch(new RegExp(`^${json.id}\\s.*planned`, 'm'));
+  });
+
+  it('silences an incident\'s root alerts by id with --incident', async () => {
+    const incidents = await KvMirror.open<Incident>(nc, KV_BUCKETS.incidents);
+    await incidents.ready;
+    const now = Date.now();
+    const incident = { id: 'inc-00000000000000c1', status: 'open', root: ['web3.example.com'], rootAlerts: ['web3.example.com/disk-root', 'web3.example.com/http'], severity: 'critical', suppressed: [], affectedServices: [], owners: ['team:web'], stakeholders: [], tags: {}, openedAt: now, updatedAt: now, timeline: [] } satisfies Incident;
+    await incidents.put(incident.id, incident, undefined);
+    await incidents.put('inc-00000000000000c2', { ...incident, id: 'inc-00000000000000c2', status: 'resolved' }, undefined);
+    incidents.stop();
+    const added = await cli('add', '--incident', incident.id, '--for', '2h', '-m', 'web3 flaps, ticket 7', '--by', 'alice');
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toMatch(new RegExp(`^sil-[0-9a-f]{16}: web3.example.com/disk-root, web3.example.com/http \\(the root of ${incident.id}\\) silenced now until`, 'm'));
+    expect(added.stdout).toContain('It matches 2 alerts now, 2 failing');
+    const id = /^(sil-[0-9a-f]{16})/m.exec(added.stdout)![1]!;
+    expect(await until(() => silences.get(id)?.value)).toMatchObject({ host: '*', check: '*', alertIds: incident.rootAlerts, incident: incident.id, createdBy: 'alice' });
+    const cases: [string[], RegExp][] = [
+      [['add', '--incident', 'inc-00000000000000c9', '--for', '1h', '-m', 'why'], /no incident inc-00000000000000c9/],
+      [['add', '--incident', 'inc-00000000000000c2', '--for', '1h', '-m', 'why'], /is resolved/],
+      [['add', 'web*', '--incident', incident.id, '--for', '1h', '-m', 'why'], /HOST\[\/CHECK\] or --incident <id>, one of them/],
+      [['add', '--for', '1h', '-m', 'why'], /HOST\[\/CHECK\] or --incident <id>, one of them/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await cli(...args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr, args.join(' ')).toMatch(message);
+    }
   });
 
   it('refuses, naming the problem and storing nothing', async () => {

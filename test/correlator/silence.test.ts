@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRecord } from '../../src/correlator/alert.ts';
-import { expired, newSilence, SilenceError, Silences, type Silence } from '../../src/correlator/silence.ts';
+import { describeSilence, expired, incidentSilence, newSilence, SilenceError, Silences, type Silence } from '../../src/correlator/silence.ts';
 import type { TopologyStore } from '../../src/engine/store.ts';
 import type { Driver } from '../../src/graph/neo4j.ts';
 import { estate, openIncidents, pages, pipeline, sleep, until, type Pipeline } from './harness.ts';
@@ -61,6 +61,31 @@ describe('silences', () => {
   });
 });
 
+describe('silencing an incident', () => {
+  const open = { id: 'inc-00000000000000d1', status: 'open' as const, rootAlerts: ['db1.example.com/mysql', 'db1.example.com/ping'] };
+  const span = { start: NOW, end: NOW + 2 * HOUR, comment: 'db1 flaps, ticket 7' };
+
+  it('silences its root alerts by id: another check on the same host is news', () => {
+    const s = incidentSilence(open, span, NOW, 'alice');
+    expect(s).toMatchObject({ host: '*', check: '*', alertIds: open.rootAlerts, incident: open.id, createdBy: 'alice', comment: 'db1 flaps, ticket 7' });
+    const silences = new Silences([s], NOW);
+    expect(silences.of(alert('db1.example.com', 'mysql'))).toEqual([s.id]);
+    expect(silences.of(alert('db1.example.com', 'ssh'))).toEqual([]);
+    expect(silences.of(alert('db2.example.com', 'mysql'))).toEqual([]);
+    expect(describeSilence(s)).toBe(`db1.example.com/mysql, db1.example.com/ping (the root of ${open.id})`);
+  });
+
+  it('refuses a resolved incident, a storm, one of too many root alerts, and what newSilence refuses', () => {
+    const make = (i: Partial<Parameters<typeof incidentSilence>[0]>, r: Partial<typeof span> = {}) => () => incidentSilence({ ...open, ...i }, { ...span, ...r }, NOW, 'alice');
+    expect(make({ status: 'resolved' })).toThrow(/is resolved/);
+    expect(make({ storm: { team: 'team:web', members: [], memberCount: 40, joinedAt: NOW, toldMembers: 40, toldAt: NOW, updates: 0 } })).toThrow(/storm of 40 root causes: silence their hosts with a glob/);
+    expect(make({ rootAlerts: open.rootAlerts, rootAlertCount: 20_000 })).toThrow(/has 20000 root alerts: silence them with a glob/);
+    expect(make({ rootAlerts: [] })).toThrow(/no root alert/);
+    expect(make({}, { comment: ' ' })).toThrow(/comment is required/);
+    expect(make({}, { end: NOW + 40 * 86_400_000 })).toThrow(/at most 31 days/);
+  });
+});
+
 /** On the estate compiled by real Puppet, through real NATS and a real webhook receiver (settle window 600 ms). */
 describe('silenced incidents on a real-Puppet estate', () => {
   let driver: Driver;
@@ -115,6 +140,31 @@ describe('silenced incidents on a real-Puppet estate', () => {
 
     await p.send('log1.example.com', 'dns', 'ok');
     await until('resolved notices to everyone told', () => pages(p, 'resolved').length === 1 + incident.stakeholders.length);
+  });
+
+  it('a silenced incident: its root flapping back opens one that pages nobody, and a check that fails later on the root pages', async () => {
+    p = await pipeline(topology);
+    await p.send('db1.example.com', 'ping', 'critical');
+    const first = await until('the db1 incident', () => openIncidents(p)[0]);
+    await until('its page', () => pages(p).length === 1);
+    const now = Date.now();
+    const s = incidentSilence(first, { start: now - 1_000, end: now + HOUR, comment: 'db1 flaps, ticket 7' }, now, 'alice');
+    await p.correlator.view.silences.put(s.id, s, undefined);
+    await until('silenced', () => openIncidents(p).find((i) => i.id === first.id && i.silencedBy?.includes(s.id)));
+
+    // It flaps: resolved (its team told), and failing again opens a new incident under the silence, paging nobody.
+    await p.send('db1.example.com', 'ping', 'ok');
+    await until('resolved', () => pages(p, 'resolved').length === 1);
+    await p.send('db1.example.com', 'ping', 'critical');
+    const again = await until('the next db1 incident', () => openIncidents(p).find((i) => i.id !== first.id));
+    expect(again).toMatchObject({ silencedBy: [s.id], untold: true });
+    await sleep(1_000);
+    expect(pages(p)).toHaveLength(1);
+
+    // ssh fails too: not what was silenced, so the incident is news, and pages now.
+    await p.send('db1.example.com', 'ssh', 'critical');
+    await until('the page for the new root alert', () => pages(p).find((n) => n.incident.id === again.id));
+    expect(openIncidents(p).find((i) => i.id === again.id)).toMatchObject({ rootAlerts: ['db1.example.com/ping', 'db1.example.com/ssh'] });
   });
 
   it('an incident opened silenced that recovers before its silence ends tells nobody, not even that it recovered', async () => {

@@ -1,5 +1,6 @@
 import { parseDuration } from '../../config/duration.ts';
-import { expired, isSilenceActive, newSilence, SilenceError, silenceMatcher, type Silence } from '../../correlator/silence.ts';
+import { expired, incidentSilence, isSilenceActive, newSilence, SilenceError, silenceMatcher, type Silence } from '../../correlator/silence.ts';
+import type { ApiContext } from '../context.ts';
 import type { MutationResolvers, QueryResolvers, SilenceResolvers } from '../generated/resolvers.ts';
 import { alertRef, badInput, isoTime, notFound } from './refs.ts';
 
@@ -17,28 +18,49 @@ export const silences: QueryResolvers['silences'] = (_p, { active }, ctx) => {
  */
 export const createSilence: MutationResolvers['createSilence'] = async (_p, args, ctx) => {
   const now = ctx.correlation.clock();
+  const { start, end } = spanOf(args, now);
+  const tags: Record<string, string> = {};
+  for (const { key, value } of args.tags ?? []) tags[key] = value;
+  return store(ctx, checked(() => newSilence({ host: args.host, check: args.check, tags, start, end, comment: args.comment }, now, ctx.principal.name)));
+};
+
+/** A silence of an incident's root alerts as they are now (`incidentSilence`). */
+export const silenceIncident: MutationResolvers['silenceIncident'] = async (_p, args, ctx) => {
+  const incident = ctx.correlation.incidents.get(args.id)?.value ?? (await ctx.correlation.incidents.fetch(args.id))?.value;
+  if (!incident) throw notFound(`no incident ${args.id}`, { id: args.id });
+  const now = ctx.correlation.clock();
+  const { start, end } = spanOf(args, now);
+  return store(ctx, checked(() => incidentSilence(incident, { start, end, comment: args.comment }, now, ctx.principal.name)));
+};
+
+/** When a silence asked for starts and ends: `start` (default now), and `end` or `duration`, not both. */
+function spanOf(args: { start?: string | null; end?: string | null; duration?: string | null }, now: number): { start: number; end: number } {
   const start = args.start ? Date.parse(args.start) : now;
-  let end: number;
   if (args.end && args.duration) throw badInput('give end or duration, not both');
   if (args.duration) {
     const ms = parseDuration(args.duration);
     if (ms === undefined) throw badInput(`duration: expected a duration like 2h or 30m, got "${args.duration}"`);
-    end = start + ms;
-  } else if (args.end) end = Date.parse(args.end);
-  else throw badInput('give end or duration: a silence that never ends is forgotten while it hides an outage');
-  const tags: Record<string, string> = {};
-  for (const { key, value } of args.tags ?? []) tags[key] = value;
-  let silence: Silence;
+    return { start, end: start + ms };
+  }
+  if (args.end) return { start, end: Date.parse(args.end) };
+  throw badInput('give end or duration: a silence that never ends is forgotten while it hides an outage');
+}
+
+function checked(make: () => Silence): Silence {
   try {
-    silence = newSilence({ host: args.host, check: args.check, tags, start, end, comment: args.comment }, now, ctx.principal.name);
+    return make();
   } catch (err) {
     if (err instanceof SilenceError) throw badInput(err.message);
     throw err;
   }
+}
+
+async function store(ctx: ApiContext, silence: Silence): Promise<Silence> {
   await ctx.correlation.silences.put(silence.id, silence, undefined);
-  ctx.log.info({ silence: silence.id, host: silence.host, check: silence.check, tags: silence.tags, start: isoTime(start), end: isoTime(end), by: silence.createdBy }, 'silence created');
+  const what = silence.incident ? { incident: silence.incident, alerts: silence.alertIds } : { host: silence.host, check: silence.check, tags: silence.tags };
+  ctx.log.info({ silence: silence.id, ...what, start: isoTime(silence.start), end: isoTime(silence.end), by: silence.createdBy }, 'silence created');
   return silence;
-};
+}
 
 /** Ends it now and keeps it (compare-and-set: an expiry racing another keeps the first one's name). */
 export const expireSilence: MutationResolvers['expireSilence'] = async (_p, { id }, ctx) => {
@@ -56,6 +78,8 @@ export const SilenceType: SilenceResolvers = {
   id: (s) => s.id,
   host: (s) => s.host,
   check: (s) => s.check,
+  alertIds: (s) => s.alertIds ?? null,
+  incident: (s, _a, ctx) => (s.incident ? (ctx.correlation.incidents.get(s.incident)?.value ?? null) : null),
   tags: (s) => Object.entries(s.tags).map(([key, value]) => ({ key, value })),
   start: (s) => isoTime(s.start),
   end: (s) => isoTime(s.end),

@@ -441,6 +441,12 @@ export type Mutation = {
    * what would happen. One put back leaves the dead letters; should it fail again, it is a new one.
    */
   redeliverDeadLetters: Array<Redelivery>;
+  /**
+   * Silences an open incident: its root alerts as they are now, by id (a check that fails on the root later is news
+   * and pages). "We know db1 flaps, stop paging it for 2h." Refused for a storm, or an incident of more than 1,000
+   * root alerts: silence those by host with createSilence.
+   */
+  silenceIncident: Silence;
 };
 
 
@@ -492,6 +498,15 @@ export type MutationRedeliverDeadLettersArgs = {
   seqs?: InputMaybe<Array<Scalars['Int']['input']>>;
   since?: InputMaybe<Scalars['String']['input']>;
   stale?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationSilenceIncidentArgs = {
+  comment: Scalars['String']['input'];
+  duration?: InputMaybe<Scalars['String']['input']>;
+  end?: InputMaybe<Scalars['DateTime']['input']>;
+  id: Scalars['ID']['input'];
+  start?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 /**
@@ -753,6 +768,8 @@ export type Silence = {
   __typename?: 'Silence';
   /** In force now (start <= now < end). */
   active: Scalars['Boolean']['output'];
+  /** The alert ids a silence of an incident names (silenceIncident); null for one of globs. */
+  alertIds?: Maybe<Array<Scalars['ID']['output']>>;
   /** The alerts it matches now, failing or not. */
   alerts: Array<Alert>;
   check: Scalars['String']['output'];
@@ -763,10 +780,12 @@ export type Silence = {
   end: Scalars['DateTime']['output'];
   /** Who ended it early, if someone did. */
   expiredBy?: Maybe<Scalars['String']['output']>;
-  /** Globs over the alert's host and check (* is any). */
+  /** Globs over the alert's host and check (* is any; both * for a silence of an incident's root alerts). */
   host: Scalars['String']['output'];
   /** sil- and 16 hex digits */
   id: Scalars['ID']['output'];
+  /** The incident whose root alerts it silences (silenceIncident). */
+  incident?: Maybe<Incident>;
   start: Scalars['DateTime']['output'];
   /** Tags the alert must have with these values. */
   tags: Array<Tag>;
@@ -1258,6 +1277,7 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
   createSilence?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationCreateSilenceArgs, 'comment'>>;
   expireSilence?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationExpireSilenceArgs, 'id'>>;
   redeliverDeadLetters?: Resolver<Array<ResolversTypes['Redelivery']>, ParentType, ContextType, RequireFields<MutationRedeliverDeadLettersArgs, 'dryRun' | 'since' | 'stale'>>;
+  silenceIncident?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationSilenceIncidentArgs, 'comment' | 'id'>>;
 };
 
 export type QueryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -1319,6 +1339,7 @@ export type ServiceExplanationResolvers<ContextType = ApiContext, ParentType ext
 
 export type SilenceResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Silence'] = ResolversParentTypes['Silence']> = {
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  alertIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
   check?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   comment?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1328,6 +1349,7 @@ export type SilenceResolvers<ContextType = ApiContext, ParentType extends Resolv
   expiredBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  incident?: Resolver<Maybe<ResolversTypes['Incident']>, ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
 };

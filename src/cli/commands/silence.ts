@@ -3,7 +3,8 @@ import type { NatsConnection } from '../../bus/nats.ts';
 import { KV_BUCKETS } from '../../bus/layout.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { AlertRecord } from '../../correlator/alert.ts';
-import { describeSilence, expired, isSilenceActive, newSilence, SilenceError, silenceMatcher, type Silence } from '../../correlator/silence.ts';
+import type { Incident } from '../../correlator/incident.ts';
+import { describeSilence, expired, incidentSilence, isSilenceActive, newSilence, SilenceError, silenceMatcher, type Silence } from '../../correlator/silence.ts';
 import { counted, table } from '../../compliance/table.ts';
 import { loadRuntime, operatorName, spanOptions, UsageError, withBucket, type GlobalOptions } from '../runtime.ts';
 import { parseTags } from './send.ts';
@@ -22,6 +23,7 @@ export interface AddOptions {
   comment: string;
   by?: string;
   json?: boolean;
+  incident?: string;
 }
 
 /** `web*` (every check on those hosts), `web3.example.com/disk-*`, `*` + `/ntp` for one check on every host. */
@@ -30,18 +32,28 @@ export function parseMatcher(text: string): { host: string; check: string } {
   return slash < 0 ? { host: text, check: '*' } : { host: text.slice(0, slash) || '*', check: text.slice(slash + 1) || '*' };
 }
 
-export async function silenceAddCommand(matcher: string, options: AddOptions, global: GlobalOptions): Promise<void> {
+export async function silenceAddCommand(matcher: string | undefined, options: AddOptions, global: GlobalOptions): Promise<void> {
+  if ((matcher === undefined) === (options.incident === undefined)) throw new UsageError('give HOST[/CHECK] or --incident <id>, one of them');
+  if (options.incident !== undefined && options.tag?.length) throw new UsageError('--tag goes with HOST[/CHECK]: --incident silences its root alerts by id');
   const now = Date.now();
   const { start, end } = spanOptions(options, now);
   const tags = parseTags(options.tag ?? []);
+  const by = options.by ?? operatorName();
+  const { loaded, log } = loadRuntime(global);
+  const incident =
+    options.incident === undefined
+      ? undefined
+      : await withBucket(loaded.config.nats.url, KV_BUCKETS.incidents, async (incidents: KvMirror<Incident>) => (await incidents.fetch(options.incident!))?.value);
+  if (options.incident !== undefined && !incident) throw new UsageError(`no incident ${options.incident} (faultline incidents lists them)`);
   let silence: Silence;
   try {
-    silence = newSilence({ ...parseMatcher(matcher), tags, start, end, comment: options.comment }, now, options.by ?? operatorName());
+    silence = incident
+      ? incidentSilence(incident, { start, end, comment: options.comment }, now, by)
+      : newSilence({ ...parseMatcher(matcher!), tags, start, end, comment: options.comment }, now, by);
   } catch (err) {
     if (err instanceof SilenceError) throw new UsageError(err.message);
     throw err;
   }
-  const { loaded, log } = loadRuntime(global);
   const matching = await withBucket(loaded.config.nats.url, KV_BUCKETS.silences, async (silences: KvMirror<Silence>, nc) => {
     await silences.put(silence.id, silence, undefined);
     log.debug({ silence: silence.id, by: silence.createdBy }, 'silence created');
