@@ -15,6 +15,8 @@ describe('faultline incidents and faultline ack', () => {
   let nc: NatsConnection;
   let incidents: KvMirror<Incident>;
   const cli = (...args: string[]) => runCli([...args, '--log-level', 'info'], testEnv());
+  // One moment for every fixture: "after 1h30m" must not read 1h29m because the clock ticked between two reads.
+  const openedAt = Date.now() - 90 * 60_000;
   const incident = (id: string, fields: Partial<Incident> = {}): Incident => ({
     id,
     status: 'open',
@@ -27,9 +29,9 @@ describe('faultline incidents and faultline ack', () => {
     owners: ['team:netops'],
     stakeholders: ['team:mail-team'],
     tags: {},
-    openedAt: Date.now() - 90 * 60_000,
-    updatedAt: Date.now() - 90 * 60_000,
-    timeline: [{ at: Date.now() - 90 * 60_000, change: 'opened', text: 'log1 failing' }],
+    openedAt,
+    updatedAt: openedAt,
+    timeline: [{ at: openedAt, change: 'opened', text: 'log1 failing' }],
     ...fields,
   });
 
@@ -39,7 +41,7 @@ describe('faultline incidents and faultline ack', () => {
     incidents = await KvMirror.open<Incident>(nc, KV_BUCKETS.incidents);
     await incidents.ready;
     await incidents.put('inc-00000000000000a1', incident('inc-00000000000000a1', { servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'], holdingUp: ['web2.example.com::Service[nginx]'] }), undefined);
-    await incidents.put('inc-00000000000000b2', incident('inc-00000000000000b2', { status: 'resolved', resolvedAt: Date.now(), servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'] }), undefined);
+    await incidents.put('inc-00000000000000b2', incident('inc-00000000000000b2', { status: 'resolved', resolvedAt: openedAt + 90 * 60_000, servicesAtRisk: ['service:shop'], groupsWithoutSpare: ['group:shop-web'] }), undefined);
   });
   afterAll(async () => {
     incidents?.stop();
