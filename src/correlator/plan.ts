@@ -69,6 +69,11 @@ export interface Plan {
   rootSeen: Map<string, number>;
   /** When a settle window ends next (ms), if any is running. */
   wakeAt: number | undefined;
+  /**
+   * Incidents that could not be made to fit in a message even with every list cut (`fitIncident`; a server whose
+   * max_payload is far below NATS's default): not written, and said why, so that the rest of the plan is.
+   */
+  unwritable: { incident: string; reason: string }[];
 }
 
 export function planIncidents(input: PlanInput): Plan {
@@ -343,7 +348,16 @@ export function planIncidents(input: PlanInput): Plan {
   }
 
   const incidentBytes = Math.min(INCIDENT_BYTES, input.messageBytes ?? Infinity);
-  return { writes: [...writes.values()].map((w) => ({ ...w, incident: fitIncident(w.incident, incidentBytes) })), notifications: byUrgency(notifications), rootSeen, wakeAt };
+  const fitted: IncidentWrite[] = [];
+  const unwritable: Plan['unwritable'] = [];
+  for (const w of writes.values()) {
+    try {
+      fitted.push({ ...w, incident: fitIncident(w.incident, incidentBytes) });
+    } catch (err) {
+      unwritable.push({ incident: w.incident.id, reason: (err as Error).message });
+    }
+  }
+  return { writes: fitted, notifications: byUrgency(notifications), rootSeen, wakeAt, unwritable };
 }
 
 /**

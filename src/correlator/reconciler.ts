@@ -145,6 +145,7 @@ export class Reconciler {
       messageBytes: this.maxMessageBytes() - MESSAGE_ROOM,
     });
     this.keepRootSeen(plan.rootSeen);
+    for (const { incident, reason } of plan.unwritable) this.log.error({ incident }, `incident not stored: ${reason}; raise the NATS server's max_payload (1 MiB by default)`);
 
     const routed = await this.enqueue(plan.notifications);
     plan.notifications.forEach((n, i) => {

@@ -618,6 +618,14 @@ describe('decisions and incidents on the example estate', () => {
     expect(fitted.notes!.at(-1)!.n).toBe(50);
     expect(fitIncident(incident, 60_000)).toBe(incident);
     expect(() => fitIncident({ ...incident, root: Array.from({ length: 5_000 }, (_, i) => `host-${i}.example.com`) }, 60_000)).toThrow(/inc-\w+ takes \d+ bytes of JSON with its lists cut \(5000 root entities/);
+
+    // Planned on a server that takes 10 KB messages, an incident of 600 root alerts cannot be made to fit: it is
+    // said to be unwritable, and the rest of the plan (the other root's incident) goes on.
+    const many = [...Array.from({ length: 600 }, (_, i) => alert('db1.example.com', `check-${String(i).padStart(4, '0')}`)), alert('log1.example.com', 'dns')];
+    const b = attributed({ mapper, threshold: 'critical', alerts: many });
+    const small = planIncidents({ analysis: b, alerts: new Map(many.map((r) => [r.id, r])), known: () => false, rootSeen: new Map(b.units.map((u) => [u.key, 0])), settleMs: 30_000, now: 60_000, open: [], messageBytes: 10_000 });
+    expect(small.unwritable).toEqual([{ incident: expect.stringMatching(/^inc-/), reason: expect.stringMatching(/600 root alerts\); a KV value takes 10000$/) }]);
+    expect(small.writes.map((w) => w.incident.rootAlerts)).toEqual([['log1.example.com/dns']]);
   });
 
   it('critical equipment left one failure from down is at risk in the incident and its page, marked critical', () => {
