@@ -161,6 +161,8 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
     }
   });
 
+  // Each step has its own bound and names itself when it runs out (they add up to 49 s): under vitest's 30 s the
+  // test's timeout fired first, twice in full runs, and said nothing of which step hung.
   it('a new leader resumes a settle window where the last one left it, and the window goes with its root', async () => {
     nats = await freshBus();
     hook = await startCollector();
@@ -207,7 +209,7 @@ describe('correlators sharing the work, and surviving SIGKILL', () => {
       await a.stop();
       await b?.stop();
     }
-  });
+  }, 60_000);
 
   it('a correlator killed in a burst loses no event, repeats no page, and a suppressed child never pages', async () => {
     nats = await freshBus();
