@@ -96,7 +96,7 @@ export async function publishEvent(nc: NatsConnection, input: unknown, options: 
 /** Stores a refused event on `faultline.dead.events` with its reason, and waits for JetStream to store it. */
 export async function deadLetterEvent(nc: NatsConnection, dead: DeadEvent, options: { msgID?: string } = {}): Promise<{ stream: string; seq: number }> {
   try {
-    const ack = await jetstream(nc).publish(SUBJECTS.deadEvents, withinPayloadLimit(dead, maxBytesOf(nc).maxBytes ?? 1_048_576), {
+    const ack = await jetstream(nc).publish(SUBJECTS.deadEvents, withinPayloadLimit(dead, maxBytesOf(nc).maxBytes ?? DEFAULT_MAX_PAYLOAD), {
       timeout: ACK_TIMEOUT_MS,
       expect: { streamName: STREAMS.dead.name },
       ...options,
@@ -106,6 +106,9 @@ export async function deadLetterEvent(nc: NatsConnection, dead: DeadEvent, optio
     throw busError(err, SUBJECTS.deadEvents);
   }
 }
+
+/** NATS's max_payload when the server says nothing of its own. */
+export const DEFAULT_MAX_PAYLOAD = 1_048_576;
 
 /** The server's max_payload, once connected. */
 export function maxBytesOf(nc: NatsConnection): { maxBytes?: number } {

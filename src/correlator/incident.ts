@@ -181,6 +181,9 @@ export const ROOT_BYTES = 128 * 1024;
  */
 export const INCIDENT_BYTES = 1_000_000;
 
+/** The JSON size of a value, in bytes. */
+export const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
 /** The first ids of `ids` that fit in `bytes` as a JSON array (and at most `limit` of them). */
 export function firstFitting(ids: readonly string[], bytes: number, limit = Infinity): string[] {
   // Most lists fit by far, and the planner lists the same ones every run: a bound on their size (six bytes a
@@ -194,13 +197,16 @@ export function firstFitting(ids: readonly string[], bytes: number, limit = Infi
   let n = 0;
   while (n < ids.length && n < limit) {
     // Each id costs its quotes and comma; an id needing escapes costs more, and is counted as JSON writes it.
-    const cost = Buffer.byteLength(JSON.stringify(ids[n]!)) + 1;
+    const cost = jsonBytes(ids[n]!) + 1;
     if (used + cost > bytes) break;
     used += cost;
     n++;
   }
   return ids.slice(0, n);
 }
+
+/** The start of `ids` that takes at least `excess` bytes less as JSON (empty when nothing less will do). */
+export const shorterBy = (ids: readonly string[], excess: number): string[] => firstFitting(ids, Math.max(2, jsonBytes(ids) - excess));
 
 /** What an incident says of the alerts its root explains: the ids (sorted, the first that fit) and how many. */
 export function listSuppressed(ids: Iterable<string>): { suppressed: string[]; suppressedCount: number } {
@@ -276,14 +282,13 @@ export function startsWith(list: readonly string[], prefix: readonly string[]): 
  * finds what is stored (plan.ts compares the suppressed list as a prefix) and writes nothing.
  */
 export function fitIncident(incident: Incident, limit = INCIDENT_BYTES): Incident {
-  const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
-  const whole = bytesOf(incident);
+  const whole = jsonBytes(incident);
   if (whole <= limit) return incident;
   let next: Incident = { ...incident, suppressedCount: suppressedTotal(incident) };
-  next.suppressed = firstFitting(next.suppressed, Math.max(2, bytesOf(next.suppressed) - (whole - limit)));
-  while (bytesOf(next) > limit && next.timeline.length > 2) next = { ...next, timeline: [next.timeline[0]!, ...next.timeline.slice(Math.max(2, Math.ceil(next.timeline.length / 4)))] };
-  while (bytesOf(next) > limit && next.notes?.length) next = { ...next, notes: next.notes.slice(Math.ceil(next.notes.length / 4)) };
-  const size = bytesOf(next);
+  next.suppressed = shorterBy(next.suppressed, whole - limit);
+  while (jsonBytes(next) > limit && next.timeline.length > 2) next = { ...next, timeline: [next.timeline[0]!, ...next.timeline.slice(Math.max(2, Math.ceil(next.timeline.length / 4)))] };
+  while (jsonBytes(next) > limit && next.notes?.length) next = { ...next, notes: next.notes.slice(Math.ceil(next.notes.length / 4)) };
+  const size = jsonBytes(next);
   if (size > limit) throw new Error(`incident ${incident.id} takes ${size} bytes of JSON with its lists cut (${incident.root.length} root entities, ${incident.rootAlerts.length} root alerts); a KV value takes ${limit}`);
   return next;
 }

@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import { suppressedCount, type Notification, type NotificationKind, type UpdateChange } from '../notify/notification.ts';
 import type { AlertRecord } from './alert.ts';
 import { attribute, downBecauseOf, entitiesOfKey, type Analysis, type RootUnit } from './analysis.ts';
-import { affectedTotal, atRiskNames, byOpening, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, listAffected, listAtRisk, listRoot, rootAlertTotal, listSuppressed, newlyAtRisk, pagedTeams, sameAtRisk, sameList, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
+import { affectedTotal, atRiskNames, byOpening, extendTimeline, firstFive, firstFitting, fitIncident, incidentId, INCIDENT_BYTES, jsonBytes, listAffected, listAtRisk, listRoot, listSuppressed, newlyAtRisk, pagedTeams, rootAlertTotal, sameAtRisk, sameList, shorterBy, someOf, startsWith, suppressedTotal, type AtRiskCounts, type Incident, type IncidentChange, type IncidentNote } from './incident.ts';
 import { notesToTell } from './notes.ts';
 import { describeSilence, Silences, type Silence } from './silence.ts';
 import { coveredByAcknowledgedStorms, describeStorm, pagedDirectly, stormTeams, Storms, toldTeams, type Held, type StormPolicy } from './storm.ts';
@@ -635,12 +635,11 @@ export function notifiedIncident(incident: Incident, alerts: ReadonlyMap<string,
       ? { storm: { members: incident.storm.members.slice(0, NOTIFIED_SUPPRESSED), memberCount: incident.storm.memberCount, ...(incident.storm.holds ? { holds: incident.storm.holds } : {}) } }
       : {}),
   };
-  const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
-  let excess = bytesOf(body) - limit;
+  let excess = jsonBytes(body) - limit;
   if (excess <= 0) return body;
   const shorten = (ids: readonly string[]): string[] => {
-    const kept = firstFitting(ids, Math.max(2, bytesOf(ids) - excess));
-    excess -= bytesOf(ids) - bytesOf(kept);
+    const kept = shorterBy(ids, excess);
+    excess -= jsonBytes(ids) - jsonBytes(kept);
     return kept;
   };
   body.suppressed = shorten(body.suppressed);
@@ -656,7 +655,7 @@ export function notifiedIncident(incident: Incident, alerts: ReadonlyMap<string,
     // Root alerts last, each with its text: the first stays, whatever it takes.
     body.rootAlertCount = rootAlertTotal(incident);
     let keep = body.rootAlerts.length;
-    while (keep > 1 && excess > 0) excess -= bytesOf(body.rootAlerts[--keep]) + 1;
+    while (keep > 1 && excess > 0) excess -= jsonBytes(body.rootAlerts[--keep]) + 1;
     body.rootAlerts = body.rootAlerts.slice(0, keep);
   }
   return body;

@@ -5,13 +5,14 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { CasWriter } from '../bus/cas-writer.ts';
 import { KV_BUCKETS, SUBJECTS } from '../bus/layout.ts';
 import { KvConflictError } from '../bus/kv-mirror.ts';
+import { DEFAULT_MAX_PAYLOAD, maxBytesOf } from '../bus/publish-event.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Notification } from '../notify/notification.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { downBecauseOf, type Analysis } from './analysis.ts';
 import { glob } from './mapping.ts';
-import { extendTimeline, firstFitting, NOTES_LIMIT, publishIncidentChange, type Incident } from './incident.ts';
+import { extendTimeline, firstFitting, jsonBytes, NOTES_LIMIT, publishIncidentChange, type Incident } from './incident.ts';
 import { planIncidents, type IncidentWrite } from './plan.ts';
 import type { CorrelationView } from './view.ts';
 
@@ -164,8 +165,8 @@ export class Reconciler {
 
   /**
    * Stores the plan's notifications in the outbox, pages first (the plan puts them first), and the rest a few at
-   * a time: encoding the fifty stakeholder notices of a large outage (hundreds of KB each) holds the event loop for
-   * a good part of a second, and this process's own notifier would not deliver the page meanwhile.
+   * a time: encoding the dozens of stakeholder notices of a large outage at once would hold the event loop, and
+   * this process's own notifier would not deliver the page meanwhile.
    */
   private async enqueue(notifications: Notification[]): Promise<{ channels: string[] }[]> {
     const one = (n: Notification) => enqueueNotification(this.nats, this.config.notify, n, this.view.clock);
@@ -189,9 +190,9 @@ export class Reconciler {
     this.log.info({ incident: next.id, change: write.change, root: next.root }, `incident ${write.change}`);
   }
 
-  /** The largest message the server takes (its max_payload; 1 MiB, NATS's default, before it said). */
+  /** The largest message the server takes. */
   private maxMessageBytes(): number {
-    return this.nats.info?.max_payload ?? 1024 * 1024;
+    return maxBytesOf(this.nats).maxBytes ?? DEFAULT_MAX_PAYLOAD;
   }
 
   /**
@@ -209,7 +210,7 @@ export class Reconciler {
       const taken = downBecauseOf(analysis, { indexes });
       const dependents = t.idsOf(taken).filter((id) => !incident.root.includes(id) && selector.test(id)).sort();
       // Automation acts on every dependent: a list too long for one message goes in parts, each once.
-      const room = this.maxMessageBytes() - MESSAGE_ROOM - Buffer.byteLength(JSON.stringify(incident));
+      const room = this.maxMessageBytes() - MESSAGE_ROOM - jsonBytes(incident);
       const parts = inParts(dependents, Math.max(room, 4 * 1024));
       for (const [i, part] of parts.entries()) {
         const body = { action: action.name, incident, dependents: part, ...(parts.length > 1 ? { part: i + 1, parts: parts.length } : {}) };

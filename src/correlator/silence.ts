@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AlertRecord } from './alert.ts';
-import type { Incident } from './incident.ts';
+import { someOf, type Incident } from './incident.ts';
 import { spanProblem } from './maintenance.ts';
 import { glob } from './mapping.ts';
 
@@ -165,7 +165,7 @@ export function expired(silence: Silence, now: number, by: string): Silence {
 
 /** What a silence matches ("web* / disk-*", then its tags; the root alerts of an incident), for logs, timelines and tables. */
 export function describeSilence(s: Pick<Silence, 'host' | 'check' | 'tags' | 'alertIds' | 'incident'>): string {
-  if (s.alertIds) return `${s.alertIds.slice(0, 3).join(', ')}${s.alertIds.length > 3 ? ` and ${s.alertIds.length - 3} more` : ''}${s.incident ? ` (the root of ${s.incident})` : ''}`;
+  if (s.alertIds) return `${someOf(s.alertIds)}${s.incident ? ` (the root of ${s.incident})` : ''}`;
   const tags = Object.entries(s.tags).map(([k, v]) => `${k}=${v}`);
   return `${s.host}/${s.check}${tags.length ? ` (${tags.join(', ')})` : ''}`;
 }
